@@ -1,0 +1,45 @@
+// The reverse-time SDE and the probability-flow ODE (Song et al. 2021, eqs. 6 and 13): the one
+// place where the forward SDE's f and g meet the score s.
+#pragma once
+
+#include <torch/types.h>
+
+#include "sde/forward_sde.hpp"
+#include "sde/score_model.hpp"
+
+namespace sde {
+
+/// Reverse-time view of a forward SDE with a score model, integrated from T down to eps:
+///   dx = [f(x,t) - g(t)^2 s(x,t)] dt + g(t) dw_bar   (reverse SDE)
+///   dx/dt = f(x,t) - 1/2 g(t)^2 s(x,t)              (probability-flow ODE)
+/// It counts every score call: nfe() is the NFE a solver reports. One instance per solve;
+/// it holds references, so the SDE and the model must outlive it.
+class ReverseSde {
+ public:
+  ReverseSde(const Sde& sde, const ScoreModel& model) : sde_(sde), model_(model) {}
+
+  const Sde& sde() const { return sde_; }
+  const ScoreModel& model() const { return model_; }
+  /// Number of score-model calls made through this object so far.
+  int64_t nfe() const { return nfe_; }
+
+  /// s(x, t) with every sample at time t (t is passed to the model in x's dtype).
+  torch::Tensor score(const torch::Tensor& x, double t);
+  /// f(x,t) - g(t)^2 s(x,t): the reverse SDE's drift (one score call).
+  torch::Tensor drift(const torch::Tensor& x, double t);
+  /// g(t), the reverse SDE's diffusion.
+  double diffusion(double t) const { return sde_.diffusion(t); }
+  /// f(x,t) - 1/2 g(t)^2 s(x,t): the probability-flow drift (one score call).
+  torch::Tensor probability_flow_drift(const torch::Tensor& x, double t);
+  /// Tweedie's formula x0_hat = (x + sigma(t)^2 s(x,t)) / alpha(t) = E[x_0 | x_t] (one score call).
+  torch::Tensor denoise(const torch::Tensor& x, double t);
+
+ private:
+  torch::Tensor drift_with_weight(const torch::Tensor& x, double t, double score_weight);
+
+  const Sde& sde_;
+  const ScoreModel& model_;
+  int64_t nfe_ = 0;
+};
+
+}  // namespace sde

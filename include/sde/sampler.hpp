@@ -1,0 +1,78 @@
+// The sampling API shared by every reverse-time solver: options, results and the Sampler
+// interface. Solvers themselves live in solvers/ and are picked by name from its registry.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "sde/forward_sde.hpp"
+#include "sde/random.hpp"
+#include "sde/score_model.hpp"
+
+namespace sde {
+
+/// Options every sampler understands.
+struct SamplerOptions {
+  int64_t steps = 1000;       ///< N, the number of solver steps from T down to eps
+  double eps = 1e-3;          ///< the final time; sampling integrates from T to eps
+  bool denoise = true;        ///< a last Tweedie step x0_hat = (x + sigma^2 s) / alpha at eps (+1 NFE)
+  uint64_t seed = 0;          ///< key of every random number (prior and noise)
+  int64_t batch_size = 0;     ///< samples per batch; 0 = all at once (results do not depend on it)
+  torch::Device device = torch::kCPU;
+  torch::Dtype dtype = torch::kFloat32;
+
+  /// Throws sde::InvalidArgument naming the bad value and the fix.
+  void validate() const;
+};
+
+enum class SampleStatus {
+  kSuccess,
+  kNonFinite,  ///< the state became NaN or infinite; message names the step and time
+};
+
+/// What a sampler returns.
+struct SampleResult {
+  torch::Tensor samples;      ///< [count, sample_shape...]
+  int64_t nfe = 0;            ///< score-model calls each sample saw (batched calls on one batch)
+  SampleStatus status = SampleStatus::kSuccess;
+  std::string message;        ///< empty on success; otherwise where and why it stopped
+  bool ok() const { return status == SampleStatus::kSuccess; }
+};
+
+/// A reverse-time solver. Subclasses implement one batch; the batching, the checks on the
+/// arguments and the merging of results are here, so every solver is batch-invariant as long
+/// as it draws its noise from `NoiseStream(options().seed)` by (sample index, draw).
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  virtual std::string name() const = 0;
+  const SamplerOptions& options() const { return options_; }
+
+  /// Samples with global indices [first_index, first_index + count). Throws on bad arguments
+  /// (eps outside (0, T), count < 0); a numerical failure is reported in the result's status.
+  SampleResult sample(const Sde& sde, const ScoreModel& model, int64_t count,
+                      int64_t first_index = 0) const;
+
+ protected:
+  explicit Sampler(SamplerOptions options);
+  virtual SampleResult sample_batch(const Sde& sde, const ScoreModel& model,
+                                    SampleRange range) const = 0;
+
+ private:
+  SamplerOptions options_;
+};
+
+/// The uniform time grid t_k = T - k (T - eps) / N, k = 0..N, computed from the index (never
+/// accumulated, DESIGN principle 6).
+double uniform_time(double t_max, double eps, int64_t steps, int64_t k);
+
+/// Whether every entry of x is finite, with one reduction: a sum is NaN or infinite when an entry
+/// is (or when finite entries overflow, which is a blow-up as well).
+bool all_finite(const torch::Tensor& x);
+
+}  // namespace sde

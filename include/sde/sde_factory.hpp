@@ -1,0 +1,24 @@
+// Forward SDEs by name, for configuration files and the command line.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sde/forward_sde.hpp"
+#include "sde/ve_sde.hpp"
+#include "sde/vp_sde.hpp"
+
+namespace sde {
+
+/// Which SDE and its parameters. Parameters of the other family are ignored.
+struct SdeConfig {
+  std::string name = "vp";  ///< "vp", "subvp" or "ve"
+  LinearBeta beta;          ///< VP and sub-VP
+  VeSchedule ve;            ///< VE
+  double t_max = 1.0;       ///< T
+};
+
+/// Builds the SDE; throws sde::InvalidArgument naming an unknown name or a bad parameter.
+std::shared_ptr<const Sde> make_sde(const SdeConfig& config);
+
+}  // namespace sde

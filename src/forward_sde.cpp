@@ -1,0 +1,65 @@
+#include "sde/forward_sde.hpp"
+
+#include <cmath>
+
+#include "sde/errors.hpp"
+
+namespace sde {
+
+void check_finite_parameter(const char* what, double value) {
+  SDE_CHECK(std::isfinite(value), what, " must be finite, got ", value);
+}
+
+Sde::Sde(double t_max) : t_max_(t_max) {
+  SDE_CHECK(std::isfinite(t_max) && t_max > 0, "the end time T must be finite and > 0, got ", t_max,
+            "; the usual choice is T = 1");
+}
+
+void Sde::check_time(double t) const {
+  SDE_CHECK(std::isfinite(t) && t >= 0 && t <= t_max_, name(), " SDE: time t = ", t,
+            " lies outside [0, T] = [0, ", t_max_, "]; pass a time in that interval");
+}
+
+void Sde::check_time(const torch::Tensor& t) const {
+  SDE_CHECK(t.dim() == 1, name(), " SDE: times must have shape [B], got ", t.sizes());
+  if (t.numel() == 0) return;
+  const auto [lo, hi] = torch::aminmax(t);
+  check_time(lo.item<double>());
+  check_time(hi.item<double>());
+}
+
+double Sde::log_snr(double t) const { return std::log(alpha(t) / sigma(t)); }
+
+Transition Sde::transition(double s, double t) const {
+  check_time(s);
+  check_time(t);
+  SDE_CHECK(s < t, name(), " SDE: a forward transition needs s < t, got s = ", s, ", t = ", t);
+  const double coef = alpha(t) / alpha(s);
+  const double var = sigma(t) * sigma(t) - coef * coef * sigma(s) * sigma(s);
+  return {coef, std::sqrt(std::max(var, 0.0))};
+}
+
+torch::Tensor Sde::drift(const torch::Tensor& x, const torch::Tensor& t) const {
+  SDE_CHECK(x.dim() >= 1 && t.dim() == 1 && t.size(0) == x.size(0), name(),
+            " SDE: drift needs x of shape [B, ...] and t of shape [B]; got x ", x.sizes(), ", t ",
+            t.sizes());
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[0] = x.size(0);
+  return drift_coef(t).to(x.dtype()).view(shape) * x;
+}
+
+torch::Tensor Sde::prior_sample(const NoiseStream& noise, SampleRange range,
+                                c10::IntArrayRef sample_shape,
+                                const torch::TensorOptions& options) const {
+  return noise.normal(range, sample_shape, /*draw=*/0, options).mul_(prior_std());
+}
+
+torch::Tensor Sde::prior_log_prob(const torch::Tensor& x) const {
+  SDE_CHECK(x.dim() >= 1, name(), " SDE: prior_log_prob needs x of shape [B, ...], got ", x.sizes());
+  const double s = prior_std();
+  const double dim = double(x.numel() / std::max<int64_t>(x.size(0), 1));
+  const auto flat = x.reshape({x.size(0), -1});
+  return flat.square().sum(1) * (-0.5 / (s * s)) - 0.5 * dim * std::log(2 * M_PI * s * s);
+}
+
+}  // namespace sde

@@ -1,0 +1,47 @@
+#include "sde/ve_sde.hpp"
+
+#include <cmath>
+
+#include "sde/errors.hpp"
+
+namespace sde {
+namespace {
+
+template <class T>
+T ve_sigma(const VeSchedule& p, double log_ratio, const T& t) {
+  using std::exp;
+  return exp(t * log_ratio) * p.sigma_min;
+}
+
+}  // namespace
+
+void VeSchedule::validate() const {
+  check_finite_parameter("sigma_min", sigma_min);
+  check_finite_parameter("sigma_max", sigma_max);
+  SDE_CHECK(sigma_min > 0, "sigma_min must be > 0, got ", sigma_min, " (the usual value is 0.01)");
+  SDE_CHECK(sigma_min < sigma_max, "sigma_min must be < sigma_max, got sigma_min = ", sigma_min,
+            ", sigma_max = ", sigma_max,
+            " (sigma_max should be about the largest distance between data points, e.g. 50)");
+}
+
+VeSde::VeSde(VeSchedule schedule, double t_max) : Sde(t_max), schedule_(schedule) {
+  schedule_.validate();
+  log_ratio_ = std::log(schedule_.sigma_max / schedule_.sigma_min);
+}
+
+double VeSde::alpha(double t) const { check_time(t); return 1.0; }
+double VeSde::sigma(double t) const { check_time(t); return ve_sigma(schedule_, log_ratio_, t); }
+double VeSde::drift_coef(double t) const { check_time(t); return 0.0; }
+double VeSde::diffusion(double t) const {
+  return sigma(t) * std::sqrt(2.0 * log_ratio_);
+}
+double VeSde::prior_std() const { return sigma(t_max()); }
+
+torch::Tensor VeSde::alpha(const torch::Tensor& t) const { check_time(t); return torch::ones_like(t); }
+torch::Tensor VeSde::sigma(const torch::Tensor& t) const { check_time(t); return ve_sigma(schedule_, log_ratio_, t); }
+torch::Tensor VeSde::drift_coef(const torch::Tensor& t) const { check_time(t); return torch::zeros_like(t); }
+torch::Tensor VeSde::diffusion(const torch::Tensor& t) const {
+  return sigma(t) * std::sqrt(2.0 * log_ratio_);
+}
+
+}  // namespace sde

@@ -1,0 +1,78 @@
+#include "sde/vp_sde.hpp"
+
+#include <cmath>
+
+#include "sde/errors.hpp"
+
+namespace sde {
+namespace {
+
+// The formulas once, for float64 scalars and for tensors (exp, expm1, sqrt found by ADL).
+template <class T>
+T vp_alpha(const LinearBeta& s, const T& t) {
+  using std::exp;
+  return exp(s.integral(t) * -0.5);
+}
+template <class T>
+T one_minus_alpha_squared(const LinearBeta& s, const T& t) {
+  using std::expm1;
+  return -expm1(s.integral(t) * -1.0);
+}
+template <class T>
+T vp_sigma(const LinearBeta& s, const T& t) {
+  using std::sqrt;
+  return sqrt(one_minus_alpha_squared(s, t));
+}
+template <class T>
+T vp_drift_coef(const LinearBeta& s, const T& t) {
+  return s.beta(t) * -0.5;
+}
+template <class T>
+T vp_diffusion(const LinearBeta& s, const T& t) {
+  using std::sqrt;
+  return sqrt(s.beta(t));
+}
+template <class T>
+T subvp_diffusion(const LinearBeta& s, const T& t) {
+  using std::expm1;
+  using std::sqrt;
+  return sqrt(s.beta(t) * -expm1(s.integral(t) * -2.0));
+}
+
+}  // namespace
+
+void LinearBeta::validate() const {
+  check_finite_parameter("beta_min", beta_min);
+  check_finite_parameter("beta_max", beta_max);
+  SDE_CHECK(beta_min > 0, "beta_min must be > 0, got ", beta_min, " (the usual value is 0.1)");
+  SDE_CHECK(beta_min < beta_max, "beta_min must be < beta_max, got beta_min = ", beta_min,
+            ", beta_max = ", beta_max, " (the usual values are 0.1 and 20)");
+}
+
+VpSde::VpSde(LinearBeta schedule, double t_max) : Sde(t_max), schedule_(schedule) {
+  schedule_.validate();
+}
+
+double VpSde::alpha(double t) const { check_time(t); return vp_alpha(schedule_, t); }
+double VpSde::sigma(double t) const { check_time(t); return vp_sigma(schedule_, t); }
+double VpSde::drift_coef(double t) const { check_time(t); return vp_drift_coef(schedule_, t); }
+double VpSde::diffusion(double t) const { check_time(t); return vp_diffusion(schedule_, t); }
+torch::Tensor VpSde::alpha(const torch::Tensor& t) const { check_time(t); return vp_alpha(schedule_, t); }
+torch::Tensor VpSde::sigma(const torch::Tensor& t) const { check_time(t); return vp_sigma(schedule_, t); }
+torch::Tensor VpSde::drift_coef(const torch::Tensor& t) const { check_time(t); return vp_drift_coef(schedule_, t); }
+torch::Tensor VpSde::diffusion(const torch::Tensor& t) const { check_time(t); return vp_diffusion(schedule_, t); }
+
+SubVpSde::SubVpSde(LinearBeta schedule, double t_max) : Sde(t_max), schedule_(schedule) {
+  schedule_.validate();
+}
+
+double SubVpSde::alpha(double t) const { check_time(t); return vp_alpha(schedule_, t); }
+double SubVpSde::sigma(double t) const { check_time(t); return one_minus_alpha_squared(schedule_, t); }
+double SubVpSde::drift_coef(double t) const { check_time(t); return vp_drift_coef(schedule_, t); }
+double SubVpSde::diffusion(double t) const { check_time(t); return subvp_diffusion(schedule_, t); }
+torch::Tensor SubVpSde::alpha(const torch::Tensor& t) const { check_time(t); return vp_alpha(schedule_, t); }
+torch::Tensor SubVpSde::sigma(const torch::Tensor& t) const { check_time(t); return one_minus_alpha_squared(schedule_, t); }
+torch::Tensor SubVpSde::drift_coef(const torch::Tensor& t) const { check_time(t); return vp_drift_coef(schedule_, t); }
+torch::Tensor SubVpSde::diffusion(const torch::Tensor& t) const { check_time(t); return subvp_diffusion(schedule_, t); }
+
+}  // namespace sde

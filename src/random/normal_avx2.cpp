@@ -5,6 +5,8 @@
 #include <immintrin.h>
 #include <sleef.h>
 
+#include <algorithm>
+
 #include "random/philox.hpp"
 
 namespace sde::detail {
@@ -27,17 +29,14 @@ inline __m256 uniform24(__m256i word) {
   return _mm256_mul_ps(_mm256_add_ps(u, _mm256_set1_ps(0.5f)), _mm256_set1_ps(1.0f / 16777216.0f));
 }
 
-}  // namespace
-
-void philox_normals_avx2(uint64_t seed, uint32_t draw, uint64_t first_block, int64_t blocks,
-                         float* out) {
+// Normals of the eight blocks first_block .. first_block + 7, into out[0 .. 32).
+void eight_blocks(uint64_t seed, uint32_t draw, uint64_t first_block, float* out) {
   const __m256i m0 = _mm256_set1_epi32(int(kPhiloxM0));
   const __m256i m1 = _mm256_set1_epi32(int(kPhiloxM1));
-  int64_t b = 0;
-  for (; b + 8 <= blocks; b += 8) {
+  {
     alignas(32) uint32_t lo[8], hi[8];
     for (int l = 0; l < 8; ++l) {
-      const uint64_t block = first_block + uint64_t(b + l);
+      const uint64_t block = first_block + uint64_t(l);
       lo[l] = uint32_t(block);
       hi[l] = uint32_t(block >> 32);
     }
@@ -67,9 +66,23 @@ void philox_normals_avx2(uint64_t seed, uint32_t draw, uint64_t first_block, int
     _mm256_store_ps(z[2], _mm256_mul_ps(r23, sc23.y));
     _mm256_store_ps(z[3], _mm256_mul_ps(r23, sc23.x));
     for (int l = 0; l < 8; ++l)
-      for (int w = 0; w < 4; ++w) out[4 * (b + l) + w] = z[w][l];
+      for (int w = 0; w < 4; ++w) out[4 * l + w] = z[w][l];
   }
-  if (b < blocks) philox_normals_generic(seed, draw, first_block + uint64_t(b), blocks - b, out + 4 * b);
+}
+
+}  // namespace
+
+void philox_normals_avx2(uint64_t seed, uint32_t draw, uint64_t first_block, int64_t blocks,
+                         float* out) {
+  int64_t b = 0;
+  for (; b + 8 <= blocks; b += 8) eight_blocks(seed, draw, first_block + uint64_t(b), out + 4 * b);
+  if (b < blocks) {
+    // The tail goes through the same vector code (a block's numbers must not depend on where
+    // it falls in a request), into a scratch buffer.
+    float scratch[32];
+    eight_blocks(seed, draw, first_block + uint64_t(b), scratch);
+    std::copy(scratch, scratch + 4 * (blocks - b), out + 4 * b);
+  }
 }
 
 }  // namespace sde::detail

@@ -1,0 +1,107 @@
+#include "testing.hpp"
+
+#include "sde/errors.hpp"
+#include "sde/sde_factory.hpp"
+
+using sde::testing::rel_diff;
+
+namespace {
+
+std::vector<std::shared_ptr<const sde::Sde>> all_sdes() {
+  return {sde::make_sde({"vp"}), sde::make_sde({"subvp"}), sde::make_sde({"ve"})};
+}
+
+}  // namespace
+
+TEST_CASE("VP, sub-VP and VE match their closed forms") {
+  const sde::VpSde vp;
+  const sde::SubVpSde subvp;
+  const sde::VeSde ve;
+  const double t = 0.3, b = 0.1 * t + 0.5 * t * t * (20 - 0.1);
+  CHECK(rel_diff(vp.alpha(t), std::exp(-0.5 * b)) < 1e-15);
+  CHECK(rel_diff(vp.sigma(t), std::sqrt(1 - std::exp(-b))) < 1e-14);
+  CHECK(rel_diff(subvp.sigma(t), 1 - std::exp(-b)) < 1e-14);
+  CHECK(rel_diff(subvp.diffusion(t), std::sqrt((0.1 + t * 19.9) * (1 - std::exp(-2 * b)))) < 1e-14);
+  CHECK(rel_diff(ve.sigma(t), 0.01 * std::pow(5000.0, t)) < 1e-14);
+  CHECK(rel_diff(ve.diffusion(t), 0.01 * std::pow(5000.0, t) * std::sqrt(2 * std::log(5000.0))) < 1e-14);
+  CHECK(ve.sigma(0.0) == doctest::Approx(0.01));  // the reference's convention: p_0 = data * N(0, sigma_min^2)
+  CHECK(vp.sigma(0.0) == 0.0);
+  CHECK(ve.prior_std() == doctest::Approx(50.0));
+  CHECK(vp.log_snr(t) == doctest::Approx(std::log(vp.alpha(t) / vp.sigma(t))));
+}
+
+TEST_CASE("every SDE's schedule satisfies the linear-SDE moment equations") {
+  // For dx = f(t) x dt + g(t) dw: d alpha / dt = f alpha and d sigma^2 / dt = 2 f sigma^2 + g^2.
+  // Central differences with h = 1e-5 have truncation error ~1e-9 relative.
+  for (const auto& s : all_sdes()) {
+    CAPTURE(s->name());
+    for (double t : {0.05, 0.3, 0.7, 0.95}) {
+      const double h = 1e-5;
+      const double dalpha = (s->alpha(t + h) - s->alpha(t - h)) / (2 * h);
+      const double var = s->sigma(t) * s->sigma(t);
+      const double dvar = (std::pow(s->sigma(t + h), 2) - std::pow(s->sigma(t - h), 2)) / (2 * h);
+      const double g = s->diffusion(t), f = s->drift_coef(t);
+      CHECK(std::abs(dalpha - f * s->alpha(t)) <= 1e-7 * std::max(1.0, std::abs(dalpha)));
+      CHECK(rel_diff(dvar, 2 * f * var + g * g) < 1e-7);
+    }
+  }
+}
+
+TEST_CASE("scalar and batched schedules agree") {
+  const auto t = torch::tensor({0.0, 1e-3, 0.25, 0.5, 1.0}, torch::kFloat64);
+  for (const auto& s : all_sdes()) {
+    CAPTURE(s->name());
+    const auto a = s->alpha(t), sg = s->sigma(t), f = s->drift_coef(t), g = s->diffusion(t);
+    for (int64_t i = 0; i < t.size(0); ++i) {
+      const double ti = t[i].item<double>();
+      CHECK(a[i].item<double>() == doctest::Approx(s->alpha(ti)).epsilon(1e-14));
+      CHECK(sg[i].item<double>() == doctest::Approx(s->sigma(ti)).epsilon(1e-14));
+      CHECK(f[i].item<double>() == doctest::Approx(s->drift_coef(ti)).epsilon(1e-14));
+      CHECK(g[i].item<double>() == doctest::Approx(s->diffusion(ti)).epsilon(1e-14));
+    }
+    const auto x = torch::ones({5, 2}, torch::kFloat64);
+    CHECK(torch::allclose(s->drift(x, t), f.unsqueeze(1).expand({5, 2})));
+  }
+}
+
+TEST_CASE("transitions compose and match the DDPM and SMLD steps") {
+  for (const auto& s : all_sdes()) {
+    CAPTURE(s->name());
+    const auto a = s->transition(0.2, 0.5), b = s->transition(0.5, 0.8), ab = s->transition(0.2, 0.8);
+    CHECK(a.mean_coef * b.mean_coef == doctest::Approx(ab.mean_coef).epsilon(1e-13));
+    const double var = b.mean_coef * b.mean_coef * a.std * a.std + b.std * b.std;
+    CHECK(var == doctest::Approx(ab.std * ab.std).epsilon(1e-12));
+  }
+  const sde::VpSde vp;
+  const auto step = vp.transition(0.4, 0.41);  // DDPM: mean sqrt(1 - beta_i), std sqrt(beta_i)
+  CHECK(step.mean_coef * step.mean_coef + step.std * step.std == doctest::Approx(1.0).epsilon(1e-14));
+  const sde::VeSde ve;
+  const auto smld = ve.transition(0.4, 0.41);  // SMLD: mean 1, var sigma_i^2 - sigma_{i-1}^2
+  CHECK(smld.mean_coef == 1.0);
+  CHECK(smld.std * smld.std == doctest::Approx(std::pow(ve.sigma(0.41), 2) - std::pow(ve.sigma(0.4), 2)));
+}
+
+TEST_CASE("prior log-density is the isotropic Gaussian's") {
+  const sde::VeSde ve;
+  const auto x = torch::tensor({{1.0, -2.0}, {0.0, 0.5}}, torch::kFloat64);
+  const auto lp = ve.prior_log_prob(x);
+  const double s2 = 2500.0;
+  CHECK(lp[0].item<double>() == doctest::Approx(-5.0 / (2 * s2) - std::log(2 * M_PI * s2)).epsilon(1e-14));
+  const auto prior = ve.prior_sample(sde::NoiseStream(0), {0, 4}, {3}, torch::kFloat64);
+  CHECK(prior.sizes() == torch::IntArrayRef({4, 3}));
+}
+
+TEST_CASE("invalid parameters and times are rejected with the value named") {
+  CHECK_THROWS_WITH_AS(sde::VpSde({20.0, 0.1}), doctest::Contains("beta_min = 20"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::VpSde({-1.0, 20.0}), doctest::Contains("beta_min must be > 0"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::VeSde({0.0, 50.0}), doctest::Contains("sigma_min must be > 0"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::VeSde({1.0, NAN}), doctest::Contains("sigma_max must be finite"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::VpSde({}, 0.0), doctest::Contains("T must be finite and > 0"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_sde({"vq"}), doctest::Contains("known SDEs: vp, subvp, ve"), sde::InvalidArgument);
+  const sde::VpSde vp;
+  CHECK_THROWS_WITH_AS(vp.alpha(1.5), doctest::Contains("t = 1.5 lies outside [0, T]"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(vp.sigma(NAN), doctest::Contains("outside"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(vp.alpha(torch::tensor({0.5, -0.1})), doctest::Contains("t = -0.1"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(vp.drift(torch::ones({3, 2}), torch::ones({2}) * 0.5), doctest::Contains("shape"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(vp.transition(0.5, 0.5), doctest::Contains("s < t"), sde::InvalidArgument);
+}

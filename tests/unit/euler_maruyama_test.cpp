@@ -1,0 +1,91 @@
+#include "testing.hpp"
+
+#include "sde/errors.hpp"
+#include "sde/gaussian_mixture.hpp"
+#include "sde/sde_factory.hpp"
+#include "sde/solvers/euler_maruyama.hpp"
+#include "sde/solvers/registry.hpp"
+
+using sde::testing::data_path;
+
+namespace {
+
+// A score model that returns NaN after a given time, to exercise the non-finite status.
+class NanAfter final : public sde::ScoreModel {
+ public:
+  explicit NanAfter(double t) : t_(t) {}
+  torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override {
+    return t[0].item<double>() < t_ ? torch::full_like(x, NAN) : -x;
+  }
+  std::vector<int64_t> sample_shape() const override { return {2}; }
+
+ private:
+  double t_;
+};
+
+}  // namespace
+
+TEST_CASE("EM samples do not depend on the batch size (bit for bit)") {
+  const auto mixture = sde::GaussianMixture::from_json_file(data_path("ring8.json"));
+  for (const char* name : {"vp", "subvp", "ve"}) {
+    CAPTURE(name);
+    const auto s = sde::make_sde({name});
+    const sde::GaussianMixtureScore model(mixture, s);
+    sde::SamplerOptions options;
+    options.steps = 50;
+    options.seed = 3;
+    const auto whole = sde::EulerMaruyama(options).sample(*s, model, 1000);
+    options.batch_size = 64;
+    const auto batched = sde::EulerMaruyama(options).sample(*s, model, 1000);
+    CHECK(whole.ok());
+    CHECK(torch::equal(whole.samples, batched.samples));
+    CHECK(whole.nfe == 51);  // 50 steps + the denoising call
+    CHECK(batched.nfe == 51);
+    // A shard [300, 1000) computed alone equals the same rows of the whole run.
+    const auto shard = sde::EulerMaruyama(options).sample(*s, model, 700, 300);
+    CHECK(torch::equal(shard.samples, whole.samples.narrow(0, 300, 700)));
+  }
+}
+
+TEST_CASE("NFE counts the denoising call only when it is made") {
+  const auto s = sde::make_sde({"vp"});
+  const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), s);
+  sde::SamplerOptions options;
+  options.steps = 10;
+  options.denoise = false;
+  CHECK(sde::EulerMaruyama(options).sample(*s, model, 8).nfe == 10);
+}
+
+TEST_CASE("a non-finite state stops the solver and names the step and time") {
+  const auto s = sde::make_sde({"vp"});
+  const NanAfter model(0.5);
+  sde::SamplerOptions options;
+  options.steps = 10;
+  const auto result = sde::EulerMaruyama(options).sample(*s, model, 4);
+  CHECK(result.status == sde::SampleStatus::kNonFinite);
+  // t_k = 1 - 0.0999 k: the first score below t = 0.5 is at k = 6, the 7th step, ending at t = 0.3007.
+  CAPTURE(result.message);
+  CHECK(result.message.find("non-finite at step 7 of 10 (t = 0.3007") != std::string::npos);
+}
+
+TEST_CASE("the registry builds solvers by name and lists the known ones") {
+  sde::SamplerOptions options;
+  CHECK(sde::make_sampler("em", options)->name() == "em");
+  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em"),
+                       sde::InvalidArgument);
+  CHECK(sde::registered_solvers().front().name == "em");
+}
+
+TEST_CASE("invalid sampler options are rejected up front") {
+  sde::SamplerOptions options;
+  options.steps = 0;
+  CHECK_THROWS_WITH_AS(sde::EulerMaruyama{options}, doctest::Contains("steps = 0"), sde::InvalidArgument);
+  options.steps = 10;
+  options.eps = -1;
+  CHECK_THROWS_WITH_AS(sde::EulerMaruyama{options}, doctest::Contains("eps = -1"), sde::InvalidArgument);
+  options.eps = 2.0;  // valid alone, but not below T = 1
+  const auto s = sde::make_sde({"vp"});
+  const NanAfter model(0);
+  CHECK_THROWS_WITH_AS(sde::EulerMaruyama(options).sample(*s, model, 4), doctest::Contains("smaller than the SDE's end time"),
+                       sde::InvalidArgument);
+}

@@ -13,4 +13,7 @@ using Action = std::function<int()>;
 /// `scoresde sample`: sample a target with a registered solver and write an .npy.
 Action add_sample_command(CLI::App& app);
 
+/// `scoresde solvers`: list the registered solvers.
+Action add_solvers_command(CLI::App& app);
+
 }  // namespace sde::cli

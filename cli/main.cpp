@@ -1,5 +1,6 @@
 // scoresde: the command-line front end. It parses options and calls the library, nothing more.
 #include <iostream>
+#include <string>
 
 #include "commands.hpp"
 #include "sde/errors.hpp"
@@ -8,6 +9,17 @@ int main(int argc, char** argv) {
   CLI::App app{"scoresde: score-based generative modelling through SDEs"};
   app.require_subcommand(1);
   const sde::cli::Action sample = sde::cli::add_sample_command(app);
+  const sde::cli::Action solvers = sde::cli::add_solvers_command(app);
+  std::string known;
+  bool listed = false;
+  for (const CLI::App* cmd : app.get_subcommands({})) {
+    known += (known.empty() ? "" : ", ") + cmd->get_name();
+    listed = listed || (argc > 1 && cmd->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !listed) {
+    std::cerr << "scoresde: unknown command '" << argv[1] << "'; commands: " << known << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -15,6 +27,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (app.got_subcommand("sample")) return sample();
+    if (app.got_subcommand("solvers")) return solvers();
   } catch (const sde::Error& e) {
     std::cerr << "scoresde: error: " << e.what() << "\n";
     return 1;

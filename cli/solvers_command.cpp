@@ -1,0 +1,22 @@
+#include <iostream>
+
+#include "commands.hpp"
+#include "sde/sampler.hpp"
+#include "sde/solvers/registry.hpp"
+
+namespace sde::cli {
+
+Action add_solvers_command(CLI::App& app) {
+  app.add_subcommand("solvers", "list the registered solvers and the common options' defaults");
+  return [] {
+    for (const SolverInfo& info : registered_solvers())
+      std::cout << info.name << "\t" << info.summary << "\n";
+    const SamplerOptions defaults;
+    std::cout << "\ncommon options: --steps " << defaults.steps << "  --eps " << defaults.eps
+              << "  --seed " << defaults.seed << "  --batch " << defaults.batch_size
+              << " (0: all)  denoise on (--no-denoise)\n";
+    return 0;
+  };
+}
+
+}  // namespace sde::cli

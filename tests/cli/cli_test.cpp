@@ -1,0 +1,70 @@
+// The scoresde program, run as a user runs it: exit codes, messages and output files.
+#include "testing.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "sde/npy.hpp"
+
+namespace {
+
+struct Run {
+  int code;
+  std::string output;  // stdout and stderr
+};
+
+Run scoresde(const std::string& args) {
+  const std::string command = std::string(SCORESDE_CLI) + " " + args + " 2>&1";
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[4096];
+  while (size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, got);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+const std::string ring = sde::testing::data_path("ring8.json");
+
+}  // namespace
+
+TEST_CASE("scoresde sample writes an (n, D) float32 .npy and reports NFE") {
+  const std::string out = "cli_test_samples.npy";
+  std::filesystem::remove(out);
+  const Run run = scoresde("sample --target " + ring + " --sde ve --steps 40 --n 300 --seed 4 --out " + out);
+  CAPTURE(run.output);
+  CHECK(run.code == 0);
+  CHECK(run.output.find("NFE 41") != std::string::npos);
+  const auto x = sde::load_npy(out);
+  CHECK(x.sizes() == torch::IntArrayRef({300, 2}));
+  CHECK((x.scalar_type() == torch::kFloat32));
+  // Same seed, same output; --no-denoise saves the last NFE.
+  const Run again = scoresde("sample --target " + ring + " --sde ve --steps 40 --n 300 --seed 4 --no-denoise --out " + out);
+  CHECK(again.output.find("NFE 40") != std::string::npos);
+  std::filesystem::remove(out);
+}
+
+TEST_CASE("scoresde rejects bad arguments with a message naming them") {
+  struct Case {
+    std::string args, expect;
+  };
+  const std::vector<Case> cases = {
+      {"sample --sde vp --n 10 --out x.npy", "--target is required"},
+      {"sample --target /nonexistent.json --n 10 --out x.npy", "/nonexistent.json"},
+      {"sample --target " + ring + " --sde vq --n 10 --out x.npy", "--sde"},
+      {"sample --target " + ring + " --n 10 --out x.npy --solver eulr", "unknown solver 'eulr'; known solvers: em"},
+      {"sample --target " + ring + " --n 10 --out x.npy --steps 0", "steps = 0"},
+      {"sample --target " + ring + " --n -5 --out x.npy", "--n"},
+      {"sample --target " + ring + " --n 10 --out x.npy --sde ve --beta-min 0.2", "--beta-min/--beta-max apply to --sde vp|subvp"},
+      {"sample --target " + ring + " --n 10 --out x.npy --beta-min 30", "beta_min must be < beta_max"},
+      {"sample --target " + ring + " --n 10 --out /nonexistent/dir/x.npy", "cannot write '/nonexistent/dir/x.npy'"},
+      {"frobnicate", "frobnicate"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    const Run run = scoresde(c.args);
+    CAPTURE(run.output);
+    CHECK(run.code != 0);
+    CHECK(run.output.find(c.expect) != std::string::npos);
+  }
+}

@@ -1,7 +1,5 @@
 #include "sde/solvers/euler_maruyama.hpp"
 
-#include <cmath>
-
 #include "sde/errors.hpp"
 #include "sde/reverse_sde.hpp"
 
@@ -19,9 +17,7 @@ SampleResult EulerMaruyama::sample_batch(const Sde& sde, const ScoreModel& model
   torch::Tensor x = sde.prior_sample(noise, range, shape, tensor_options);
   for (int64_t k = 0; k < opt.steps; ++k) {
     const double t = uniform_time(sde.t_max(), opt.eps, opt.steps, k);
-    const torch::Tensor drift = reverse.drift(x, t);
-    const torch::Tensor z = noise.normal(range, shape, uint32_t(k + 1), tensor_options);
-    x.sub_(drift, h).add_(z, reverse.diffusion(t) * std::sqrt(h));
+    reverse.euler_maruyama_step(x, t, h, noise.normal(range, shape, uint32_t(k + 1), tensor_options));
     if (!all_finite(x)) {
       result.status = SampleStatus::kNonFinite;
       result.message = detail::concat("em: the state became non-finite at step ", k + 1, " of ",

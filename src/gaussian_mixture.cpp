@@ -203,27 +203,37 @@ GaussianMixtureScore::GaussianMixtureScore(GaussianMixture mixture, std::shared_
   cholesky_ = chol.to(options_);
 }
 
+// Layout [K, D, B]: the batch is the innermost dimension, so every reduction over D or K runs
+// along whole rows of B contiguous numbers (LibTorch's reductions over a short innermost
+// dimension are ~30x slower: a sum over D = 2 of [8, 20000, 2] costs 3.7 ms, over [8, 2, 20000]
+// ~0.1 ms).
 GaussianMixtureScore::Terms GaussianMixtureScore::terms(const torch::Tensor& x,
                                                         const torch::Tensor& t) const {
   check_score_inputs(*this, x, t);
-  const auto xc = x.to(options_);
-  const auto tc = t.to(options_);
-  const auto a = sde_->alpha(tc).view({1, -1, 1});
-  const auto s = sde_->sigma(tc).view({1, -1, 1});
-  const auto diff = xc.unsqueeze(0) - a * means_.unsqueeze(1);                     // [K, B, D]
-  const auto z = torch::bmm(diff, basis_);                                           // U^T diff
-  const auto var = a.square() * eigenvalues_.unsqueeze(1) + s.square();              // [K, B, D]
+  const auto xt = x.to(options_).t().contiguous().unsqueeze(0);  // [1, D, B]
+  auto tc = t.to(options_);
+  // Samplers call with one time for the whole batch: then alpha, sigma and the variances are
+  // computed once and broadcast.
+  if (tc.numel() > 1) {
+    const auto [lo, hi] = torch::aminmax(tc);
+    if (lo.item<double>() == hi.item<double>()) tc = tc.narrow(0, 0, 1);
+  }
+  const auto a = sde_->alpha(tc).view({1, 1, -1});
+  const auto s = sde_->sigma(tc).view({1, 1, -1});
+  const auto diff = xt - a * means_.unsqueeze(2);                            // [K, D, B]
+  const auto z = torch::bmm(basis_.transpose(1, 2), diff);                    // U^T diff
+  const auto var = a.square() * eigenvalues_.unsqueeze(2) + s.square();       // [K, D, B or 1]
   const auto y = z / var;
   const double d = double(mixture_.dim());
-  const auto log_normal = -0.5 * ((z * y).sum(-1) + var.log().sum(-1) + d * 1.8378770664093454836);
+  const auto log_normal = -0.5 * ((z * y).sum(1) + var.log().sum(1) + d * 1.8378770664093454836);
   return {log_normal + log_weights_.unsqueeze(1), y};
 }
 
 torch::Tensor GaussianMixtureScore::score(const torch::Tensor& x, const torch::Tensor& t) const {
   const Terms terms_ = terms(x, t);
-  const auto r = torch::softmax(terms_.log_joint, 0).unsqueeze(-1);        // responsibilities
-  const auto s = -torch::bmm(r * terms_.y, basis_.transpose(1, 2)).sum(0);  // back to x's basis
-  return s.to(x.options());
+  const auto r = torch::softmax(terms_.log_joint, 0).unsqueeze(1);  // responsibilities [K, 1, B]
+  const auto s = torch::bmm(basis_, r * terms_.y).sum(0).neg_();    // back to x's basis: [D, B]
+  return s.t().to(x.options()).contiguous();
 }
 
 torch::Tensor GaussianMixtureScore::log_prob(const torch::Tensor& x, const torch::Tensor& t) const {

@@ -1,5 +1,7 @@
 #include "sde/reverse_sde.hpp"
 
+#include <cmath>
+
 namespace sde {
 
 torch::Tensor ReverseSde::score(const torch::Tensor& x, double t) {
@@ -19,6 +21,12 @@ torch::Tensor ReverseSde::drift(const torch::Tensor& x, double t) {
 
 torch::Tensor ReverseSde::probability_flow_drift(const torch::Tensor& x, double t) {
   return drift_with_weight(x, t, 0.5);
+}
+
+void ReverseSde::euler_maruyama_step(torch::Tensor& x, double t, double h, const torch::Tensor& z) {
+  const double g = sde_.diffusion(t);
+  const torch::Tensor s = score(x, t);
+  x.mul_(1.0 - sde_.drift_coef(t) * h).add_(s, g * g * h).add_(z, g * std::sqrt(h));
 }
 
 torch::Tensor ReverseSde::denoise(const torch::Tensor& x, double t) {

@@ -80,7 +80,7 @@ class GaussianMixtureScore final : public ScoreModel {
  private:
   struct Terms {
     torch::Tensor log_joint;  // [K, B]: log w_k + log N_k(x)
-    torch::Tensor y;          // [K, B, D]: U_k^T (x - alpha mu_k) / var_k   (eigenbasis)
+    torch::Tensor y;          // [K, D, B]: U_k^T (x - alpha mu_k) / var_k   (eigenbasis)
   };
   Terms terms(const torch::Tensor& x, const torch::Tensor& t) const;
 

@@ -31,6 +31,10 @@ class ReverseSde {
   double diffusion(double t) const { return sde_.diffusion(t); }
   /// f(x,t) - 1/2 g(t)^2 s(x,t): the probability-flow drift (one score call).
   torch::Tensor probability_flow_drift(const torch::Tensor& x, double t);
+  /// One Euler–Maruyama step of the reverse SDE from t to t - h, in place (one score call):
+  ///   x <- x - [f(x,t) - g(t)^2 s(x,t)] h + g(t) sqrt(h) z = (1 - f(t) h) x + g^2 h s + g sqrt(h) z.
+  /// Three passes over x and no temporary besides the score: the hot loop of the SDE solvers.
+  void euler_maruyama_step(torch::Tensor& x, double t, double h, const torch::Tensor& z);
   /// Tweedie's formula x0_hat = (x + sigma(t)^2 s(x,t)) / alpha(t) = E[x_0 | x_t] (one score call).
   torch::Tensor denoise(const torch::Tensor& x, double t);
 

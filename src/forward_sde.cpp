@@ -10,6 +10,15 @@ void check_finite_parameter(const char* what, double value) {
   SDE_CHECK(std::isfinite(value), what, " must be finite, got ", value);
 }
 
+void check_ordered_positive(const char* name, double lo, double hi, const char* hint) {
+  const std::string min = std::string(name) + "_min", max = std::string(name) + "_max";
+  check_finite_parameter(min.c_str(), lo);
+  check_finite_parameter(max.c_str(), hi);
+  SDE_CHECK(lo > 0, min, " must be > 0, got ", lo, " (", hint, ")");
+  SDE_CHECK(lo < hi, min, " must be < ", max, ", got ", min, " = ", lo, ", ", max, " = ", hi, " (",
+            hint, ")");
+}
+
 Sde::Sde(double t_max) : t_max_(t_max) {
   SDE_CHECK(std::isfinite(t_max) && t_max > 0, "the end time T must be finite and > 0, got ", t_max,
             "; the usual choice is T = 1");

@@ -16,12 +16,9 @@ T ve_sigma(const VeSchedule& p, double log_ratio, const T& t) {
 }  // namespace
 
 void VeSchedule::validate() const {
-  check_finite_parameter("sigma_min", sigma_min);
-  check_finite_parameter("sigma_max", sigma_max);
-  SDE_CHECK(sigma_min > 0, "sigma_min must be > 0, got ", sigma_min, " (the usual value is 0.01)");
-  SDE_CHECK(sigma_min < sigma_max, "sigma_min must be < sigma_max, got sigma_min = ", sigma_min,
-            ", sigma_max = ", sigma_max,
-            " (sigma_max should be about the largest distance between data points, e.g. 50)");
+  check_ordered_positive("sigma", sigma_min, sigma_max,
+                         "sigma_max should be about the largest distance between data points, "
+                         "e.g. 0.01 and 50");
 }
 
 VeSde::VeSde(VeSchedule schedule, double t_max) : Sde(t_max), schedule_(schedule) {

@@ -42,37 +42,26 @@ T subvp_diffusion(const LinearBeta& s, const T& t) {
 }  // namespace
 
 void LinearBeta::validate() const {
-  check_finite_parameter("beta_min", beta_min);
-  check_finite_parameter("beta_max", beta_max);
-  SDE_CHECK(beta_min > 0, "beta_min must be > 0, got ", beta_min, " (the usual value is 0.1)");
-  SDE_CHECK(beta_min < beta_max, "beta_min must be < beta_max, got beta_min = ", beta_min,
-            ", beta_max = ", beta_max, " (the usual values are 0.1 and 20)");
+  check_ordered_positive("beta", beta_min, beta_max, "the usual values are 0.1 and 20");
 }
 
-VpSde::VpSde(LinearBeta schedule, double t_max) : Sde(t_max), schedule_(schedule) {
+LinearBetaSde::LinearBetaSde(LinearBeta schedule, double t_max) : Sde(t_max), schedule_(schedule) {
   schedule_.validate();
 }
 
-double VpSde::alpha(double t) const { check_time(t); return vp_alpha(schedule_, t); }
-double VpSde::sigma(double t) const { check_time(t); return vp_sigma(schedule_, t); }
-double VpSde::drift_coef(double t) const { check_time(t); return vp_drift_coef(schedule_, t); }
-double VpSde::diffusion(double t) const { check_time(t); return vp_diffusion(schedule_, t); }
-torch::Tensor VpSde::alpha(const torch::Tensor& t) const { check_time(t); return vp_alpha(schedule_, t); }
-torch::Tensor VpSde::sigma(const torch::Tensor& t) const { check_time(t); return vp_sigma(schedule_, t); }
-torch::Tensor VpSde::drift_coef(const torch::Tensor& t) const { check_time(t); return vp_drift_coef(schedule_, t); }
-torch::Tensor VpSde::diffusion(const torch::Tensor& t) const { check_time(t); return vp_diffusion(schedule_, t); }
+double LinearBetaSde::alpha(double t) const { check_time(t); return vp_alpha(schedule_, t); }
+double LinearBetaSde::drift_coef(double t) const { check_time(t); return vp_drift_coef(schedule_, t); }
+torch::Tensor LinearBetaSde::alpha(const torch::Tensor& t) const { check_time(t); return vp_alpha(schedule_, t); }
+torch::Tensor LinearBetaSde::drift_coef(const torch::Tensor& t) const { check_time(t); return vp_drift_coef(schedule_, t); }
 
-SubVpSde::SubVpSde(LinearBeta schedule, double t_max) : Sde(t_max), schedule_(schedule) {
-  schedule_.validate();
-}
+double VpSde::sigma(double t) const { check_time(t); return vp_sigma(schedule(), t); }
+double VpSde::diffusion(double t) const { check_time(t); return vp_diffusion(schedule(), t); }
+torch::Tensor VpSde::sigma(const torch::Tensor& t) const { check_time(t); return vp_sigma(schedule(), t); }
+torch::Tensor VpSde::diffusion(const torch::Tensor& t) const { check_time(t); return vp_diffusion(schedule(), t); }
 
-double SubVpSde::alpha(double t) const { check_time(t); return vp_alpha(schedule_, t); }
-double SubVpSde::sigma(double t) const { check_time(t); return one_minus_alpha_squared(schedule_, t); }
-double SubVpSde::drift_coef(double t) const { check_time(t); return vp_drift_coef(schedule_, t); }
-double SubVpSde::diffusion(double t) const { check_time(t); return subvp_diffusion(schedule_, t); }
-torch::Tensor SubVpSde::alpha(const torch::Tensor& t) const { check_time(t); return vp_alpha(schedule_, t); }
-torch::Tensor SubVpSde::sigma(const torch::Tensor& t) const { check_time(t); return one_minus_alpha_squared(schedule_, t); }
-torch::Tensor SubVpSde::drift_coef(const torch::Tensor& t) const { check_time(t); return vp_drift_coef(schedule_, t); }
-torch::Tensor SubVpSde::diffusion(const torch::Tensor& t) const { check_time(t); return subvp_diffusion(schedule_, t); }
+double SubVpSde::sigma(double t) const { check_time(t); return one_minus_alpha_squared(schedule(), t); }
+double SubVpSde::diffusion(double t) const { check_time(t); return subvp_diffusion(schedule(), t); }
+torch::Tensor SubVpSde::sigma(const torch::Tensor& t) const { check_time(t); return one_minus_alpha_squared(schedule(), t); }
+torch::Tensor SubVpSde::diffusion(const torch::Tensor& t) const { check_time(t); return subvp_diffusion(schedule(), t); }
 
 }  // namespace sde

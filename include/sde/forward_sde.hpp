@@ -80,4 +80,8 @@ class Sde {
 /// Throws unless `value` is finite; `what` names the parameter in the message.
 void check_finite_parameter(const char* what, double value);
 
+/// Throws unless 0 < lo < hi, both finite; the message names `<name>_min` and `<name>_max` and
+/// ends with `hint`.
+void check_ordered_positive(const char* name, double lo, double hi, const char* hint);
+
 }  // namespace sde

@@ -24,52 +24,48 @@ struct LinearBeta {
   void validate() const;
 };
 
-/// VP SDE: dx = -1/2 beta(t) x dt + sqrt(beta(t)) dw.
-/// alpha = exp(-B/2), sigma^2 = 1 - alpha^2 = -expm1(-B), prior N(0, I).
-class VpSde final : public Sde {
+/// The VP family: drift f(t) = -1/2 beta(t) and alpha(t) = exp(-B(t)/2), prior N(0, I).
+/// VpSde and SubVpSde differ only in sigma and g.
+class LinearBetaSde : public Sde {
  public:
-  explicit VpSde(LinearBeta schedule = {}, double t_max = 1.0);
-
-  std::string name() const override { return "vp"; }
   const LinearBeta& schedule() const { return schedule_; }
 
-  double alpha(double t) const override;
-  double sigma(double t) const override;
-  double drift_coef(double t) const override;
-  double diffusion(double t) const override;
-  double prior_std() const override { return 1.0; }
+  double alpha(double t) const final;
+  double drift_coef(double t) const final;
+  double prior_std() const final { return 1.0; }
+  torch::Tensor alpha(const torch::Tensor& t) const final;
+  torch::Tensor drift_coef(const torch::Tensor& t) const final;
 
-  torch::Tensor alpha(const torch::Tensor& t) const override;
-  torch::Tensor sigma(const torch::Tensor& t) const override;
-  torch::Tensor drift_coef(const torch::Tensor& t) const override;
-  torch::Tensor diffusion(const torch::Tensor& t) const override;
+ protected:
+  LinearBetaSde(LinearBeta schedule, double t_max);
 
  private:
   LinearBeta schedule_;
 };
 
-/// sub-VP SDE: dx = -1/2 beta(t) x dt + sqrt(beta(t) (1 - exp(-2 B(t)))) dw.
-/// alpha = exp(-B/2) as VP, sigma = 1 - alpha^2 = -expm1(-B) (a standard deviation), prior N(0, I).
-class SubVpSde final : public Sde {
+/// VP SDE: dx = -1/2 beta(t) x dt + sqrt(beta(t)) dw; sigma^2 = 1 - alpha^2 = -expm1(-B).
+class VpSde final : public LinearBetaSde {
  public:
-  explicit SubVpSde(LinearBeta schedule = {}, double t_max = 1.0);
+  explicit VpSde(LinearBeta schedule = {}, double t_max = 1.0) : LinearBetaSde(schedule, t_max) {}
+
+  std::string name() const override { return "vp"; }
+  double sigma(double t) const override;
+  double diffusion(double t) const override;
+  torch::Tensor sigma(const torch::Tensor& t) const override;
+  torch::Tensor diffusion(const torch::Tensor& t) const override;
+};
+
+/// sub-VP SDE: dx = -1/2 beta(t) x dt + sqrt(beta(t) (1 - exp(-2 B(t)))) dw;
+/// sigma = 1 - alpha^2 = -expm1(-B) (a standard deviation, not a variance).
+class SubVpSde final : public LinearBetaSde {
+ public:
+  explicit SubVpSde(LinearBeta schedule = {}, double t_max = 1.0) : LinearBetaSde(schedule, t_max) {}
 
   std::string name() const override { return "subvp"; }
-  const LinearBeta& schedule() const { return schedule_; }
-
-  double alpha(double t) const override;
   double sigma(double t) const override;
-  double drift_coef(double t) const override;
   double diffusion(double t) const override;
-  double prior_std() const override { return 1.0; }
-
-  torch::Tensor alpha(const torch::Tensor& t) const override;
   torch::Tensor sigma(const torch::Tensor& t) const override;
-  torch::Tensor drift_coef(const torch::Tensor& t) const override;
   torch::Tensor diffusion(const torch::Tensor& t) const override;
-
- private:
-  LinearBeta schedule_;
 };
 
 }  // namespace sde

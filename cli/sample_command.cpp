@@ -13,7 +13,7 @@ namespace sde::cli {
 namespace {
 
 struct SampleArgs {
-  std::string target, out, solver = "em", dtype = "float32";
+  std::string target, out, solver = "em", dtype = "float32", schedule = "time";
   SdeConfig sde;
   SamplerOptions sampler;
   int64_t count = 0;
@@ -38,6 +38,9 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--T", args->sde.t_max, "end time T of the forward SDE")->capture_default_str();
   cmd->add_option("--solver", args->solver, "solver name (see `scoresde solvers`)")->capture_default_str();
   cmd->add_option("--steps", args->sampler.steps, "number of solver steps N")->capture_default_str();
+  cmd->add_option("--schedule", args->schedule, "time grid: uniform in t, in log-SNR, or Karras'")
+      ->check(CLI::IsMember({"time", "logsnr", "karras"}))->capture_default_str();
+  cmd->add_option("--rho", args->sampler.grid.rho, "Karras grid exponent")->capture_default_str();
   cmd->add_option("--n", args->count, "number of samples")->required()->check(CLI::PositiveNumber);
   cmd->add_option("--seed", args->sampler.seed, "random seed")->capture_default_str();
   cmd->add_option("--eps", args->sampler.eps, "final time eps")->capture_default_str();
@@ -56,6 +59,7 @@ Action add_sample_command(CLI::App& app) {
     const auto sde = make_sde(args->sde);
     const GaussianMixtureScore model(GaussianMixture::from_json_file(args->target), sde);
     args->sampler.denoise = !args->no_denoise;
+    args->sampler.grid.kind = TimeGrid::parse(args->schedule);
     args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
     const auto sampler = make_sampler(args->solver, args->sampler);
 

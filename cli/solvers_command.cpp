@@ -12,7 +12,9 @@ Action add_solvers_command(CLI::App& app) {
     for (const SolverInfo& info : registered_solvers())
       std::cout << info.name << "\t" << info.summary << "\n";
     const SamplerOptions defaults;
-    std::cout << "\ncommon options: --steps " << defaults.steps << "  --eps " << defaults.eps
+    std::cout << "\ncommon options: --steps " << defaults.steps << "  --schedule "
+              << TimeGrid::name(defaults.grid.kind) << " (time|logsnr|karras)  --rho "
+              << defaults.grid.rho << "  --eps " << defaults.eps
               << "  --seed " << defaults.seed << "  --batch " << defaults.batch_size
               << " (0: all)  denoise on (--no-denoise)\n";
     return 0;

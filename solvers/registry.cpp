@@ -3,7 +3,9 @@
 #include <functional>
 
 #include "sde/errors.hpp"
+#include "sde/solvers/ancestral.hpp"
 #include "sde/solvers/euler_maruyama.hpp"
+#include "sde/solvers/reverse_diffusion.hpp"
 
 namespace sde {
 namespace {
@@ -21,6 +23,10 @@ const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
       {{"em", "Euler–Maruyama on the reverse SDE (weak order 1)"},
        [](const SamplerOptions& o) { return std::make_unique<EulerMaruyama>(o); }},
+      {{"reverse-diffusion", "the forward discretisation run backwards (Song et al. 2021, App. E)"},
+       [](const SamplerOptions& o) { return std::make_unique<ReverseDiffusion>(o); }},
+      {{"ancestral", "posterior q(x_s | x_t, Tweedie x_0): DDPM for VP, SMLD for VE"},
+       [](const SamplerOptions& o) { return std::make_unique<Ancestral>(o); }},
   };
   return table;
 }

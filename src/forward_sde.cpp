@@ -39,6 +39,20 @@ void Sde::check_time(const torch::Tensor& t) const {
 
 double Sde::log_snr(double t) const { return std::log(alpha(t) / sigma(t)); }
 
+double Sde::time_at_log_snr(double lambda) const {
+  // log_snr(0) is +inf where sigma(0) = 0 (VP, sub-VP) and finite for VE.
+  SDE_CHECK(std::isfinite(lambda) && lambda >= log_snr(t_max_) && lambda <= log_snr(0.0), name(),
+            " SDE: log-SNR lambda = ", lambda, " lies outside [log_snr(T), log_snr(0)] = [",
+            log_snr(t_max_), ", ", log_snr(0.0), "]; no time in [0, T] has it");
+  double lo = 0.0, hi = t_max_;  // invariant: log_snr(lo) >= lambda >= log_snr(hi)
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    if (mid <= lo || mid >= hi) break;  // adjacent doubles: converged
+    (log_snr(mid) > lambda ? lo : hi) = mid;
+  }
+  return hi;
+}
+
 Transition Sde::transition(double s, double t) const {
   check_time(s);
   check_time(t);

@@ -13,6 +13,7 @@ void SamplerOptions::validate() const {
             " must be finite and > 0 (the usual value is 1e-3)");
   SDE_CHECK(batch_size >= 0, "sampler option batch_size = ", batch_size,
             " must be >= 0 (0 means all samples in one batch)");
+  grid.validate();
   SDE_CHECK(dtype == torch::kFloat32 || dtype == torch::kFloat64, "sampler option dtype = ", dtype,
             " must be float32 or float64");
 }
@@ -49,10 +50,6 @@ SampleResult Sampler::sample(const Sde& sde, const ScoreModel& model, int64_t co
     merged.samples = parts.size() == 1 ? parts[0] : torch::cat(parts, 0);
   }
   return merged;
-}
-
-double uniform_time(double t_max, double eps, int64_t steps, int64_t k) {
-  return k == steps ? eps : t_max - double(k) * (t_max - eps) / double(steps);
 }
 
 bool all_finite(const torch::Tensor& x) { return std::isfinite(x.sum().item<double>()); }

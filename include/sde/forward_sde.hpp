@@ -46,6 +46,10 @@ class Sde {
   virtual double prior_std() const = 0;
   /// Log signal-to-noise ratio lambda(t) = log(alpha(t) / sigma(t)).
   double log_snr(double t) const;
+  /// The time t in (0, T] with log_snr(t) = lambda, for lambda in [log_snr(T), log_snr(0+)).
+  /// Requires lambda to decrease strictly in t (true of every SDE here); found by bisection to
+  /// double precision (override with a closed form where one exists).
+  virtual double time_at_log_snr(double lambda) const;
   /// Exact forward transition from s to t (0 <= s < t <= T).
   Transition transition(double s, double t) const;
 

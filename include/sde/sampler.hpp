@@ -10,12 +10,14 @@
 #include "sde/forward_sde.hpp"
 #include "sde/random.hpp"
 #include "sde/score_model.hpp"
+#include "sde/time_grid.hpp"
 
 namespace sde {
 
 /// Options every sampler understands.
 struct SamplerOptions {
   int64_t steps = 1000;       ///< N, the number of solver steps from T down to eps
+  TimeGrid grid;              ///< where the N + 1 times lie (uniform in t by default)
   double eps = 1e-3;          ///< the final time; sampling integrates from T to eps
   bool denoise = true;        ///< a last Tweedie step x0_hat = (x + sigma^2 s) / alpha at eps (+1 NFE)
   uint64_t seed = 0;          ///< key of every random number (prior and noise)
@@ -66,10 +68,6 @@ class Sampler {
  private:
   SamplerOptions options_;
 };
-
-/// The uniform time grid t_k = T - k (T - eps) / N, k = 0..N, computed from the index (never
-/// accumulated, DESIGN principle 6).
-double uniform_time(double t_max, double eps, int64_t steps, int64_t k);
 
 /// Whether every entry of x is finite, with one reduction: a sum is NaN or infinite when an entry
 /// is (or when finite entries overflow, which is a blow-up as well).

@@ -12,6 +12,7 @@
 #include "sde/reverse_sde.hpp"
 #include "sde/sampler.hpp"
 #include "sde/score_model.hpp"
+#include "sde/time_grid.hpp"
 #include "sde/sde_factory.hpp"
 #include "sde/ve_sde.hpp"
 #include "sde/vp_sde.hpp"

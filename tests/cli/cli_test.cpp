@@ -41,6 +41,13 @@ TEST_CASE("scoresde sample writes an (n, D) float32 .npy and reports NFE") {
   // Same seed, same output; --no-denoise saves the last NFE.
   const Run again = scoresde("sample --target " + ring + " --sde ve --steps 40 --n 300 --seed 4 --no-denoise --out " + out);
   CHECK(again.output.find("NFE 40") != std::string::npos);
+  for (const char* solver : {"reverse-diffusion", "ancestral"}) {
+    const Run other = scoresde("sample --target " + ring + " --solver " + solver +
+                               " --schedule karras --rho 5 --steps 20 --n 50 --out " + out);
+    CAPTURE(other.output);
+    CHECK(other.code == 0);
+    CHECK(other.output.find("NFE 21") != std::string::npos);
+  }
   std::filesystem::remove(out);
 }
 
@@ -52,7 +59,8 @@ TEST_CASE("scoresde rejects bad arguments with a message naming them") {
       {"sample --sde vp --n 10 --out x.npy", "--target is required"},
       {"sample --target /nonexistent.json --n 10 --out x.npy", "/nonexistent.json"},
       {"sample --target " + ring + " --sde vq --n 10 --out x.npy", "--sde"},
-      {"sample --target " + ring + " --n 10 --out x.npy --solver eulr", "unknown solver 'eulr'; known solvers: em"},
+      {"sample --target " + ring + " --n 10 --out x.npy --solver eulr", "unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral"},
+      {"sample --target " + ring + " --n 10 --out x.npy --schedule log", "--schedule"},
       {"sample --target " + ring + " --n 10 --out x.npy --steps 0", "steps = 0"},
       {"sample --target " + ring + " --n -5 --out x.npy", "--n"},
       {"sample --target " + ring + " --n 10 --out x.npy --sde ve --beta-min 0.2", "--beta-min/--beta-max apply to --sde vp|subvp"},

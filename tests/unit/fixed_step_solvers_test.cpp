@@ -25,25 +25,29 @@ class NanAfter final : public sde::ScoreModel {
 
 }  // namespace
 
-TEST_CASE("EM samples do not depend on the batch size (bit for bit)") {
+TEST_CASE("every solver's samples do not depend on the batch size (bit for bit)") {
   const auto mixture = sde::GaussianMixture::from_json_file(data_path("ring8.json"));
-  for (const char* name : {"vp", "subvp", "ve"}) {
-    CAPTURE(name);
-    const auto s = sde::make_sde({name});
-    const sde::GaussianMixtureScore model(mixture, s);
-    sde::SamplerOptions options;
-    options.steps = 50;
-    options.seed = 3;
-    const auto whole = sde::EulerMaruyama(options).sample(*s, model, 1000);
-    options.batch_size = 64;
-    const auto batched = sde::EulerMaruyama(options).sample(*s, model, 1000);
-    CHECK(whole.ok());
-    CHECK(torch::equal(whole.samples, batched.samples));
-    CHECK(whole.nfe == 51);  // 50 steps + the denoising call
-    CHECK(batched.nfe == 51);
-    // A shard [300, 1000) computed alone equals the same rows of the whole run.
-    const auto shard = sde::EulerMaruyama(options).sample(*s, model, 700, 300);
-    CHECK(torch::equal(shard.samples, whole.samples.narrow(0, 300, 700)));
+  for (const auto& solver : sde::registered_solvers()) {
+    for (const char* name : {"vp", "subvp", "ve"}) {
+      CAPTURE(solver.name);
+      CAPTURE(name);
+      const auto s = sde::make_sde({name});
+      const sde::GaussianMixtureScore model(mixture, s);
+      sde::SamplerOptions options;
+      options.steps = 50;
+      options.seed = 3;
+      const auto whole = sde::make_sampler(solver.name, options)->sample(*s, model, 1000);
+      options.batch_size = 64;
+      const auto sampler = sde::make_sampler(solver.name, options);
+      const auto batched = sampler->sample(*s, model, 1000);
+      CHECK(whole.ok());
+      CHECK(torch::equal(whole.samples, batched.samples));
+      CHECK(whole.nfe == 51);  // 50 steps + the denoising call
+      CHECK(batched.nfe == 51);
+      // A shard [300, 1000) computed alone equals the same rows of the whole run.
+      const auto shard = sampler->sample(*s, model, 700, 300);
+      CHECK(torch::equal(shard.samples, whole.samples.narrow(0, 300, 700)));
+    }
   }
 }
 
@@ -71,7 +75,7 @@ TEST_CASE("a non-finite state stops the solver and names the step and time") {
 TEST_CASE("the registry builds solvers by name and lists the known ones") {
   sde::SamplerOptions options;
   CHECK(sde::make_sampler("em", options)->name() == "em");
-  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em"),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral"),
                        sde::InvalidArgument);
   CHECK(sde::registered_solvers().front().name == "em");
 }

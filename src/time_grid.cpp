@@ -1,0 +1,60 @@
+#include "sde/time_grid.hpp"
+
+#include <cmath>
+
+#include "sde/errors.hpp"
+
+namespace sde {
+
+void TimeGrid::validate() const {
+  SDE_CHECK(std::isfinite(rho) && rho > 0, "time grid option rho = ", rho,
+            " must be finite and > 0 (Karras et al. use 7)");
+}
+
+TimeGridKind TimeGrid::parse(const std::string& name) {
+  if (name == "time") return TimeGridKind::kTime;
+  if (name == "logsnr") return TimeGridKind::kLogSnr;
+  if (name == "karras") return TimeGridKind::kKarras;
+  throw InvalidArgument(detail::concat("unknown time grid '", name, "'; choose time, logsnr or karras"));
+}
+
+std::string TimeGrid::name(TimeGridKind kind) {
+  switch (kind) {
+    case TimeGridKind::kTime: return "time";
+    case TimeGridKind::kLogSnr: return "logsnr";
+    case TimeGridKind::kKarras: return "karras";
+  }
+  return "?";
+}
+
+std::vector<double> make_time_grid(const Sde& sde, double eps, int64_t steps, const TimeGrid& grid) {
+  grid.validate();
+  SDE_CHECK(steps >= 1, "time grid: steps = ", steps, " must be >= 1");
+  const double t_max = sde.t_max();
+  SDE_CHECK(std::isfinite(eps) && eps > 0 && eps < t_max, "time grid: eps = ", eps,
+            " must lie in (0, T) = (0, ", t_max, ")");
+  std::vector<double> t(size_t(steps) + 1);
+  const double lam_max = sde.log_snr(eps), lam_min = sde.log_snr(t_max);
+  for (int64_t k = 1; k < steps; ++k) {
+    const double u = double(k) / double(steps);
+    switch (grid.kind) {
+      case TimeGridKind::kTime:
+        t[k] = t_max - u * (t_max - eps);
+        break;
+      case TimeGridKind::kLogSnr:
+        t[k] = sde.time_at_log_snr(lam_min + u * (lam_max - lam_min));
+        break;
+      case TimeGridKind::kKarras: {
+        // sigma~ = sigma / alpha = exp(-lambda), interpolated in sigma~^(1/rho).
+        const double a = std::exp(-lam_min / grid.rho), b = std::exp(-lam_max / grid.rho);
+        t[k] = sde.time_at_log_snr(-grid.rho * std::log(a + u * (b - a)));
+        break;
+      }
+    }
+  }
+  t.front() = t_max;
+  t.back() = eps;
+  return t;
+}
+
+}  // namespace sde

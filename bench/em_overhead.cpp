@@ -13,7 +13,7 @@
 #include <string>
 
 #include "sde/sde.hpp"
-#include "sde/solvers/euler_maruyama.hpp"
+#include "sde/solvers/registry.hpp"
 
 namespace {
 
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     for (int64_t r = 0; r < repeats; ++r) {
       timed.reset();
       const auto start = Clock::now();
-      const auto result = sde::EulerMaruyama(options).sample(*vp, timed, batch);
+      const auto result = sde::make_sampler("em", options)->sample(*vp, timed, batch);
       const double wall = seconds_since(start);
       if (!result.ok()) std::fprintf(stderr, "sampling failed: %s\n", result.message.c_str());
       if (wall - timed.seconds() < best_overhead) {

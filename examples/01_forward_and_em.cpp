@@ -17,7 +17,7 @@
 #include <string>
 
 #include "sde/sde.hpp"
-#include "sde/solvers/euler_maruyama.hpp"
+#include "sde/solvers/registry.hpp"
 
 int main(int argc, char** argv) {
   std::string out = ".";
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     sde::SamplerOptions options;
     options.steps = steps;
     options.seed = 1;
-    const auto result = sde::EulerMaruyama(options).sample(*process, score, n);
+    const auto result = sde::make_sampler("em", options)->sample(*process, score, n);
     const auto exact_a = score.sample(sde::NoiseStream(2), {0, n}, 0.0);
     const auto exact_b = score.sample(sde::NoiseStream(3), {0, n}, 0.0);
     std::printf("%6s | %5lld | %10.4f | %10.4f | %12.4f\n", process->name().c_str(),

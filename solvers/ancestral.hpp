@@ -2,7 +2,7 @@
 // App. F): sample the forward process's posterior q(x_s | x_t, x_0) with x_0 from Tweedie.
 #pragma once
 
-#include "sde/solvers/fixed_step_sampler.hpp"
+#include "sde/solvers/predictor.hpp"
 
 namespace sde {
 
@@ -13,12 +13,10 @@ namespace sde {
 /// (the reference code uses beta_i; both are Ho et al.'s choices and agree as N grows); for VE
 /// it is SMLD's ancestral step exactly; sub-VP is supported by the same formula.
 /// NFE = N (+1 with denoising).
-class Ancestral final : public FixedStepSampler {
+class Ancestral final : public Predictor {
  public:
-  explicit Ancestral(SamplerOptions options) : FixedStepSampler(options) {}
   std::string name() const override { return "ancestral"; }
 
- protected:
   void step(ReverseSde& reverse, torch::Tensor& x, double t, double s,
             const torch::Tensor& z) const override;
 };

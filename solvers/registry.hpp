@@ -1,4 +1,4 @@
-// Solvers by name, so a config file or the command line can pick one.
+// Solvers by name, with their typed options, so a config file or the command line can pick one.
 #pragma once
 
 #include <memory>
@@ -6,20 +6,31 @@
 #include <vector>
 
 #include "sde/sampler.hpp"
+#include "sde/solvers/solver_params.hpp"
 
 namespace sde {
 
-/// A registered solver: its name and a one-line description.
+/// One solver-specific option: its key, default (as text) and meaning.
+struct SolverOption {
+  std::string key;
+  std::string default_value;
+  std::string help;
+};
+
+/// A registered solver: its name, a one-line description and its own options.
 struct SolverInfo {
   std::string name;
   std::string summary;
+  std::vector<SolverOption> options;
 };
 
 /// Every registered solver, in a stable order.
 const std::vector<SolverInfo>& registered_solvers();
 
-/// The solver called `name`, with the common options (validated). Throws sde::InvalidArgument
-/// listing the known names when `name` is unknown.
-std::unique_ptr<Sampler> make_sampler(const std::string& name, const SamplerOptions& options);
+/// The solver called `name` with the common options and its own `params` (both validated).
+/// Throws sde::InvalidArgument listing the known names for an unknown name, and naming any
+/// parameter the solver does not have or cannot read.
+std::unique_ptr<Sampler> make_sampler(const std::string& name, const SamplerOptions& options,
+                                      const SolverParams& params = {});
 
 }  // namespace sde

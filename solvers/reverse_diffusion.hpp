@@ -2,7 +2,7 @@
 // discretisation x_t = a x_s + b z run backwards with the score.
 #pragma once
 
-#include "sde/solvers/fixed_step_sampler.hpp"
+#include "sde/solvers/predictor.hpp"
 
 namespace sde {
 
@@ -11,12 +11,10 @@ namespace sde {
 /// the discrete reverse SDE step is
 ///   x <- x - [(a - 1) x - b^2 s(x, t)] + b z = (2 - a) x + b^2 s(x, t) + b z.
 /// Works on every SDE. NFE = N (+1 with denoising).
-class ReverseDiffusion final : public FixedStepSampler {
+class ReverseDiffusion final : public Predictor {
  public:
-  explicit ReverseDiffusion(SamplerOptions options) : FixedStepSampler(options) {}
   std::string name() const override { return "reverse-diffusion"; }
 
- protected:
   void step(ReverseSde& reverse, torch::Tensor& x, double t, double s,
             const torch::Tensor& z) const override;
 };

@@ -13,7 +13,7 @@
 #include "sde/gaussian_mixture.hpp"
 #include "sde/metrics.hpp"
 #include "sde/sde_factory.hpp"
-#include "sde/solvers/euler_maruyama.hpp"
+#include "sde/solvers/registry.hpp"
 
 using sde::testing::data_path;
 
@@ -49,7 +49,7 @@ Verdict em_against_exact(const std::string& file, const std::string& name, int64
   sde::SamplerOptions options;
   options.steps = steps;
   options.seed = 17;
-  const auto result = sde::EulerMaruyama(options).sample(*s, model, n);
+  const auto result = sde::make_sampler("em", options)->sample(*s, model, n);
   REQUIRE(result.ok());
   const double distance = sde::sliced_w2(result.samples, reference);
 

@@ -1,9 +1,12 @@
 #include "testing.hpp"
 
+#include <map>
+#include <set>
+
 #include "sde/errors.hpp"
 #include "sde/gaussian_mixture.hpp"
 #include "sde/sde_factory.hpp"
-#include "sde/solvers/euler_maruyama.hpp"
+#include "sde/solvers/registry.hpp"
 #include "sde/solvers/registry.hpp"
 
 using sde::testing::data_path;
@@ -25,30 +28,85 @@ class NanAfter final : public sde::ScoreModel {
 
 }  // namespace
 
-TEST_CASE("every solver's samples do not depend on the batch size (bit for bit)") {
+sde::SolverParams params_of(std::map<std::string, std::string> values) {
+  return sde::SolverParams(std::move(values));
+}
+
+struct Config {
+  std::string solver;
+  std::map<std::string, std::string> params;
+  int64_t nfe;  // at 50 steps with denoising
+};
+
+// Every registered solver, and the predictor-corrector combinations.
+const std::vector<Config> kConfigs = {
+    {"em", {}, 51},
+    {"reverse-diffusion", {}, 51},
+    {"ancestral", {}, 51},
+    {"pc", {}, 101},  // reverse diffusion + one Langevin step per time
+    {"pc", {{"predictor", "ancestral"}, {"corrector", "ald"}, {"corrector_steps", "2"}}, 151},
+    {"pc", {{"predictor", "none"}, {"corrector", "langevin"}}, 51},
+    {"pc", {{"predictor", "em"}, {"corrector", "none"}}, 51},
+};
+
+TEST_CASE("every stochastic solver's samples do not depend on the batch size (bit for bit)") {
   const auto mixture = sde::GaussianMixture::from_json_file(data_path("ring8.json"));
-  for (const auto& solver : sde::registered_solvers()) {
-    for (const char* name : {"vp", "subvp", "ve"}) {
-      CAPTURE(solver.name);
+  std::set<std::string> covered;
+  for (const Config& config : kConfigs) {
+    covered.insert(config.solver);
+    for (const std::string name : {"vp", "subvp", "ve"}) {
+      CAPTURE(config.solver);
+      CAPTURE(config.nfe);
       CAPTURE(name);
       const auto s = sde::make_sde({name});
       const sde::GaussianMixtureScore model(mixture, s);
       sde::SamplerOptions options;
       options.steps = 50;
       options.seed = 3;
-      const auto whole = sde::make_sampler(solver.name, options)->sample(*s, model, 1000);
+      const sde::SolverParams params(config.params);
+      const auto whole = sde::make_sampler(config.solver, options, params)->sample(*s, model, 1000);
       options.batch_size = 64;
-      const auto sampler = sde::make_sampler(solver.name, options);
+      const auto sampler = sde::make_sampler(config.solver, options, params);
       const auto batched = sampler->sample(*s, model, 1000);
       CHECK(whole.ok());
       CHECK(torch::equal(whole.samples, batched.samples));
-      CHECK(whole.nfe == 51);  // 50 steps + the denoising call
-      CHECK(batched.nfe == 51);
+      CHECK(whole.nfe == config.nfe);
+      CHECK(batched.nfe == config.nfe);
       // A shard [300, 1000) computed alone equals the same rows of the whole run.
       const auto shard = sampler->sample(*s, model, 700, 300);
       CHECK(torch::equal(shard.samples, whole.samples.narrow(0, 300, 700)));
     }
   }
+  for (const auto& solver : sde::registered_solvers()) CHECK(covered.count(solver.name) == 1);
+}
+
+TEST_CASE("the reference's batch-mean Langevin step size makes samples depend on the batch") {
+  const auto s = sde::make_sde({"ve"});
+  const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), s);
+  sde::SamplerOptions options;
+  options.steps = 20;
+  const sde::SolverParams params = params_of({{"step_size", "batch-mean"}});
+  const auto whole = sde::make_sampler("pc", options, params)->sample(*s, model, 256);
+  options.batch_size = 64;
+  const auto batched = sde::make_sampler("pc", options, params)->sample(*s, model, 256);
+  CHECK_FALSE(torch::equal(whole.samples, batched.samples));
+}
+
+TEST_CASE("solver options are checked by name and type") {
+  sde::SamplerOptions options;
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"snrr", "0.1"}})),
+                       doctest::Contains("solver 'pc' has no option snrr; its options: predictor, corrector, snr"),
+                       sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options, params_of({{"snr", "0.1"}})),
+                       doctest::Contains("solver 'em' has no option snr; its options: (none)"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"snr", "abc"}})),
+                       doctest::Contains("snr = 'abc' is not a finite number"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"snr", "-1"}})),
+                       doctest::Contains("snr = -1 must be > 0"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"corrector", "hmc"}})),
+                       doctest::Contains("corrector = 'hmc' is not one of: langevin, ald, none"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"predictor", "none"}, {"corrector", "none"}})),
+                       doctest::Contains("both 'none'"), sde::InvalidArgument);
 }
 
 TEST_CASE("NFE counts the denoising call only when it is made") {
@@ -57,7 +115,7 @@ TEST_CASE("NFE counts the denoising call only when it is made") {
   sde::SamplerOptions options;
   options.steps = 10;
   options.denoise = false;
-  CHECK(sde::EulerMaruyama(options).sample(*s, model, 8).nfe == 10);
+  CHECK(sde::make_sampler("em", options)->sample(*s, model, 8).nfe == 10);
 }
 
 TEST_CASE("a non-finite state stops the solver and names the step and time") {
@@ -65,7 +123,7 @@ TEST_CASE("a non-finite state stops the solver and names the step and time") {
   const NanAfter model(0.5);
   sde::SamplerOptions options;
   options.steps = 10;
-  const auto result = sde::EulerMaruyama(options).sample(*s, model, 4);
+  const auto result = sde::make_sampler("em", options)->sample(*s, model, 4);
   CHECK(result.status == sde::SampleStatus::kNonFinite);
   // t_k = 1 - 0.0999 k: the first score below t = 0.5 is at k = 6, the 7th step, ending at t = 0.3007.
   CAPTURE(result.message);
@@ -75,7 +133,7 @@ TEST_CASE("a non-finite state stops the solver and names the step and time") {
 TEST_CASE("the registry builds solvers by name and lists the known ones") {
   sde::SamplerOptions options;
   CHECK(sde::make_sampler("em", options)->name() == "em");
-  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral"),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc"),
                        sde::InvalidArgument);
   CHECK(sde::registered_solvers().front().name == "em");
 }
@@ -83,13 +141,13 @@ TEST_CASE("the registry builds solvers by name and lists the known ones") {
 TEST_CASE("invalid sampler options are rejected up front") {
   sde::SamplerOptions options;
   options.steps = 0;
-  CHECK_THROWS_WITH_AS(sde::EulerMaruyama{options}, doctest::Contains("steps = 0"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options), doctest::Contains("steps = 0"), sde::InvalidArgument);
   options.steps = 10;
   options.eps = -1;
-  CHECK_THROWS_WITH_AS(sde::EulerMaruyama{options}, doctest::Contains("eps = -1"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options), doctest::Contains("eps = -1"), sde::InvalidArgument);
   options.eps = 2.0;  // valid alone, but not below T = 1
   const auto s = sde::make_sde({"vp"});
   const NanAfter model(0);
-  CHECK_THROWS_WITH_AS(sde::EulerMaruyama(options).sample(*s, model, 4), doctest::Contains("smaller than the SDE's end time"),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options)->sample(*s, model, 4), doctest::Contains("smaller than the SDE's end time"),
                        sde::InvalidArgument);
 }

@@ -1,5 +1,6 @@
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "commands.hpp"
@@ -16,6 +17,7 @@ struct SampleArgs {
   std::string target, out, solver = "em", dtype = "float32", schedule = "time";
   SdeConfig sde;
   SamplerOptions sampler;
+  std::map<std::string, std::string> params;  // solver-specific, only those given
   int64_t count = 0;
   bool no_denoise = false;
 };
@@ -48,6 +50,14 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--dtype", args->dtype, "compute dtype")
       ->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
   cmd->add_flag("--no-denoise", args->no_denoise, "skip the final Tweedie denoising step");
+  // Solver-specific options: passed on only when given, and checked by the solver itself.
+  for (const auto& [flag, key] : std::vector<std::pair<std::string, std::string>>{
+           {"--predictor", "predictor"}, {"--corrector", "corrector"}, {"--snr", "snr"},
+           {"--corrector-steps", "corrector_steps"}, {"--step-size", "step_size"}}) {
+    cmd->add_option_function<std::string>(
+        flag, [args, key = key](const std::string& v) { args->params[key] = v; },
+        "solver option " + key + " (see `scoresde solvers`)");
+  }
   cmd->add_option("--out", args->out, "output .npy (float32, shape (n, D))")->required();
 
   return [args, cmd]() {
@@ -61,7 +71,7 @@ Action add_sample_command(CLI::App& app) {
     args->sampler.denoise = !args->no_denoise;
     args->sampler.grid.kind = TimeGrid::parse(args->schedule);
     args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
-    const auto sampler = make_sampler(args->solver, args->sampler);
+    const auto sampler = make_sampler(args->solver, args->sampler, SolverParams(args->params));
 
     const auto start = std::chrono::steady_clock::now();
     const SampleResult result = sampler->sample(*sde, model, args->count);

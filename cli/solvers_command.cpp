@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <iostream>
+#include <string>
 
 #include "commands.hpp"
 #include "sde/sampler.hpp"
@@ -9,8 +11,14 @@ namespace sde::cli {
 Action add_solvers_command(CLI::App& app) {
   app.add_subcommand("solvers", "list the registered solvers and the common options' defaults");
   return [] {
-    for (const SolverInfo& info : registered_solvers())
+    for (const SolverInfo& info : registered_solvers()) {
       std::cout << info.name << "\t" << info.summary << "\n";
+      for (const SolverOption& o : info.options) {
+        std::string flag = o.key;  // the command line spells option keys with '-'
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        std::cout << "    --" << flag << " (default " << o.default_value << "): " << o.help << "\n";
+      }
+    }
     const SamplerOptions defaults;
     std::cout << "\ncommon options: --steps " << defaults.steps << "  --schedule "
               << TimeGrid::name(defaults.grid.kind) << " (time|logsnr|karras)  --rho "

@@ -41,12 +41,12 @@ TEST_CASE("scoresde sample writes an (n, D) float32 .npy and reports NFE") {
   // Same seed, same output; --no-denoise saves the last NFE.
   const Run again = scoresde("sample --target " + ring + " --sde ve --steps 40 --n 300 --seed 4 --no-denoise --out " + out);
   CHECK(again.output.find("NFE 40") != std::string::npos);
-  for (const char* solver : {"reverse-diffusion", "ancestral"}) {
+  for (const std::string solver : {"reverse-diffusion", "ancestral", "pc --corrector ald --corrector-steps 2 --snr 0.05"}) {
     const Run other = scoresde("sample --target " + ring + " --solver " + solver +
                                " --schedule karras --rho 5 --steps 20 --n 50 --out " + out);
     CAPTURE(other.output);
     CHECK(other.code == 0);
-    CHECK(other.output.find("NFE 21") != std::string::npos);
+    CHECK(other.output.find(solver[0] == 'p' ? "NFE 61" : "NFE 21") != std::string::npos);
   }
   std::filesystem::remove(out);
 }
@@ -61,6 +61,8 @@ TEST_CASE("scoresde rejects bad arguments with a message naming them") {
       {"sample --target " + ring + " --sde vq --n 10 --out x.npy", "--sde"},
       {"sample --target " + ring + " --n 10 --out x.npy --solver eulr", "unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc"},
       {"sample --target " + ring + " --n 10 --out x.npy --schedule log", "--schedule"},
+      {"sample --target " + ring + " --n 10 --out x.npy --snr 0.1", "solver 'em' has no option snr"},
+      {"sample --target " + ring + " --n 10 --out x.npy --solver pc --corrector hmc", "corrector = 'hmc' is not one of"},
       {"sample --target " + ring + " --n 10 --out x.npy --steps 0", "steps = 0"},
       {"sample --target " + ring + " --n -5 --out x.npy", "--n"},
       {"sample --target " + ring + " --n 10 --out x.npy --sde ve --beta-min 0.2", "--beta-min/--beta-max apply to --sde vp|subvp"},

@@ -3,7 +3,7 @@
 namespace sde {
 
 void Ancestral::step(ReverseSde& reverse, torch::Tensor& x, double t, double s,
-                     const torch::Tensor& z) const {
+                     const torch::Tensor& z, StepMemory&) const {
   const Sde& sde = reverse.sde();
   const Transition tr = sde.transition(s, t);
   const torch::Tensor score = reverse.score(x, t);

@@ -18,7 +18,7 @@ class Ancestral final : public Predictor {
   std::string name() const override { return "ancestral"; }
 
   void step(ReverseSde& reverse, torch::Tensor& x, double t, double s,
-            const torch::Tensor& z) const override;
+            const torch::Tensor& z, StepMemory& memory) const override;
 };
 
 }  // namespace sde

@@ -13,7 +13,7 @@ class EulerMaruyama final : public Predictor {
   std::string name() const override { return "em"; }
 
   void step(ReverseSde& reverse, torch::Tensor& x, double t, double s,
-            const torch::Tensor& z) const override {
+            const torch::Tensor& z, StepMemory&) const override {
     reverse.euler_maruyama_step(x, t, t - s, z);
   }
 };

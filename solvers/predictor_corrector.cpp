@@ -29,12 +29,15 @@ SampleResult PredictorCorrector::sample_batch(const Sde& sde, const ScoreModel& 
   ReverseSde reverse(sde, model);
   SampleResult result;
   torch::Tensor x = sde.prior_sample(noise, range, shape, tensor_options);
+  StepMemory memory;
+  memory.steps = opt.steps;
   for (int64_t k = 0; k < opt.steps; ++k) {
+    memory.step = k;
     const int64_t first_draw = 1 + k * (m + 1);
     if (corrector_)
       corrector_->correct(reverse, x, t[k], t[k + 1], [&](int64_t j) { return normals(first_draw + j); });
     predictor_->step(reverse, x, t[k], t[k + 1],
-                     predictor_->uses_noise() ? normals(first_draw + m) : torch::Tensor());
+                     predictor_->uses_noise() ? normals(first_draw + m) : torch::Tensor(), memory);
     if (!all_finite(x)) {
       result.status = SampleStatus::kNonFinite;
       result.message = detail::concat(name_, ": the state became non-finite at step ", k + 1,

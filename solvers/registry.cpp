@@ -5,7 +5,10 @@
 #include "sde/errors.hpp"
 #include "sde/solvers/ancestral.hpp"
 #include "sde/solvers/annealed_langevin_corrector.hpp"
+#include "sde/solvers/ddim.hpp"
+#include "sde/solvers/dpmpp_2m.hpp"
 #include "sde/solvers/euler_maruyama.hpp"
+#include "sde/solvers/heun.hpp"
 #include "sde/solvers/langevin_corrector.hpp"
 #include "sde/solvers/predictor_corrector.hpp"
 #include "sde/solvers/reverse_diffusion.hpp"
@@ -65,6 +68,19 @@ const std::vector<Entry>& entries() {
          {"step_size", "per-sample", "langevin step size from per-sample norms, or batch-mean (the "
                                      "reference's; makes a sample depend on its batch)"}}},
        make_pc},
+      {{"ddim", "DDIM in exponential-integrator form; eta = 0 deterministic, 1 ancestral (order 1)",
+        {{"eta", "0", "stochasticity in [0, 1]"}}},
+       [](const SamplerOptions& o, const SolverParams& p) {
+         return std::make_unique<PredictorCorrector>("ddim", o, std::make_unique<Ddim>(p.read_double("eta", 0.0)), nullptr);
+       }},
+      {{"heun", "Heun on the probability-flow ODE in EDM's coordinates (order 2, 2 NFE per step)", {}},
+       [](const SamplerOptions& o, const SolverParams&) {
+         return std::make_unique<PredictorCorrector>("heun", o, std::make_unique<Heun>(), nullptr);
+       }},
+      {{"dpmpp-2m", "DPM-Solver++(2M): multistep data prediction (order 2, 1 NFE per step)", {}},
+       [](const SamplerOptions& o, const SolverParams&) {
+         return std::make_unique<PredictorCorrector>("dpmpp-2m", o, std::make_unique<DpmSolverPP2M>(), nullptr);
+       }},
   };
   return table;
 }

@@ -16,7 +16,7 @@ class ReverseDiffusion final : public Predictor {
   std::string name() const override { return "reverse-diffusion"; }
 
   void step(ReverseSde& reverse, torch::Tensor& x, double t, double s,
-            const torch::Tensor& z) const override;
+            const torch::Tensor& z, StepMemory& memory) const override;
 };
 
 }  // namespace sde

@@ -47,9 +47,13 @@ const std::vector<Config> kConfigs = {
     {"pc", {{"predictor", "ancestral"}, {"corrector", "ald"}, {"corrector_steps", "2"}}, 151},
     {"pc", {{"predictor", "none"}, {"corrector", "langevin"}}, 51},
     {"pc", {{"predictor", "em"}, {"corrector", "none"}}, 51},
+    {"ddim", {}, 51},
+    {"ddim", {{"eta", "0.5"}}, 51},
+    {"heun", {}, 101},
+    {"dpmpp-2m", {}, 51},
 };
 
-TEST_CASE("every stochastic solver's samples do not depend on the batch size (bit for bit)") {
+TEST_CASE("every solver's samples do not depend on the batch size (bit for bit)") {
   const auto mixture = sde::GaussianMixture::from_json_file(data_path("ring8.json"));
   std::set<std::string> covered;
   for (const Config& config : kConfigs) {
@@ -133,7 +137,7 @@ TEST_CASE("a non-finite state stops the solver and names the step and time") {
 TEST_CASE("the registry builds solvers by name and lists the known ones") {
   sde::SamplerOptions options;
   CHECK(sde::make_sampler("em", options)->name() == "em");
-  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc"),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, heun, dpmpp-2m"),
                        sde::InvalidArgument);
   CHECK(sde::registered_solvers().front().name == "em");
 }

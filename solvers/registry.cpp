@@ -6,7 +6,8 @@
 #include "sde/solvers/ancestral.hpp"
 #include "sde/solvers/annealed_langevin_corrector.hpp"
 #include "sde/solvers/ddim.hpp"
-#include "sde/solvers/dpmpp_2m.hpp"
+#include "sde/solvers/dpmpp_2s.hpp"
+#include "sde/solvers/dpmpp_multistep.hpp"
 #include "sde/solvers/euler_maruyama.hpp"
 #include "sde/solvers/heun.hpp"
 #include "sde/solvers/langevin_corrector.hpp"
@@ -34,6 +35,14 @@ std::unique_ptr<Predictor> make_predictor(const std::string& name) {
 Entry predictor_entry(const std::string& name, const std::string& summary) {
   return {{name, summary, {}}, [name](const SamplerOptions& o, const SolverParams&) {
             return std::make_unique<PredictorCorrector>(name, o, make_predictor(name), nullptr);
+          }};
+}
+
+// A solver with no options of its own: its predictor in the PC loop, without a corrector.
+Entry deterministic_entry(const std::string& name, const std::string& summary,
+                          std::function<std::unique_ptr<Predictor>()> make) {
+  return {{name, summary, {}}, [name, make](const SamplerOptions& o, const SolverParams&) {
+            return std::make_unique<PredictorCorrector>(name, o, make(), nullptr);
           }};
 }
 
@@ -73,14 +82,14 @@ const std::vector<Entry>& entries() {
        [](const SamplerOptions& o, const SolverParams& p) {
          return std::make_unique<PredictorCorrector>("ddim", o, std::make_unique<Ddim>(p.read_double("eta", 0.0)), nullptr);
        }},
-      {{"heun", "Heun on the probability-flow ODE in EDM's coordinates (order 2, 2 NFE per step)", {}},
-       [](const SamplerOptions& o, const SolverParams&) {
-         return std::make_unique<PredictorCorrector>("heun", o, std::make_unique<Heun>(), nullptr);
-       }},
-      {{"dpmpp-2m", "DPM-Solver++(2M): multistep data prediction (order 2, 1 NFE per step)", {}},
-       [](const SamplerOptions& o, const SolverParams&) {
-         return std::make_unique<PredictorCorrector>("dpmpp-2m", o, std::make_unique<DpmSolverPP2M>(), nullptr);
-       }},
+      deterministic_entry("heun", "Heun on the probability-flow ODE in EDM's coordinates (order 2, 2 NFE per step)",
+                          [] { return std::make_unique<Heun>(); }),
+      deterministic_entry("dpmpp-2m", "DPM-Solver++(2M): multistep data prediction (order 2, 1 NFE per step)",
+                          [] { return std::make_unique<DpmSolverPPMultistep>(2); }),
+      deterministic_entry("dpmpp-3m", "DPM-Solver++(3M): multistep data prediction (order 3, 1 NFE per step)",
+                          [] { return std::make_unique<DpmSolverPPMultistep>(3); }),
+      deterministic_entry("dpmpp-2s", "DPM-Solver++(2S): singlestep data prediction (order 2, 2 NFE per step)",
+                          [] { return std::make_unique<DpmSolverPP2S>(); }),
   };
   return table;
 }

@@ -51,6 +51,8 @@ const std::vector<Config> kConfigs = {
     {"ddim", {{"eta", "0.5"}}, 51},
     {"heun", {}, 101},
     {"dpmpp-2m", {}, 51},
+    {"dpmpp-3m", {}, 51},
+    {"dpmpp-2s", {}, 101},
 };
 
 TEST_CASE("every solver's samples do not depend on the batch size (bit for bit)") {
@@ -137,7 +139,7 @@ TEST_CASE("a non-finite state stops the solver and names the step and time") {
 TEST_CASE("the registry builds solvers by name and lists the known ones") {
   sde::SamplerOptions options;
   CHECK(sde::make_sampler("em", options)->name() == "em");
-  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, heun, dpmpp-2m"),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, heun, dpmpp-2m, dpmpp-3m, dpmpp-2s"),
                        sde::InvalidArgument);
   CHECK(sde::registered_solvers().front().name == "em");
 }

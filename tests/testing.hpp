@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #ifndef SCORESDE_DATA_DIR
 #error "tests need SCORESDE_DATA_DIR (set by tests/CMakeLists.txt)"
@@ -23,6 +24,21 @@ inline std::string data_path(const std::string& name) { return std::string(SCORE
 /// Relative difference |a - b| / max(|b|, floor).
 inline double rel_diff(double a, double b, double floor = 1e-300) {
   return std::abs(a - b) / std::max(std::abs(b), floor);
+}
+
+/// Least-squares slope of log y against log x: a measured convergence order.
+inline double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += std::log(x[i]) / double(x.size());
+    my += std::log(y[i]) / double(y.size());
+  }
+  double sxy = 0, sxx = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+  }
+  return sxy / sxx;
 }
 
 }  // namespace sde::testing

@@ -2,8 +2,6 @@
 // log-log slope of the error of the map x_T -> x_eps against the number of steps.
 #include "testing.hpp"
 
-#include <numeric>
-
 #include "sde/gaussian_mixture.hpp"
 #include "sde/sde_factory.hpp"
 #include "sde/solvers/registry.hpp"
@@ -11,20 +9,6 @@
 using sde::testing::data_path;
 
 namespace {
-
-double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
-  std::vector<double> lx, ly;
-  for (double v : x) lx.push_back(std::log(v));
-  for (double v : y) ly.push_back(std::log(v));
-  const double mx = std::accumulate(lx.begin(), lx.end(), 0.0) / double(lx.size());
-  const double my = std::accumulate(ly.begin(), ly.end(), 0.0) / double(ly.size());
-  double sxy = 0, sxx = 0;
-  for (size_t i = 0; i < lx.size(); ++i) {
-    sxy += (lx[i] - mx) * (ly[i] - my);
-    sxx += (lx[i] - mx) * (lx[i] - mx);
-  }
-  return sxy / sxx;
-}
 
 torch::Tensor solve(const std::string& solver, const sde::Sde& s, const sde::ScoreModel& model, int64_t steps) {
   sde::SamplerOptions options;
@@ -62,7 +46,7 @@ TEST_CASE("deterministic solvers converge at their order: ddim 1, heun 2, dpmpp-
       std::vector<double> errors;
       for (double n : steps)
         errors.push_back((solve(solver, *s, model, int64_t(n)) - reference).square().sum(1).mean().sqrt().item<double>());
-      const double measured = -log_log_slope(steps, errors);
+      const double measured = -sde::testing::log_log_slope(steps, errors);
       MESSAGE(solver << " on " << name << ": errors " << errors[0] << " " << errors[1] << " " << errors[2]
                      << " " << errors[3] << "; order " << measured);
       CHECK(measured == doctest::Approx(order).epsilon(0.3 / order));

@@ -3,7 +3,6 @@
 #include "testing.hpp"
 
 #include <map>
-#include <numeric>
 
 #include "sde/gaussian_mixture.hpp"
 #include "sde/metrics.hpp"
@@ -11,21 +10,6 @@
 #include "sde/solvers/registry.hpp"
 
 namespace {
-
-// Least-squares slope of log y against log x.
-double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
-  std::vector<double> lx, ly;
-  for (double v : x) lx.push_back(std::log(v));
-  for (double v : y) ly.push_back(std::log(v));
-  const double mx = std::accumulate(lx.begin(), lx.end(), 0.0) / double(lx.size());
-  const double my = std::accumulate(ly.begin(), ly.end(), 0.0) / double(ly.size());
-  double sxy = 0, sxx = 0;
-  for (size_t i = 0; i < lx.size(); ++i) {
-    sxy += (lx[i] - mx) * (ly[i] - my);
-    sxx += (lx[i] - mx) * (lx[i] - mx);
-  }
-  return sxy / sxx;
-}
 
 struct Case {
   std::string solver, sde;
@@ -92,7 +76,7 @@ TEST_CASE("fixed-step SDE predictors have weak order 1 on a Gaussian target (slo
       REQUIRE(result.ok());
       errors.push_back((sde::sample_covariance(result.samples) - exact).norm());
     }
-    const double order = -log_log_slope(cs.steps, errors);
+    const double order = -sde::testing::log_log_slope(cs.steps, errors);
     MESSAGE(cs.solver << " on " << cs.sde << ", N = " << cs.steps.front() << ".." << cs.steps.back()
                       << ": errors " << errors[0] << " " << errors[1] << " " << errors[2] << " "
                       << errors[3] << "; weak order " << order);

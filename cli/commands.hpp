@@ -4,11 +4,19 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <functional>
+#include <string>
 
 namespace sde::cli {
 
 using Action = std::function<int()>;
+
+/// The command-line flag of a solver option: key `corrector_steps` is `--corrector-steps`.
+inline std::string option_flag(std::string key) {
+  std::replace(key.begin(), key.end(), '_', '-');
+  return "--" + key;
+}
 
 /// `scoresde sample`: sample a target with a registered solver and write an .npy.
 Action add_sample_command(CLI::App& app);

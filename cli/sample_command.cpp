@@ -2,6 +2,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "commands.hpp"
 #include "sde/errors.hpp"
@@ -50,12 +51,14 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--dtype", args->dtype, "compute dtype")
       ->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
   cmd->add_flag("--no-denoise", args->no_denoise, "skip the final Tweedie denoising step");
-  // Solver-specific options: passed on only when given, and checked by the solver itself.
-  for (const auto& [flag, key] : std::vector<std::pair<std::string, std::string>>{
-           {"--predictor", "predictor"}, {"--corrector", "corrector"}, {"--snr", "snr"},
-           {"--corrector-steps", "corrector_steps"}, {"--step-size", "step_size"}}) {
+  // Every registered solver's own options, spelt with '-': passed on only when given, and
+  // checked by the chosen solver itself (an option it does not have is an error naming its own).
+  std::set<std::string> keys;
+  for (const SolverInfo& info : registered_solvers())
+    for (const SolverOption& o : info.options) keys.insert(o.key);
+  for (const std::string& key : keys) {
     cmd->add_option_function<std::string>(
-        flag, [args, key = key](const std::string& v) { args->params[key] = v; },
+        option_flag(key), [args, key](const std::string& v) { args->params[key] = v; },
         "solver option " + key + " (see `scoresde solvers`)");
   }
   cmd->add_option("--out", args->out, "output .npy (float32, shape (n, D))")->required();
@@ -82,7 +85,9 @@ Action add_sample_command(CLI::App& app) {
     }
     save_npy(args->out, result.samples.to(torch::kFloat32));
     std::cout << "solver " << sampler->name() << "  sde " << sde->name() << "  samples "
-              << args->count << "  NFE " << result.nfe << "  wall " << seconds << " s\n"
+               << args->count << "  NFE " << result.nfe;
+    if (result.nfe_mean != double(result.nfe)) std::cout << " (mean per sample " << result.nfe_mean << ")";
+    std::cout << "  wall " << seconds << " s\n"
               << "wrote " << args->out << "\n";
     return 0;
   };

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -14,9 +13,7 @@ Action add_solvers_command(CLI::App& app) {
     for (const SolverInfo& info : registered_solvers()) {
       std::cout << info.name << "\t" << info.summary << "\n";
       for (const SolverOption& o : info.options) {
-        std::string flag = o.key;  // the command line spells option keys with '-'
-        std::replace(flag.begin(), flag.end(), '_', '-');
-        std::cout << "    --" << flag << " (default " << o.default_value << "): " << o.help << "\n";
+        std::cout << "    " << option_flag(o.key) << " (default " << o.default_value << "): " << o.help << "\n";
       }
     }
     const SamplerOptions defaults;

@@ -1,12 +1,36 @@
 #include "sde/solvers/heun.hpp"
 
+#include <algorithm>
+#include <cmath>
+
+#include "sde/errors.hpp"
+
 namespace sde {
 
-void Heun::step(ReverseSde& reverse, torch::Tensor& x, double t, double s, const torch::Tensor&,
-                StepMemory&) const {
+void HeunChurn::validate() const {
+  SDE_CHECK(std::isfinite(s_churn) && s_churn >= 0, "heun: s_churn = ", s_churn, " must be >= 0");
+  SDE_CHECK(s_tmin >= 0 && s_tmin <= s_tmax, "heun: need 0 <= s_tmin <= s_tmax, got s_tmin = ", s_tmin,
+            ", s_tmax = ", s_tmax);
+  SDE_CHECK(std::isfinite(s_noise) && s_noise > 0, "heun: s_noise = ", s_noise, " must be > 0");
+}
+
+Heun::Heun(HeunChurn churn) : churn_(churn) { churn_.validate(); }
+
+void Heun::step(ReverseSde& reverse, torch::Tensor& x, double t, double s, const torch::Tensor& z,
+                StepMemory& memory) const {
   const Sde& sde = reverse.sde();
-  const double alpha_t = sde.alpha(t), alpha_s = sde.alpha(s);
-  const double sig_t = sde.sigma(t) / alpha_t, sig_s = sde.sigma(s) / alpha_s;  // sigma~
+  double alpha_t = sde.alpha(t), sig_t = sde.sigma(t) / alpha_t;  // sigma~
+  if (churn_.s_churn > 0 && sig_t >= churn_.s_tmin && sig_t <= churn_.s_tmax) {
+    const double gamma = std::min(churn_.s_churn / double(memory.steps), std::sqrt(2.0) - 1.0);
+    const double lambda_hat = std::max(-std::log(sig_t * (1 + gamma)), sde.log_snr(sde.t_max()));
+    const double t_hat = sde.time_at_log_snr(lambda_hat);
+    const double alpha_hat = sde.alpha(t_hat), sig_hat = sde.sigma(t_hat) / alpha_hat;
+    // x~^ = x~ + s_noise sqrt(sigma^^2 - sigma~^2) z, written in x = alpha x~.
+    const double extra = std::sqrt(std::max(sig_hat * sig_hat - sig_t * sig_t, 0.0));
+    x.mul_(alpha_hat / alpha_t).add_(z, alpha_hat * churn_.s_noise * extra);
+    t = t_hat, alpha_t = alpha_hat, sig_t = sig_hat;
+  }
+  const double alpha_s = sde.alpha(s), sig_s = sde.sigma(s) / alpha_s;
   const double delta = sig_s - sig_t;
   // Written back in x = alpha x~, the two stages are linear combinations of x and the data
   // predictions, so each is a few fused passes without temporaries:

@@ -48,6 +48,7 @@ SampleResult PredictorCorrector::sample_batch(const Sde& sde, const ScoreModel& 
   if (result.ok() && opt.denoise) x = reverse.denoise(x, opt.eps);
   result.samples = x;
   result.nfe = reverse.nfe();
+  result.nfe_mean = double(result.nfe);
   return result;
 }
 

@@ -1,11 +1,14 @@
 #include "sde/solvers/registry.hpp"
 
 #include <functional>
+#include <sstream>
 
 #include "sde/errors.hpp"
+#include "sde/solvers/adaptive_sampler.hpp"
 #include "sde/solvers/ancestral.hpp"
 #include "sde/solvers/annealed_langevin_corrector.hpp"
 #include "sde/solvers/ddim.hpp"
+#include "sde/solvers/dpm_adaptive.hpp"
 #include "sde/solvers/dpmpp_2s.hpp"
 #include "sde/solvers/dpmpp_multistep.hpp"
 #include "sde/solvers/euler_maruyama.hpp"
@@ -13,6 +16,7 @@
 #include "sde/solvers/langevin_corrector.hpp"
 #include "sde/solvers/predictor_corrector.hpp"
 #include "sde/solvers/reverse_diffusion.hpp"
+#include "sde/solvers/sde_adaptive.hpp"
 
 namespace sde {
 namespace {
@@ -61,6 +65,72 @@ std::unique_ptr<Sampler> make_pc(const SamplerOptions& o, const SolverParams& p)
   return std::make_unique<PredictorCorrector>("pc", o, make_predictor(predictor), std::move(c));
 }
 
+std::unique_ptr<Sampler> make_heun(const SamplerOptions& o, const SolverParams& p) {
+  HeunChurn churn;
+  churn.s_churn = p.read_double("s_churn", churn.s_churn);
+  churn.s_tmin = p.read_double("s_tmin", churn.s_tmin);
+  churn.s_tmax = p.read_double("s_tmax", churn.s_tmax);
+  churn.s_noise = p.read_double("s_noise", churn.s_noise);
+  return std::make_unique<PredictorCorrector>("heun", o, std::make_unique<Heun>(churn), nullptr);
+}
+
+// The step-size controller's options, read with the solver's own defaults.
+AdaptiveOptions read_adaptive(const SolverParams& p, AdaptiveOptions a) {
+  a.rtol = p.read_double("rtol", a.rtol);
+  a.atol = p.read_double("atol", a.atol);
+  a.h_init = p.read_double("h_init", a.h_init);
+  a.safety = p.read_double("safety", a.safety);
+  a.max_steps = p.read_int("max_steps", a.max_steps);
+  return a;
+}
+
+// A default as the help shows it: 6 significant digits, not the round-trip precision of concat.
+std::string shown(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+std::vector<SolverOption> adaptive_options(const AdaptiveOptions& a, const std::string& step_variable) {
+  return {{"rtol", shown(a.rtol), "relative tolerance"},
+          {"atol", shown(a.atol), "absolute tolerance, in data units"},
+          {"h_init", shown(a.h_init), "first step, in " + step_variable},
+          {"safety", shown(a.safety), "safety factor theta on each proposed step"},
+          {"max_steps", detail::concat(a.max_steps), "attempts per sample before giving up"}};
+}
+
+const AdaptiveOptions kSdeAdaptiveDefaults{0.01, 0.0078, 0.01, 0.9, 0.9, 10000};
+const AdaptiveOptions kDpmAdaptiveDefaults{0.05, 0.0078, 0.05, 0.9, 1.0 / 3.0, 10000};
+
+std::unique_ptr<Sampler> make_sde_adaptive(const SamplerOptions& o, const SolverParams& p) {
+  AdaptiveOptions a = read_adaptive(p, kSdeAdaptiveDefaults);
+  a.exponent = p.read_double("exponent", a.exponent);
+  const bool paper = p.read_string("error_estimate", "drift", {"drift", "paper"}) == "paper";
+  return std::make_unique<AdaptiveSampler>(
+      o, a, std::make_unique<SdeAdaptivePair>(paper ? SdeErrorEstimate::kPaper : SdeErrorEstimate::kDrift));
+}
+
+std::unique_ptr<Sampler> make_dpm_adaptive(const SamplerOptions& o, const SolverParams& p) {
+  AdaptiveOptions a = read_adaptive(p, kDpmAdaptiveDefaults);
+  const int64_t order = p.read_int("order", 3);
+  a.exponent = 1.0 / double(order);
+  return std::make_unique<AdaptiveSampler>(o, a, std::make_unique<DpmAdaptivePair>(int(order)));
+}
+
+std::vector<SolverOption> sde_adaptive_options() {
+  auto v = adaptive_options(kSdeAdaptiveDefaults, "t");
+  v.push_back({"exponent", shown(kSdeAdaptiveDefaults.exponent), "r in h <- theta h E^(-r)"});
+  v.push_back({"error_estimate", "drift", "drift (acceptance independent of the noise) | paper (the "
+                                          "paper's noisy pair; biased, for reproduction)"});
+  return v;
+}
+
+std::vector<SolverOption> dpm_adaptive_options() {
+  auto v = adaptive_options(kDpmAdaptiveDefaults, "log-SNR");
+  v.insert(v.begin(), {"order", "3", "2 (DPM-Solver-12) or 3 (DPM-Solver-23); the error exponent is 1/order"});
+  return v;
+}
+
 // The one table of solvers. An explicit table (not self-registration from each solver's source)
 // because a static library drops object files that nothing references.
 const std::vector<Entry>& entries() {
@@ -82,14 +152,24 @@ const std::vector<Entry>& entries() {
        [](const SamplerOptions& o, const SolverParams& p) {
          return std::make_unique<PredictorCorrector>("ddim", o, std::make_unique<Ddim>(p.read_double("eta", 0.0)), nullptr);
        }},
-      deterministic_entry("heun", "Heun on the probability-flow ODE in EDM's coordinates (order 2, 2 NFE per step)",
-                          [] { return std::make_unique<Heun>(); }),
+      {{"heun", "Heun on the probability-flow ODE in EDM's coordinates (order 2, 2 NFE per step), EDM churn optional",
+        {{"s_churn", "0", "EDM churn; 0 = deterministic"},
+         {"s_tmin", "0", "churn only where sigma/alpha >= s_tmin"},
+         {"s_tmax", "inf", "churn only where sigma/alpha <= s_tmax"},
+         {"s_noise", "1", "scale of the churn noise"}}},
+       make_heun},
       deterministic_entry("dpmpp-2m", "DPM-Solver++(2M): multistep data prediction (order 2, 1 NFE per step)",
                           [] { return std::make_unique<DpmSolverPPMultistep>(2); }),
       deterministic_entry("dpmpp-3m", "DPM-Solver++(3M): multistep data prediction (order 3, 1 NFE per step)",
                           [] { return std::make_unique<DpmSolverPPMultistep>(3); }),
       deterministic_entry("dpmpp-2s", "DPM-Solver++(2S): singlestep data prediction (order 2, 2 NFE per step)",
                           [] { return std::make_unique<DpmSolverPP2S>(); }),
+      {{"dpm-adaptive", "adaptive DPM-Solver-12/23 (data prediction), every sample with its own steps; ignores --steps",
+        dpm_adaptive_options()},
+       make_dpm_adaptive},
+      {{"sde-adaptive", "adaptive EM / improved-Euler pair on the reverse SDE (Jolicoeur-Martineau et al. 2021); ignores --steps",
+        sde_adaptive_options()},
+       make_sde_adaptive},
   };
   return table;
 }

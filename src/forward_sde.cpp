@@ -39,11 +39,24 @@ void Sde::check_time(const torch::Tensor& t) const {
 
 double Sde::log_snr(double t) const { return std::log(alpha(t) / sigma(t)); }
 
-double Sde::time_at_log_snr(double lambda) const {
+void Sde::check_log_snr(double lambda_min, double lambda_max) const {
   // log_snr(0) is +inf where sigma(0) = 0 (VP, sub-VP) and finite for VE.
-  SDE_CHECK(std::isfinite(lambda) && lambda >= log_snr(t_max_) && lambda <= log_snr(0.0), name(),
-            " SDE: log-SNR lambda = ", lambda, " lies outside [log_snr(T), log_snr(0)] = [",
-            log_snr(t_max_), ", ", log_snr(0.0), "]; no time in [0, T] has it");
+  const double lo = log_snr(t_max_), hi = log_snr(0.0);
+  const bool min_ok = std::isfinite(lambda_min) && lambda_min >= lo;
+  SDE_CHECK(min_ok && std::isfinite(lambda_max) && lambda_max <= hi, name(), " SDE: log-SNR lambda = ",
+            min_ok ? lambda_max : lambda_min, " lies outside [log_snr(T), log_snr(0)] = [", lo, ", ",
+            hi, "]; no time in [0, T] has it");
+}
+
+void Sde::check_log_snr(const torch::Tensor& lambda) const {
+  SDE_CHECK(lambda.dim() == 1, name(), " SDE: log-SNRs must have shape [B], got ", lambda.sizes());
+  if (lambda.numel() == 0) return;
+  const auto [lo, hi] = torch::aminmax(lambda);  // NaN propagates into both
+  check_log_snr(lo.item<double>(), hi.item<double>());
+}
+
+double Sde::time_at_log_snr(double lambda) const {
+  check_log_snr(lambda, lambda);
   double lo = 0.0, hi = t_max_;  // invariant: log_snr(lo) >= lambda >= log_snr(hi)
   for (int i = 0; i < 200; ++i) {
     const double mid = 0.5 * (lo + hi);
@@ -51,6 +64,22 @@ double Sde::time_at_log_snr(double lambda) const {
     (log_snr(mid) > lambda ? lo : hi) = mid;
   }
   return hi;
+}
+
+torch::Tensor Sde::log_snr(const torch::Tensor& t) const { return (alpha(t) / sigma(t)).log_(); }
+
+torch::Tensor Sde::time_at_log_snr(const torch::Tensor& lambda) const {
+  check_log_snr(lambda);
+  const auto l = lambda.to(torch::kFloat64);
+  torch::Tensor lo = torch::zeros_like(l), hi = torch::full_like(l, t_max_);
+  // 64 halvings of [0, T] reach the spacing of doubles near T; entries stop moving once converged.
+  for (int i = 0; i < 64; ++i) {
+    const torch::Tensor mid = (lo + hi).mul_(0.5);
+    const torch::Tensor below = log_snr(mid) > l;  // mid is still earlier than the answer
+    lo = torch::where(below, mid, lo);
+    hi = torch::where(below, hi, mid);
+  }
+  return hi.to(lambda.dtype());
 }
 
 Transition Sde::transition(double s, double t) const {
@@ -62,13 +91,22 @@ Transition Sde::transition(double s, double t) const {
   return {coef, std::sqrt(std::max(var, 0.0))};
 }
 
-torch::Tensor Sde::drift(const torch::Tensor& x, const torch::Tensor& t) const {
-  SDE_CHECK(x.dim() >= 1 && t.dim() == 1 && t.size(0) == x.size(0), name(),
-            " SDE: drift needs x of shape [B, ...] and t of shape [B]; got x ", x.sizes(), ", t ",
-            t.sizes());
+torch::Tensor per_sample(const torch::Tensor& c, const torch::Tensor& x) {
+  SDE_CHECK(x.dim() >= 1 && c.dim() == 1 && c.size(0) == x.size(0),
+            "a per-sample coefficient needs x of shape [B, ...] and a coefficient of shape [B]; got x ",
+            x.sizes(), ", coefficient ", c.sizes());
   std::vector<int64_t> shape(x.dim(), 1);
   shape[0] = x.size(0);
-  return drift_coef(t).to(x.dtype()).view(shape) * x;
+  return c.to(x.dtype()).view(shape);
+}
+
+torch::Tensor per_sample_squared_norm(const torch::Tensor& v) {
+  const torch::Tensor rows = v.reshape({v.size(0), -1});
+  return rows.square().matmul(torch::ones({rows.size(1)}, rows.options()));
+}
+
+torch::Tensor Sde::drift(const torch::Tensor& x, const torch::Tensor& t) const {
+  return per_sample(drift_coef(t), x) * x;
 }
 
 torch::Tensor Sde::prior_sample(const NoiseStream& noise, SampleRange range,

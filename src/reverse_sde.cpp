@@ -34,4 +34,19 @@ torch::Tensor ReverseSde::denoise(const torch::Tensor& x, double t) {
   return x.add(score(x, t), sigma * sigma).div_(sde_.alpha(t));
 }
 
+torch::Tensor ReverseSde::score(const torch::Tensor& x, const torch::Tensor& t) {
+  ++nfe_;
+  return model_.score(x, t.to(x.dtype()));
+}
+
+torch::Tensor ReverseSde::drift(const torch::Tensor& x, const torch::Tensor& t) {
+  const torch::Tensor g = sde_.diffusion(t);
+  return sde_.drift(x, t).sub_(score(x, t) * per_sample(g * g, x));
+}
+
+torch::Tensor ReverseSde::denoise(const torch::Tensor& x, const torch::Tensor& t) {
+  const torch::Tensor sigma = sde_.sigma(t);
+  return x.add(score(x, t) * per_sample(sigma * sigma, x)).div_(per_sample(sde_.alpha(t), x));
+}
+
 }  // namespace sde

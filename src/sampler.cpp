@@ -33,6 +33,7 @@ SampleResult Sampler::sample(const Sde& sde, const ScoreModel& model, int64_t co
     const SampleRange range{first_index + start, std::min(batch, count - start)};
     SampleResult part = sample_batch(sde, model, range);
     merged.nfe = std::max(merged.nfe, part.nfe);
+    merged.nfe_mean += part.nfe_mean * double(range.count) / double(count);
     parts.push_back(std::move(part.samples));
     if (!part.ok()) {
       merged.status = part.status;

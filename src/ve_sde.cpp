@@ -1,5 +1,6 @@
 #include "sde/ve_sde.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sde/errors.hpp"
@@ -39,6 +40,15 @@ torch::Tensor VeSde::sigma(const torch::Tensor& t) const { check_time(t); return
 torch::Tensor VeSde::drift_coef(const torch::Tensor& t) const { check_time(t); return torch::zeros_like(t); }
 torch::Tensor VeSde::diffusion(const torch::Tensor& t) const {
   return sigma(t) * std::sqrt(2.0 * log_ratio_);
+}
+
+double VeSde::time_at_log_snr(double lambda) const {
+  check_log_snr(lambda, lambda);
+  return std::clamp((-lambda - std::log(schedule_.sigma_min)) / log_ratio_, 0.0, t_max());
+}
+torch::Tensor VeSde::time_at_log_snr(const torch::Tensor& lambda) const {
+  check_log_snr(lambda);
+  return ((lambda + std::log(schedule_.sigma_min)) / -log_ratio_).clamp_(0.0, t_max());
 }
 
 }  // namespace sde

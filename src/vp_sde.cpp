@@ -1,5 +1,6 @@
 #include "sde/vp_sde.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sde/errors.hpp"
@@ -39,6 +40,22 @@ T subvp_diffusion(const LinearBeta& s, const T& t) {
   return sqrt(s.beta(t) * -expm1(s.integral(t) * -2.0));
 }
 
+// The inverses of the log-SNR: with alpha = exp(-B/2), VP's e^(2 lambda) = alpha^2 / (1 - alpha^2)
+// gives B = log(1 + e^(-2 lambda)); sub-VP's e^lambda = alpha / (1 - alpha^2) is a quadratic in
+// alpha whose root gives B = 2 asinh(e^(-lambda) / 2). Both are free of cancellation.
+template <class T>
+T vp_integral_at_log_snr(const T& lambda) {
+  using std::exp;
+  using std::log1p;
+  return log1p(exp(lambda * -2.0));
+}
+template <class T>
+T subvp_integral_at_log_snr(const T& lambda) {
+  using std::asinh;
+  using std::exp;
+  return asinh(exp(lambda * -1.0) * 0.5) * 2.0;
+}
+
 }  // namespace
 
 void LinearBeta::validate() const {
@@ -54,14 +71,29 @@ double LinearBetaSde::drift_coef(double t) const { check_time(t); return vp_drif
 torch::Tensor LinearBetaSde::alpha(const torch::Tensor& t) const { check_time(t); return vp_alpha(schedule_, t); }
 torch::Tensor LinearBetaSde::drift_coef(const torch::Tensor& t) const { check_time(t); return vp_drift_coef(schedule_, t); }
 
+double LinearBetaSde::time_at_log_snr(double lambda) const {
+  check_log_snr(lambda, lambda);
+  return std::min(schedule_.inverse_integral(integral_at_log_snr(lambda)), t_max());
+}
+torch::Tensor LinearBetaSde::time_at_log_snr(const torch::Tensor& lambda) const {
+  check_log_snr(lambda);
+  return schedule_.inverse_integral(integral_at_log_snr(lambda)).clamp_max_(t_max());
+}
+
 double VpSde::sigma(double t) const { check_time(t); return vp_sigma(schedule(), t); }
 double VpSde::diffusion(double t) const { check_time(t); return vp_diffusion(schedule(), t); }
 torch::Tensor VpSde::sigma(const torch::Tensor& t) const { check_time(t); return vp_sigma(schedule(), t); }
 torch::Tensor VpSde::diffusion(const torch::Tensor& t) const { check_time(t); return vp_diffusion(schedule(), t); }
 
+double VpSde::integral_at_log_snr(double lambda) const { return vp_integral_at_log_snr(lambda); }
+torch::Tensor VpSde::integral_at_log_snr(const torch::Tensor& lambda) const { return vp_integral_at_log_snr(lambda); }
+
 double SubVpSde::sigma(double t) const { check_time(t); return one_minus_alpha_squared(schedule(), t); }
 double SubVpSde::diffusion(double t) const { check_time(t); return subvp_diffusion(schedule(), t); }
 torch::Tensor SubVpSde::sigma(const torch::Tensor& t) const { check_time(t); return one_minus_alpha_squared(schedule(), t); }
 torch::Tensor SubVpSde::diffusion(const torch::Tensor& t) const { check_time(t); return subvp_diffusion(schedule(), t); }
+
+double SubVpSde::integral_at_log_snr(double lambda) const { return subvp_integral_at_log_snr(lambda); }
+torch::Tensor SubVpSde::integral_at_log_snr(const torch::Tensor& lambda) const { return subvp_integral_at_log_snr(lambda); }
 
 }  // namespace sde

@@ -26,6 +26,12 @@ inline double rel_diff(double a, double b, double floor = 1e-300) {
   return std::abs(a - b) / std::max(std::abs(b), floor);
 }
 
+/// |value - target| <= tolerance. For measured orders and slopes: doctest::Approx's epsilon is
+/// relative to 1 + max(|value|, |target|), so Approx(2).epsilon(0.15) would allow +-0.45.
+inline bool within(double value, double target, double tolerance) {
+  return std::abs(value - target) <= tolerance;
+}
+
 /// Least-squares slope of log y against log x: a measured convergence order.
 inline double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
   double mx = 0, my = 0;

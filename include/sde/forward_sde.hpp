@@ -60,6 +60,11 @@ class Sde {
   virtual torch::Tensor diffusion(const torch::Tensor& t) const = 0;
   /// f(x, t) = f(t) x for x of shape [B, ...].
   torch::Tensor drift(const torch::Tensor& x, const torch::Tensor& t) const;
+  /// lambda(t) = log(alpha(t) / sigma(t)) per entry.
+  torch::Tensor log_snr(const torch::Tensor& t) const;
+  /// The batched inverse of log_snr: per-entry bisection in float64 (the adaptive solvers step
+  /// every sample in log-SNR on its own); VP, sub-VP and VE override it with closed forms.
+  virtual torch::Tensor time_at_log_snr(const torch::Tensor& lambda) const;
 
   // ---- Prior ----
   /// prior_std * z with z the normals of draw 0 of `noise` for the samples in `range`.
@@ -76,10 +81,21 @@ class Sde {
   void check_time(double t) const;
   /// Same for every entry of a [B] tensor.
   void check_time(const torch::Tensor& t) const;
+  /// Throws unless every lambda lies in [log_snr(T), log_snr(0)], the log-SNRs some time has.
+  void check_log_snr(double lambda_min, double lambda_max) const;
+  void check_log_snr(const torch::Tensor& lambda) const;
 
  private:
   double t_max_;
 };
+
+/// A per-sample coefficient c of shape [B] as a tensor that broadcasts against x of shape
+/// [B, ...] (shape [B, 1, ..., 1], x's dtype).
+torch::Tensor per_sample(const torch::Tensor& c, const torch::Tensor& x);
+
+/// The squared Euclidean norm of each sample, [B, ...] -> [B]. A matrix-vector product, because
+/// LibTorch's reductions over a short innermost dimension are slow (D = 2, 20000 rows: ~0.4 ms).
+torch::Tensor per_sample_squared_norm(const torch::Tensor& v);
 
 /// Throws unless `value` is finite; `what` names the parameter in the message.
 void check_finite_parameter(const char* what, double value);

@@ -38,6 +38,11 @@ class ReverseSde {
   /// Tweedie's formula x0_hat = (x + sigma(t)^2 s(x,t)) / alpha(t) = E[x_0 | x_t] (one score call).
   torch::Tensor denoise(const torch::Tensor& x, double t);
 
+  // ---- Every sample at its own time: t has shape [B] (the adaptive solvers). ----
+  torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t);
+  torch::Tensor drift(const torch::Tensor& x, const torch::Tensor& t);
+  torch::Tensor denoise(const torch::Tensor& x, const torch::Tensor& t);
+
  private:
   torch::Tensor drift_with_weight(const torch::Tensor& x, double t, double score_weight);
 

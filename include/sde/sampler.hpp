@@ -32,12 +32,16 @@ struct SamplerOptions {
 enum class SampleStatus {
   kSuccess,
   kNonFinite,  ///< the state became NaN or infinite; message names the step and time
+  kStepLimit,  ///< an adaptive solver used up its step budget before reaching eps
 };
 
 /// What a sampler returns.
 struct SampleResult {
   torch::Tensor samples;      ///< [count, sample_shape...]
-  int64_t nfe = 0;            ///< score-model calls each sample saw (batched calls on one batch)
+  int64_t nfe = 0;            ///< batched score-model calls (the largest over the batches)
+  /// Score evaluations per sample, averaged over the samples: equal to nfe for fixed-step
+  /// solvers; smaller for adaptive ones, whose samples finish after different numbers of steps.
+  double nfe_mean = 0;
   SampleStatus status = SampleStatus::kSuccess;
   std::string message;        ///< empty on success; otherwise where and why it stopped
   bool ok() const { return status == SampleStatus::kSuccess; }

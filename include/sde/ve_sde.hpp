@@ -36,6 +36,9 @@ class VeSde final : public Sde {
   torch::Tensor sigma(const torch::Tensor& t) const override;
   torch::Tensor drift_coef(const torch::Tensor& t) const override;
   torch::Tensor diffusion(const torch::Tensor& t) const override;
+  /// lambda = -log sigma, so t = (-lambda - log sigma_min) / log(sigma_max / sigma_min).
+  double time_at_log_snr(double lambda) const override;
+  torch::Tensor time_at_log_snr(const torch::Tensor& lambda) const override;
 
  private:
   VeSchedule schedule_;

@@ -20,6 +20,13 @@ struct LinearBeta {
   T integral(const T& t) const {
     return t * beta_min + t * t * (0.5 * (beta_max - beta_min));
   }
+  /// The t >= 0 with integral(t) = b, in the form without cancellation:
+  /// t = 2 b / (beta_min + sqrt(beta_min^2 + 2 (beta_max - beta_min) b)).
+  template <class T>
+  T inverse_integral(const T& b) const {
+    using std::sqrt;
+    return b * 2.0 / (sqrt(b * (2.0 * (beta_max - beta_min)) + beta_min * beta_min) + beta_min);
+  }
   /// Throws unless 0 < beta_min < beta_max, both finite.
   void validate() const;
 };
@@ -35,9 +42,15 @@ class LinearBetaSde : public Sde {
   double prior_std() const final { return 1.0; }
   torch::Tensor alpha(const torch::Tensor& t) const final;
   torch::Tensor drift_coef(const torch::Tensor& t) const final;
+  /// Closed form: B(lambda) from the subclass, then t from inverting the quadratic B(t).
+  double time_at_log_snr(double lambda) const final;
+  torch::Tensor time_at_log_snr(const torch::Tensor& lambda) const final;
 
  protected:
   LinearBetaSde(LinearBeta schedule, double t_max);
+  /// The integral B = int_0^t beta at which the log-SNR equals lambda.
+  virtual double integral_at_log_snr(double lambda) const = 0;
+  virtual torch::Tensor integral_at_log_snr(const torch::Tensor& lambda) const = 0;
 
  private:
   LinearBeta schedule_;
@@ -53,6 +66,10 @@ class VpSde final : public LinearBetaSde {
   double diffusion(double t) const override;
   torch::Tensor sigma(const torch::Tensor& t) const override;
   torch::Tensor diffusion(const torch::Tensor& t) const override;
+
+ protected:
+  double integral_at_log_snr(double lambda) const override;
+  torch::Tensor integral_at_log_snr(const torch::Tensor& lambda) const override;
 };
 
 /// sub-VP SDE: dx = -1/2 beta(t) x dt + sqrt(beta(t) (1 - exp(-2 B(t)))) dw;
@@ -66,6 +83,10 @@ class SubVpSde final : public LinearBetaSde {
   double diffusion(double t) const override;
   torch::Tensor sigma(const torch::Tensor& t) const override;
   torch::Tensor diffusion(const torch::Tensor& t) const override;
+
+ protected:
+  double integral_at_log_snr(double lambda) const override;
+  torch::Tensor integral_at_log_snr(const torch::Tensor& lambda) const override;
 };
 
 }  // namespace sde

@@ -10,16 +10,25 @@ using sde::testing::data_path;
 
 namespace {
 
-torch::Tensor solve(const std::string& solver, const sde::Sde& s, const sde::ScoreModel& model, int64_t steps) {
+sde::SampleResult run(const std::string& solver, const sde::Sde& s, const sde::ScoreModel& model,
+                      int64_t steps, const sde::SolverParams& params = {}) {
   sde::SamplerOptions options;
   options.steps = steps;
   options.grid.kind = sde::TimeGridKind::kLogSnr;
   options.denoise = false;
   options.dtype = torch::kFloat64;
   options.seed = 31;  // the same x_T for every solve
-  const auto result = sde::make_sampler(solver, options)->sample(s, model, 256);
+  const auto result = sde::make_sampler(solver, options, params)->sample(s, model, 256);
   REQUIRE(result.ok());
-  return result.samples;
+  return result;
+}
+
+torch::Tensor solve(const std::string& solver, const sde::Sde& s, const sde::ScoreModel& model, int64_t steps) {
+  return run(solver, s, model, steps).samples;
+}
+
+double rms_error(const torch::Tensor& x, const torch::Tensor& reference) {
+  return (x - reference).square().sum(1).mean().sqrt().item<double>();
 }
 
 }  // namespace
@@ -45,11 +54,46 @@ TEST_CASE("deterministic solvers converge at their order: ddim 1, heun 2, dpmpp-
       CAPTURE(solver);
       std::vector<double> errors;
       for (double n : steps)
-        errors.push_back((solve(solver, *s, model, int64_t(n)) - reference).square().sum(1).mean().sqrt().item<double>());
+        errors.push_back(rms_error(solve(solver, *s, model, int64_t(n)), reference));
       const double measured = -sde::testing::log_log_slope(steps, errors);
       MESSAGE(solver << " on " << name << ": errors " << errors[0] << " " << errors[1] << " " << errors[2]
                      << " " << errors[3] << "; order " << measured);
-      CHECK(measured == doctest::Approx(order).epsilon(0.3 / order));
+      CAPTURE(measured);
+      CHECK(sde::testing::within(measured, order, 0.3));
+    }
+  }
+}
+
+TEST_CASE("dpm-adaptive: the error of x_T -> x_eps follows the tolerance") {
+  // Same problem and reference as above, rtol = atol = tol from 1e-3 to 1e-6. Measured: the RMS
+  // error is 1.2-1.75 tol and proportional to it (log-log slope 0.89-0.99); the mean NFE grows as
+  // tol^(-1/order) (slope 0.47 for order 2, 0.27 for order 3). Checked: error <= 3 tol at every
+  // tolerance, error slope 1 +- 0.2, NFE slope 1/order +- 0.1.
+  const auto mixture = sde::GaussianMixture::from_json_file(data_path("ring8.json"));
+  for (const std::string name : {"vp", "subvp", "ve"}) {
+    const auto s = sde::make_sde({name});
+    const sde::GaussianMixtureScore model(mixture, s);
+    const torch::Tensor reference = solve("dpmpp-3m", *s, model, 4000);
+    for (const std::string order : {"2", "3"}) {
+      std::vector<double> tols = {1e-3, 1e-4, 1e-5, 1e-6}, errors, nfes;
+      for (double tol : tols) {
+        const std::string text = std::to_string(tol);
+        const auto result = run("dpm-adaptive", *s, model, 1, sde::SolverParams(std::map<std::string, std::string>{{"rtol", text}, {"atol", text}, {"order", order}}));
+        errors.push_back(rms_error(result.samples, reference));
+        nfes.push_back(result.nfe_mean);
+      }
+      const double error_slope = sde::testing::log_log_slope(tols, errors);
+      const double nfe_slope = -sde::testing::log_log_slope(tols, nfes);
+      MESSAGE("dpm-adaptive order " << order << " on " << name << ": errors " << errors[0] << " " << errors[1] << " " << errors[2] << " " << errors[3]
+              << "; mean NFE " << nfes[0] << " " << nfes[1] << " " << nfes[2] << " " << nfes[3]
+              << "; error slope " << error_slope << ", NFE slope " << nfe_slope);
+      CAPTURE(name);
+      CAPTURE(order);
+      for (size_t i = 0; i < tols.size(); ++i) CHECK(errors[i] <= 3.0 * tols[i]);
+      CAPTURE(error_slope);
+      CAPTURE(nfe_slope);
+      CHECK(sde::testing::within(error_slope, 1.0, 0.2));
+      CHECK(sde::testing::within(nfe_slope, 1.0 / std::stod(order), 0.1));
     }
   }
 }

@@ -105,3 +105,25 @@ TEST_CASE("invalid parameters and times are rejected with the value named") {
   CHECK_THROWS_WITH_AS(vp.drift(torch::ones({3, 2}), torch::ones({2}) * 0.5), doctest::Contains("shape"), sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(vp.transition(0.5, 0.5), doctest::Contains("s < t"), sde::InvalidArgument);
 }
+
+TEST_CASE("closed-form inverse log-SNRs agree with bisection, for scalars and batches") {
+  for (const auto& s : all_sdes()) {
+    CAPTURE(s->name());
+    const auto t = torch::tensor({1e-5, 1e-3, 0.1, 0.37, 0.9, 1.0}, torch::kFloat64);
+    const auto lambda = s->log_snr(t);
+    const auto batched = s->time_at_log_snr(lambda);
+    const auto bisected = s->Sde::time_at_log_snr(lambda);  // the generic tensor bisection
+    for (int64_t i = 0; i < t.size(0); ++i) {
+      const double l = lambda[i].item<double>(), ti = t[i].item<double>();
+      CAPTURE(ti);
+      CHECK(rel_diff(s->time_at_log_snr(l), ti) < 1e-9);
+      CHECK(rel_diff(s->time_at_log_snr(l), s->Sde::time_at_log_snr(l)) < 1e-9);
+      CHECK(rel_diff(batched[i].item<double>(), s->time_at_log_snr(l)) < 1e-12);
+      CHECK(rel_diff(bisected[i].item<double>(), ti) < 1e-9);
+    }
+    CHECK_THROWS_WITH_AS(s->time_at_log_snr(s->log_snr(1.0) - 1.0), doctest::Contains("lies outside [log_snr(T), log_snr(0)]"),
+                         sde::InvalidArgument);
+    CHECK_THROWS_WITH_AS(s->time_at_log_snr(torch::tensor({0.0, double(NAN)}, torch::kFloat64)), doctest::Contains("nan lies outside"),
+                         sde::InvalidArgument);
+  }
+}

@@ -1,0 +1,44 @@
+#include "sde/solvers/dpm_adaptive.hpp"
+
+#include "sde/errors.hpp"
+#include "sde/reverse_sde.hpp"
+
+namespace sde {
+
+DpmAdaptivePair::DpmAdaptivePair(int order) : order_(order) {
+  SDE_CHECK(order == 2 || order == 3, "dpm-adaptive: order = ", order,
+            " must be 2 (DPM-Solver-12) or 3 (DPM-Solver-23)");
+}
+
+torch::Tensor DpmAdaptivePair::first_stage(ReverseSde& reverse, const torch::Tensor& x,
+                                           const torch::Tensor& t) const {
+  return reverse.denoise(x, t);
+}
+
+EmbeddedPair::Solutions DpmAdaptivePair::attempt(ReverseSde& reverse, const torch::Tensor& x,
+                                                  const torch::Tensor& d_t, const torch::Tensor& t,
+                                                  const torch::Tensor& s, const torch::Tensor&) const {
+  const Sde& sde = reverse.sde();
+  const torch::Tensor lambda_t = sde.log_snr(t), h = sde.log_snr(s) - lambda_t, sigma_t = sde.sigma(t);
+  // The first-order step to log-SNR lambda_t + r h, at time `at`; all coefficients are [B].
+  auto first_order = [&](const torch::Tensor& at, const torch::Tensor& rh) {
+    return (x * per_sample(sde.sigma(at) / sigma_t, x)).sub_(d_t * per_sample(sde.alpha(at) * torch::expm1(-rh), x));
+  };
+  const torch::Tensor phi_2 = torch::expm1(-h) / h + 1.0;
+  const torch::Tensor slope_s = sde.alpha(s) * phi_2;  // weight of D' h at the end of the step
+  const torch::Tensor base = first_order(s, h);
+  const double r1 = order_ == 2 ? 0.5 : 1.0 / 3.0;
+  const torch::Tensor t1 = sde.time_at_log_snr(lambda_t + h * r1);
+  const torch::Tensor d1 = reverse.denoise(first_order(t1, h * r1), t1).sub_(d_t);  // D_r1 - D_t
+  torch::Tensor second = base + d1 * per_sample(slope_s / r1, x);
+  if (order_ == 2) return {base, std::move(second)};
+
+  const double r2 = 2.0 / 3.0;
+  const torch::Tensor t2 = sde.time_at_log_snr(lambda_t + h * r2);
+  const torch::Tensor phi_22 = torch::expm1(-h * r2) / (h * r2) + 1.0;
+  const torch::Tensor x2 = first_order(t2, h * r2).add_(d1 * per_sample(sde.alpha(t2) * phi_22 * (r2 / r1), x));
+  torch::Tensor third = base + reverse.denoise(x2, t2).sub_(d_t).mul_(per_sample(slope_s / r2, x));
+  return {std::move(second), std::move(third)};
+}
+
+}  // namespace sde

@@ -7,6 +7,9 @@
 // on the grid it is designed for: uniform t for the SDE predictors and PC, log-SNR for DDIM and
 // DPM-Solver++, Karras (rho = 7) for Heun.
 //
+// The adaptive solvers have no step count: they get a second table over tolerances (rtol = atol),
+// with the mean NFE per sample (and the batched NFE) they spent.
+//
 // Usage: bench_solver_accuracy [--csv PATH] [--n COUNT]
 #include <chrono>
 #include <cmath>
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
   };
   const std::vector<int64_t> budgets = {10, 20, 50, 100, 1000};
   const auto vp = sde::make_sde({"vp"});
+  // For the adaptive rows: budget is "tol=...", nfe the mean per sample, steps the batched NFE.
   std::string csv = "target,solver,budget,nfe,steps,sliced_w2,gaussian_w2,floor_sw2_mean,floor_sw2_std,floor_gw2_mean,floor_gw2_std,seconds\n";
   for (const std::string target : {"ring8.json", "aniso16.json"}) {
     const sde::GaussianMixtureScore model(
@@ -102,6 +106,29 @@ int main(int argc, char** argv) {
     }
     std::printf("(%s; * = within the floor mean + 1 std; NFE in parentheses)\n",
                 target == "ring8.json" ? "sliced W2" : "Gaussian W2");
+
+    const std::vector<std::string> tolerances = {"0.1", "0.03", "0.01", "0.003", "0.001"};
+    std::printf("\n%-18s |", "solver \\ rtol=atol");
+    for (const std::string& tol : tolerances) std::printf(" %23s |", tol.c_str());
+    std::printf("\n");
+    for (const std::string solver : {"dpm-adaptive", "sde-adaptive"}) {
+      std::printf("%-18s |", solver.c_str());
+      for (const std::string& tol : tolerances) {
+        sde::SamplerOptions options;
+        options.seed = 1;
+        const auto start = std::chrono::steady_clock::now();
+        const auto result = sde::make_sampler(solver, options, sde::SolverParams(std::map<std::string, std::string>{{"rtol", tol}, {"atol", tol}}))
+                                ->sample(*vp, model, n);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double s = sde::sliced_w2(result.samples, reference), g = sde::gaussian_w2(result.samples, reference);
+        std::printf(" %7.4f (%6.1f / %4lld) %s|", target == "ring8.json" ? s : g, result.nfe_mean, (long long)result.nfe,
+                    (target == "ring8.json" ? s <= swm + sws : g <= gwm + gws) ? "*" : " ");
+        csv += sde::detail::concat(target, ",", solver, ",tol=", tol, ",", result.nfe_mean, ",", result.nfe, ",",
+                                   s, ",", g, ",", swm, ",", sws, ",", gwm, ",", gws, ",", seconds, "\n");
+      }
+      std::printf("\n");
+    }
+    std::printf("(adaptive: mean NFE per sample / batched NFE in parentheses)\n");
   }
   sde::write_file_atomic(csv_path, csv);
   std::printf("\nwrote %s\n", csv_path.c_str());

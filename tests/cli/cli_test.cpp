@@ -78,3 +78,20 @@ TEST_CASE("scoresde rejects bad arguments with a message naming them") {
     CHECK(run.output.find(c.expect) != std::string::npos);
   }
 }
+
+TEST_CASE("every solver option is a flag of sample, checked by the chosen solver") {
+  const std::string out = "cli_test_adaptive.npy";
+  std::filesystem::remove(out);
+  const Run adaptive = scoresde("sample --target " + ring + " --solver dpm-adaptive --rtol 0.01 --atol 0.01 --order 2 --n 200 --out " + out);
+  CAPTURE(adaptive.output);
+  CHECK(adaptive.code == 0);
+  CHECK(adaptive.output.find("solver dpm-adaptive") != std::string::npos);
+  CHECK(adaptive.output.find("(mean per sample ") != std::string::npos);
+  CHECK(std::filesystem::exists(out));
+  std::filesystem::remove(out);
+  const Run wrong = scoresde("sample --target " + ring + " --solver ddim --rtol 0.01 --n 10 --out " + out);
+  CAPTURE(wrong.output);
+  CHECK(wrong.code == 1);
+  CHECK(wrong.output.find("solver 'ddim' has no option rtol; its options: eta") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out));
+}

@@ -63,9 +63,13 @@ SampleResult AdaptiveSampler::sample_batch(const Sde& sde, const ScoreModel& mod
                                       "); raise max_steps or loosen rtol/atol");
       break;
     }
-    const torch::Tensor ua = u.index_select(0, active), ha = h.index_select(0, active);
-    const torch::Tensor xa = x.index_select(0, active), ta = pair_->time_at(sde, ua);
-    const torch::Tensor stale = cached.index_select(0, active).logical_not().nonzero().squeeze(1);
+    // While every sample is active (most of a solve) the state itself is the active part: no copies.
+    // The aliases are safe: every write below goes to the full tensors after its inputs are read.
+    const bool everyone = active.numel() == n;
+    auto gather = [&](const torch::Tensor& v) { return everyone ? v : v.index_select(0, active); };
+    const torch::Tensor ua = gather(u), ha = gather(h);
+    const torch::Tensor xa = gather(x), ta = pair_->time_at(sde, ua);
+    const torch::Tensor stale = gather(cached).logical_not().nonzero().squeeze(1);
     if (stale.numel() > 0) {
       const torch::Tensor rows = active.index_select(0, stale);
       first.index_copy_(0, rows, pair_->first_stage(reverse, xa.index_select(0, stale), ta.index_select(0, stale)));
@@ -75,14 +79,14 @@ SampleResult AdaptiveSampler::sample_batch(const Sde& sde, const ScoreModel& mod
     // A step that reaches the end lands on u(eps) exactly, so a finished sample is recognised.
     const torch::Tensor u_next = torch::where(ha >= u_end - ua, torch::full_like(ua, u_end), ua + ha);
     const torch::Tensor z = pair_->uses_noise()
-                                ? noise.normal(range, shape, uint32_t(k + 1), tensor_options).index_select(0, active)
+                                ? gather(noise.normal(range, shape, uint32_t(k + 1), tensor_options))
                                 : torch::Tensor();
-    const torch::Tensor ta_next = pair_->time_at(sde, u_next), fa = first.index_select(0, active);
+    const torch::Tensor ta_next = pair_->time_at(sde, u_next), fa = gather(first);
     const auto [lower, higher] =
         pair_->attempt(reverse, xa, fa, ta, ta_next, z);
     calls.index_add_(0, active, torch::full({active.numel()}, double(pair_->attempt_calls()), f64));
 
-    const torch::Tensor delta = torch::maximum(lower.abs(), x_prev.index_select(0, active).abs()).mul_(a.rtol).clamp_min_(a.atol);
+    const torch::Tensor delta = torch::maximum(lower.abs(), gather(x_prev).abs()).mul_(a.rtol).clamp_min_(a.atol);
     const double entries = double(x.numel() / std::max<int64_t>(n, 1));
     const torch::Tensor err = per_sample_squared_norm((higher - lower).div_(delta)).div_(entries).sqrt_().to(torch::kFloat64);
     if (!std::isfinite(err.sum().item<double>())) {

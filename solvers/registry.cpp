@@ -15,6 +15,7 @@
 #include "sde/solvers/heun.hpp"
 #include "sde/solvers/langevin_corrector.hpp"
 #include "sde/solvers/predictor_corrector.hpp"
+#include "sde/solvers/probability_flow.hpp"
 #include "sde/solvers/reverse_diffusion.hpp"
 #include "sde/solvers/sde_adaptive.hpp"
 
@@ -131,6 +132,34 @@ std::vector<SolverOption> dpm_adaptive_options() {
   return v;
 }
 
+std::unique_ptr<Sampler> make_ode(const std::string& method, const SamplerOptions& o, const SolverParams& p) {
+  OdeOptions ode;
+  ode.method = method;
+  if (method != "rk4") {
+    ode.rtol = p.read_double("rtol", ode.rtol);
+    ode.atol = p.read_double("atol", ode.atol);
+    ode.h_init = p.read_double("h_init", ode.h_init);
+    ode.max_steps = p.read_int("max_steps", ode.max_steps);
+    const std::string norm = p.read_string("norm", "rms", {"rms", "max", "batch-rms"});
+    ode.norm = norm == "max" ? OdeErrorNorm::kMax : norm == "batch-rms" ? OdeErrorNorm::kBatchRms : OdeErrorNorm::kPerSampleRms;
+  }
+  return std::make_unique<ProbabilityFlowSampler>(o, ode);
+}
+
+Entry ode_entry(const std::string& method, const std::string& summary) {
+  const OdeOptions d;
+  std::vector<SolverOption> options;
+  if (method != "rk4")
+    options = {{"rtol", shown(d.rtol), "relative tolerance"},
+               {"atol", shown(d.atol), "absolute tolerance"},
+               {"norm", "rms", "rms (per-sample RMS, then the worst sample) | max (largest entry of the batch) | "
+                                "batch-rms (RMS over the whole batch, as scipy on the flattened batch)"},
+               {"h_init", shown(d.h_init), "first step, as a fraction of [eps, T]"},
+               {"max_steps", detail::concat(d.max_steps), "attempted steps before giving up"}};
+  return {{"ode-" + method, summary, options},
+          [method](const SamplerOptions& o, const SolverParams& p) { return make_ode(method, o, p); }};
+}
+
 // The one table of solvers. An explicit table (not self-registration from each solver's source)
 // because a static library drops object files that nothing references.
 const std::vector<Entry>& entries() {
@@ -170,6 +199,9 @@ const std::vector<Entry>& entries() {
       {{"sde-adaptive", "adaptive EM / improved-Euler pair on the reverse SDE (Jolicoeur-Martineau et al. 2021); ignores --steps",
         sde_adaptive_options()},
        make_sde_adaptive},
+      ode_entry("dopri5", "probability-flow ODE, Dormand–Prince 5(4) with step control (Boost.Odeint); ignores --steps"),
+      ode_entry("cash-karp", "probability-flow ODE, Cash–Karp 5(4) with step control (Boost.Odeint); ignores --steps"),
+      ode_entry("rk4", "probability-flow ODE, classical Runge–Kutta 4 on the time grid (4 NFE per step)"),
   };
   return table;
 }

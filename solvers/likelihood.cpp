@@ -1,0 +1,88 @@
+#include "sde/solvers/likelihood.hpp"
+
+#include <cmath>
+
+#include <torch/csrc/autograd/autograd.h>
+
+#include "sde/errors.hpp"
+#include "sde/random.hpp"
+#include "sde/reverse_sde.hpp"
+
+namespace sde {
+
+void LikelihoodOptions::validate() const {
+  ode.validate();
+  SDE_CHECK(ode.method != "rk4", "likelihood: the ODE method must be adaptive (dopri5 or cash-karp), got rk4");
+  SDE_CHECK(probes >= 1, "likelihood: probes = ", probes, " must be >= 1");
+  SDE_CHECK(std::isfinite(eps) && eps > 0, "likelihood: eps = ", eps, " must be finite and > 0 (usually 1e-5)");
+}
+
+double LikelihoodResult::bits_per_dim() const {
+  const double dim = double(latent.numel() / std::max<int64_t>(latent.size(0), 1));
+  return -log_p.mean().item<double>() / (dim * std::log(2.0));
+}
+
+namespace {
+
+// Probes v with E[v v^T] = I: [probes, B, D], the same for point i in any batch.
+torch::Tensor make_probes(const LikelihoodOptions& o, int64_t batch, int64_t dim, const torch::TensorOptions& options) {
+  const NoiseStream noise(o.seed);
+  std::vector<torch::Tensor> v;
+  for (int64_t j = 0; j < o.probes; ++j) {
+    if (o.gaussian_probes)
+      v.push_back(noise.normal({0, batch}, {dim}, uint32_t(j), options));
+    else
+      v.push_back(noise.uniform({0, batch}, {dim}, uint32_t(j)).lt(0.5).to(options).mul_(2.0).sub_(1.0));
+  }
+  return torch::stack(v);
+}
+
+}  // namespace
+
+LikelihoodResult log_likelihood(const Sde& sde, const ScoreModel& model, const torch::Tensor& x,
+                                const LikelihoodOptions& o) {
+  o.validate();
+  check_score_inputs(model, x, torch::zeros({x.size(0)}, x.options()));
+  SDE_CHECK(o.eps < sde.t_max(), "likelihood: eps = ", o.eps, " must be smaller than T = ", sde.t_max());
+  SDE_CHECK(all_finite(x), "likelihood: the data contain NaN or infinite values; remove or fix those points");
+  const int64_t batch = x.size(0), dim = x.numel() / std::max<int64_t>(batch, 1);
+  const bool exact = o.trace == TraceEstimator::kExact;
+  const int64_t columns = exact ? 1 : o.probes;  // integrals carried along with x
+  const torch::Tensor probes = exact ? torch::Tensor() : make_probes(o, batch, dim, x.options());
+  const auto shape = x.sizes().vec();
+
+  ReverseSde reverse(sde, model);
+  // State [B, D + columns]: the flattened point, then the running integrals of the divergence.
+  const OdeRhs rhs = [&](const torch::Tensor& state, torch::Tensor& dstate, double t) {
+    torch::AutoGradMode grad_on(true);
+    const torch::Tensor point = state.narrow(1, 0, dim).detach().reshape(shape).requires_grad_(true);
+    const torch::Tensor drift = reverse.probability_flow_drift(point, t).reshape({batch, dim});
+    std::vector<torch::Tensor> divergence;
+    for (int64_t j = 0; j < (exact ? dim : columns); ++j) {
+      const bool last = j + 1 == (exact ? dim : columns);
+      const torch::Tensor out = exact ? drift.select(1, j).sum() : (drift * probes[j]).sum();
+      const torch::Tensor grad = torch::autograd::grad({out}, {point}, {}, /*retain_graph=*/!last)[0].reshape({batch, dim});
+      divergence.push_back(exact ? grad.select(1, j) : (grad * probes[j]).sum(1));
+    }
+    torch::Tensor div = exact ? torch::stack(divergence, 1).sum(1, true) : torch::stack(divergence, 1);
+    dstate = torch::cat({drift.detach(), div.detach()}, 1);
+  };
+  const torch::Tensor start = torch::cat({x.reshape({batch, dim}), torch::zeros({batch, columns}, x.options())}, 1);
+  const OdeSolution solution = integrate_adaptive(rhs, start, o.eps, sde.t_max(), o.ode);
+
+  LikelihoodResult result;
+  result.nfe = reverse.nfe();
+  result.latent = solution.x.narrow(1, 0, dim).reshape(shape);
+  result.status = solution.status;
+  if (!solution.ok()) {
+    result.message = "likelihood: " + solution.message;
+    return result;
+  }
+  const torch::Tensor integrals = solution.x.narrow(1, dim, columns).to(torch::kFloat64);
+  result.prior_log_p = sde.prior_log_prob(result.latent.to(torch::kFloat64));
+  result.log_p = result.prior_log_p + integrals.mean(1);
+  if (!exact && columns >= 2) result.std_error = integrals.std(1) / std::sqrt(double(columns));
+  return result;
+}
+
+}  // namespace sde

@@ -21,6 +21,9 @@ inline std::string option_flag(std::string key) {
 /// `scoresde sample`: sample a target with a registered solver and write an .npy.
 Action add_sample_command(CLI::App& app);
 
+/// `scoresde likelihood`: log p of points through the probability-flow ODE, written as an .npy.
+Action add_likelihood_command(CLI::App& app);
+
 /// `scoresde solvers`: list the registered solvers.
 Action add_solvers_command(CLI::App& app);
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "sde_options.hpp"
 #include "sde/errors.hpp"
 #include "sde/gaussian_mixture.hpp"
 #include "sde/npy.hpp"
@@ -15,8 +16,8 @@ namespace sde::cli {
 namespace {
 
 struct SampleArgs {
-  std::string target, out, solver = "em", dtype = "float32", schedule = "time";
-  SdeConfig sde;
+  SdeArgs problem;
+  std::string out, solver = "em", dtype = "float32", schedule = "time";
   SamplerOptions sampler;
   std::map<std::string, std::string> params;  // solver-specific, only those given
   int64_t count = 0;
@@ -28,17 +29,7 @@ struct SampleArgs {
 Action add_sample_command(CLI::App& app) {
   auto args = std::make_shared<SampleArgs>();
   CLI::App* cmd = app.add_subcommand("sample", "draw samples with a reverse-time solver");
-  cmd->add_option("--target", args->target, "Gaussian-mixture JSON file: the exact score")
-      ->required()->check(CLI::ExistingFile);
-  cmd->add_option("--sde", args->sde.name, "forward SDE")
-      ->check(CLI::IsMember({"vp", "subvp", "ve"}))->capture_default_str();
-  auto* beta_min = cmd->add_option("--beta-min", args->sde.beta.beta_min, "VP/sub-VP beta_min")->capture_default_str();
-  auto* beta_max = cmd->add_option("--beta-max", args->sde.beta.beta_max, "VP/sub-VP beta_max")->capture_default_str();
-  auto* sigma_min = cmd->add_option("--sigma-min", args->sde.ve.sigma_min, "VE sigma_min")->capture_default_str();
-  auto* sigma_max = cmd->add_option("--sigma-max", args->sde.ve.sigma_max, "VE sigma_max")->capture_default_str();
-  beta_min->excludes(sigma_min)->excludes(sigma_max);
-  beta_max->excludes(sigma_min)->excludes(sigma_max);
-  cmd->add_option("--T", args->sde.t_max, "end time T of the forward SDE")->capture_default_str();
+  add_sde_options(cmd, args->problem);
   cmd->add_option("--solver", args->solver, "solver name (see `scoresde solvers`)")->capture_default_str();
   cmd->add_option("--steps", args->sampler.steps, "number of solver steps N")->capture_default_str();
   cmd->add_option("--schedule", args->schedule, "time grid: uniform in t, in log-SNR, or Karras'")
@@ -64,13 +55,8 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "output .npy (float32, shape (n, D))")->required();
 
   return [args, cmd]() {
-    const bool ve = args->sde.name == "ve";
-    if (ve && (cmd->count("--beta-min") || cmd->count("--beta-max")))
-      throw InvalidArgument("--beta-min/--beta-max apply to --sde vp|subvp, not ve; use --sigma-min/--sigma-max");
-    if (!ve && (cmd->count("--sigma-min") || cmd->count("--sigma-max")))
-      throw InvalidArgument("--sigma-min/--sigma-max apply to --sde ve; use --beta-min/--beta-max");
-    const auto sde = make_sde(args->sde);
-    const GaussianMixtureScore model(GaussianMixture::from_json_file(args->target), sde);
+    const auto sde = make_sde_from(cmd, args->problem);
+    const GaussianMixtureScore model(GaussianMixture::from_json_file(args->problem.target), sde);
     args->sampler.denoise = !args->no_denoise;
     args->sampler.grid.kind = TimeGrid::parse(args->schedule);
     args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;

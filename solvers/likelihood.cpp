@@ -22,6 +22,34 @@ double LikelihoodResult::bits_per_dim() const {
   return -log_p.mean().item<double>() / (dim * std::log(2.0));
 }
 
+void Dequantization::validate() const {
+  SDE_CHECK(levels >= 2, "dequantization: levels = ", levels, " must be >= 2 (256 for 8-bit data)");
+  SDE_CHECK(std::isfinite(scale) && scale > 0, "dequantization: scale = ", scale,
+            " must be > 0 (1 for data in [0, 1], 2 for [-1, 1])");
+  SDE_CHECK(std::isfinite(shift), "dequantization: shift = ", shift, " must be finite");
+}
+
+double Dequantization::bits_offset() const {
+  validate();
+  return std::log2(double(levels) / scale);
+}
+
+torch::Tensor Dequantization::apply(const torch::Tensor& k, const NoiseStream& noise, SampleRange range) const {
+  validate();
+  SDE_CHECK(k.dim() >= 1 && k.size(0) == range.count, "dequantization: data of shape ", k.sizes(),
+            " do not have the ", range.count, " rows of the range");
+  const auto values = k.to(torch::kFloat64);
+  SDE_CHECK(values.numel() == 0 || (values.min().item<double>() >= 0 && values.max().item<double>() <= double(levels - 1) &&
+                                    torch::equal(values, values.floor())),
+            "dequantization: data must be integers in [0, ", levels - 1, "]");
+  const auto sample_shape = k.sizes().slice(1);
+  return (values + noise.uniform(range, sample_shape, /*draw=*/0)) * (scale / double(levels)) + shift;
+}
+
+double discrete_bits_per_dim(const LikelihoodResult& result, const Dequantization& dequantization) {
+  return result.bits_per_dim() + dequantization.bits_offset();
+}
+
 namespace {
 
 // Probes v with E[v v^T] = I: [probes, B, D], the same for point i in any batch.

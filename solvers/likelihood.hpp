@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include "sde/ode_integrator.hpp"
+#include "sde/random.hpp"
 #include "sde/score_model.hpp"
 
 namespace sde {
@@ -38,6 +39,27 @@ struct LikelihoodResult {
   /// Mean bits per dimension, -mean(log_p) / (D ln 2), for data with D entries per point.
   double bits_per_dim() const;
 };
+
+/// Uniform dequantization of discrete data k in {0, ..., levels - 1}^D, in the data scaling in use:
+/// x = scale (k + u) / levels + shift with u ~ U(0, 1)^D ([0, 1] data: scale 1, shift 0; [-1, 1]
+/// data: scale 2, shift -1). A density p on x gives a discrete model whose probabilities obey
+///   log P(k) >= E_u[log p(x)] + D log(scale / levels)            (Jensen, Theano et al. 2016)
+/// so bits/dim <= -E[log p(x)] / (D ln 2) + log2(levels / scale): 8 for 8-bit data in [0, 1], 7 in
+/// [-1, 1]. docs/likelihood.md derives it.
+struct Dequantization {
+  int64_t levels = 256;
+  double scale = 1.0;
+  double shift = 0.0;
+  /// Throws sde::InvalidArgument naming the bad value.
+  void validate() const;
+  /// log2(levels / scale): the bits per dimension the bin width adds.
+  double bits_offset() const;
+  /// x for the integers k (any shape [B, ...]), with u from draw 0 of `noise` for the rows in `range`.
+  torch::Tensor apply(const torch::Tensor& k, const NoiseStream& noise, SampleRange range) const;
+};
+
+/// The discrete bits/dim bound from the log-likelihoods of dequantized data.
+double discrete_bits_per_dim(const LikelihoodResult& result, const Dequantization& dequantization);
 
 /// log p_eps of every point of x ([B, sample_shape...]) under the model's probability flow.
 /// Needs a score model that autograd can differentiate with respect to x. Throws on bad input

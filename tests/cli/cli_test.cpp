@@ -95,3 +95,22 @@ TEST_CASE("every solver option is a flag of sample, checked by the chosen solver
   CHECK(wrong.output.find("solver 'ddim' has no option rtol; its options: eta") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(out));
 }
+
+TEST_CASE("scoresde likelihood writes log p per point and prints bits/dim") {
+  const std::string points = "cli_test_points.npy", out = "cli_test_logp.npy";
+  std::filesystem::remove(out);
+  sde::save_npy(points, torch::tensor({{4.0, 0.0}, {0.0, -4.0}, {2.8, 2.8}}, torch::kFloat64));
+  const Run run = scoresde("likelihood --target " + ring + " --data " + points + " --rtol 1e-6 --atol 1e-6 --out " + out);
+  CAPTURE(run.output);
+  CHECK(run.code == 0);
+  CHECK(run.output.find("points 3  mean log p ") != std::string::npos);
+  CHECK(run.output.find("bits/dim") != std::string::npos);
+  const auto logp = sde::load_npy(out);
+  CHECK(logp.sizes() == torch::IntArrayRef({3}));
+  CHECK((logp.scalar_type() == torch::kFloat64));
+  std::filesystem::remove(out);
+  const Run wrong = scoresde("likelihood --target " + sde::testing::data_path("aniso16.json") + " --data " + points + " --out " + out);
+  CHECK(wrong.code == 1);
+  CHECK(wrong.output.find("needs (n, 16)") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out));
+}

@@ -3,7 +3,7 @@
 // mixture (heavy) and N(0, I) (free, so the solver's own cost shows alone). The overhead is what
 // the solver itself costs: its arithmetic, the Gaussian noise of stochastic solvers, the time
 // tensor and the finiteness check. The noise alone is measured too: the floor of a stochastic step.
-// The adaptive solvers (rows marked /NFE) are measured per batched score call instead of per step.
+// The adaptive and ODE solvers (rows marked /NFE) are measured per batched score call instead of per step.
 //
 // Usage: bench_solver_overhead [--csv PATH] [--steps N] [--repeats R] [--only SOLVER]
 #include <ATen/Parallel.h>
@@ -16,6 +16,7 @@
 
 #include "sde/sde.hpp"
 #include "sde/solvers/adaptive_sampler.hpp"
+#include "sde/solvers/probability_flow.hpp"
 #include "sde/solvers/registry.hpp"
 
 namespace {
@@ -111,7 +112,10 @@ int main(int argc, char** argv) {
       const auto result = sampler->sample(*vp, timed, batch);
       const double wall = seconds_since(start);
       if (!result.ok()) std::fprintf(stderr, "sampling failed: %s\n", result.message.c_str());
-      if (dynamic_cast<const sde::AdaptiveSampler*>(sampler.get())) units = result.nfe;
+      // Adaptive and ODE solvers: per batched score call (one right-hand side for the ODE methods).
+      if (dynamic_cast<const sde::AdaptiveSampler*>(sampler.get()) ||
+          dynamic_cast<const sde::ProbabilityFlowSampler*>(sampler.get()))
+        units = result.nfe;
       if (wall - timed.seconds() < best_overhead) {
         best_overhead = wall - timed.seconds();
         best_wall = wall;

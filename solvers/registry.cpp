@@ -154,7 +154,7 @@ Entry ode_entry(const std::string& method, const std::string& summary) {
                {"atol", shown(d.atol), "absolute tolerance"},
                {"norm", "rms", "rms (per-sample RMS, then the worst sample) | max (largest entry of the batch) | "
                                 "batch-rms (RMS over the whole batch, as scipy on the flattened batch)"},
-               {"h_init", shown(d.h_init), "first step, as a fraction of [eps, T]"},
+               {"h_init", shown(d.h_init), "first step, as a fraction of [eps, T]; 0 = Hairer's automatic choice"},
                {"max_steps", detail::concat(d.max_steps), "attempted steps before giving up"}};
   return {{"ode-" + method, summary, options},
           [method](const SamplerOptions& o, const SolverParams& p) { return make_ode(method, o, p); }};

@@ -1,6 +1,8 @@
 #include "sde/ode_integrator.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include <boost/numeric/odeint/stepper/controlled_runge_kutta.hpp>
 #include <boost/numeric/odeint/stepper/runge_kutta4.hpp>
@@ -17,8 +19,8 @@ void OdeOptions::validate() const {
             "' is not one of: dopri5, cash-karp, rk4");
   SDE_CHECK(std::isfinite(rtol) && rtol > 0, "ODE option rtol = ", rtol, " must be finite and > 0");
   SDE_CHECK(std::isfinite(atol) && atol > 0, "ODE option atol = ", atol, " must be finite and > 0");
-  SDE_CHECK(std::isfinite(h_init) && h_init > 0 && h_init <= 1, "ODE option h_init = ", h_init,
-            " must lie in (0, 1] (a fraction of the interval)");
+  SDE_CHECK(std::isfinite(h_init) && h_init >= 0 && h_init <= 1, "ODE option h_init = ", h_init,
+            " must lie in [0, 1] (a fraction of the interval; 0 = chosen from the problem)");
   SDE_CHECK(max_steps >= 1, "ODE option max_steps = ", max_steps, " must be >= 1");
 }
 
@@ -26,28 +28,35 @@ namespace {
 
 namespace odeint = boost::numeric::odeint;
 using Algebra = odeint::vector_space_algebra;
-using Dopri5 = odeint::runge_kutta_dopri5<torch::Tensor, double, torch::Tensor, double, Algebra>;
-using CashKarp = odeint::runge_kutta_cash_karp54<torch::Tensor, double, torch::Tensor, double, Algebra>;
-using Rk4 = odeint::runge_kutta4<torch::Tensor, double, torch::Tensor, double, Algebra>;
+using Operations = detail::TensorOperations;
+using Dopri5 = odeint::runge_kutta_dopri5<torch::Tensor, double, torch::Tensor, double, Algebra, Operations>;
+using CashKarp = odeint::runge_kutta_cash_karp54<torch::Tensor, double, torch::Tensor, double, Algebra, Operations>;
+using Rk4 = odeint::runge_kutta4<torch::Tensor, double, torch::Tensor, double, Algebra, Operations>;
 
-// Odeint's error-checker interface with our two norms (its own computes the max norm entrywise
-// through the algebra; this does it in a few tensor operations).
+// One number from entrywise scaled errors, by the chosen norm.
+double norm_of(const torch::Tensor& scaled, OdeErrorNorm norm) {
+  if (norm == OdeErrorNorm::kMax) return scaled.abs().max().item<double>();
+  if (norm == OdeErrorNorm::kBatchRms) return scaled.square().mean().sqrt().item<double>();
+  const double entries = double(scaled.numel() / std::max<int64_t>(scaled.size(0), 1));
+  return per_sample_squared_norm(scaled).div_(entries).sqrt_().max().item<double>();
+}
+
+// Odeint's error-checker interface with our norms: the error scaled entrywise by atol + rtol |x|.
 class ScaledErrorChecker {
  public:
   typedef double value_type;
   typedef Algebra algebra_type;
-  typedef odeint::default_operations operations_type;
+  typedef Operations operations_type;
 
   ScaledErrorChecker(double atol = 1e-6, double rtol = 1e-6, OdeErrorNorm norm = OdeErrorNorm::kMax)
       : atol_(atol), rtol_(rtol), norm_(norm) {}
 
+  torch::Tensor scale(const torch::Tensor& x) const { return x.abs().mul_(rtol_).add_(atol_); }
+  double norm(const torch::Tensor& scaled) const { return norm_of(scaled, norm_); }
+
   template <class State, class Deriv, class Err, class Time>
   double error(algebra_type&, const State& x_old, const Deriv&, Err& x_err, Time) const {
-    const torch::Tensor scaled = x_err.abs().div_(x_old.abs().mul(rtol_).add_(atol_));
-    if (norm_ == OdeErrorNorm::kMax) return scaled.max().item<double>();
-    if (norm_ == OdeErrorNorm::kBatchRms) return scaled.square().mean().sqrt().item<double>();
-    const double entries = double(scaled.numel() / std::max<int64_t>(scaled.size(0), 1));
-    return per_sample_squared_norm(scaled).div_(entries).sqrt_().max().item<double>();
+    return norm(x_err / scale(x_old));
   }
   template <class State, class Deriv, class Err, class Time>
   double error(const State& x_old, const Deriv& dxdt, Err& x_err, Time dt) const {
@@ -60,13 +69,60 @@ class ScaledErrorChecker {
   OdeErrorNorm norm_;
 };
 
+// The step-size policy of Hairer's codes (and scipy's RK45): after every step, scale h by
+// 0.9 err^(-1/(q+1)) within [0.2, 10], q the error estimate's order, and do not grow it on the step
+// right after a rejection. (Odeint's own keeps h unless err < 0.5 and grows it at most 5x.)
+class HairerStepAdjuster {
+ public:
+  typedef double time_type;
+  typedef double value_type;
+  time_type decrease_step(time_type dt, value_type error, int error_order) {
+    rejected_ = true;
+    return dt * std::max(0.2, 0.9 * std::pow(error, -1.0 / (error_order + 1)));
+  }
+  time_type increase_step(time_type dt, value_type error, int stepper_order) {
+    double factor = error > 0 ? std::min(10.0, 0.9 * std::pow(error, -1.0 / stepper_order)) : 10.0;
+    if (rejected_) factor = std::min(factor, 1.0);
+    rejected_ = false;
+    return dt * factor;
+  }
+  bool check_step_size_limit(time_type) { return true; }
+  time_type get_max_dt() { return 0; }
+
+ private:
+  bool rejected_ = false;
+};
+
+// Hairer, Norsett & Wanner, "Solving ODEs I", Sec. II.4: a first step from the sizes of x, F and
+// the change of F over a small trial step (one extra evaluation of F).
+double initial_step(const std::function<void(const torch::Tensor&, torch::Tensor&, double)>& system,
+                    const torch::Tensor& x, const torch::Tensor& f0, double t0, double t1, int order,
+                    const ScaledErrorChecker& checker) {
+  const double direction = t1 > t0 ? 1.0 : -1.0, span = std::abs(t1 - t0);
+  const torch::Tensor scale = checker.scale(x);
+  const double d0 = checker.norm(x / scale), d1 = checker.norm(f0 / scale);
+  const double h0 = std::min((d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1, span);
+  torch::Tensor f1;
+  system(x + f0 * (direction * h0), f1, t0 + direction * h0);
+  const double d2 = checker.norm((f1 - f0) / scale) / h0;
+  const double h1 = std::max(d1, d2) <= 1e-15 ? std::max(1e-6, h0 * 1e-3)
+                                               : std::pow(0.01 / std::max(d1, d2), 1.0 / (order + 1));
+  return direction * std::min({100 * h0, h1, span});
+}
+
 template <class Stepper>
 OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double t1, const OdeOptions& o) {
-  odeint::controlled_runge_kutta<Stepper, ScaledErrorChecker> stepper(ScaledErrorChecker(o.atol, o.rtol, o.norm));
-  auto system = [&rhs](const torch::Tensor& state, torch::Tensor& dxdt, double t) { rhs(state, dxdt, t); };
+  constexpr bool fsal = std::is_same<typename Stepper::stepper_category, odeint::explicit_error_stepper_fsal_tag>::value;
+  const ScaledErrorChecker checker(o.atol, o.rtol, o.norm);
+  odeint::controlled_runge_kutta<Stepper, ScaledErrorChecker, HairerStepAdjuster> stepper(checker);
+  const std::function<void(const torch::Tensor&, torch::Tensor&, double)> system =
+      [&rhs](const torch::Tensor& state, torch::Tensor& dxdt, double t) { rhs(state, dxdt, t); };
   OdeSolution solution;
   const double direction = t1 > t0 ? 1.0 : -1.0;
-  double t = t0, dt = o.h_init * (t1 - t0);
+  double t = t0;
+  torch::Tensor dxdt;  // F at (x, t), kept across steps (FSAL) and across rejections
+  system(x, dxdt, t);
+  double dt = o.h_init > 0 ? o.h_init * (t1 - t0) : initial_step(system, x, dxdt, t0, t1, Stepper::order_value, checker);
   while (direction * (t1 - t) > 0) {
     if (solution.accepted + solution.rejected == o.max_steps) {
       solution.status = SampleStatus::kStepLimit;
@@ -78,7 +134,7 @@ OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double
     // The last step is cut to end at t1 exactly, so F is never evaluated beyond it.
     const bool last = direction * (t + dt - t1) >= 0;
     if (last) dt = t1 - t;
-    if (stepper.try_step(system, x, t, dt) != odeint::success) {
+    if (stepper.try_step(system, x, dxdt, t, dt) != odeint::success) {
       ++solution.rejected;
       continue;
     }
@@ -89,6 +145,7 @@ OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double
       solution.message = detail::concat("the state became non-finite at step ", solution.accepted, " (t = ", t, ")");
       break;
     }
+    if (!fsal && direction * (t1 - t) > 0) system(x, dxdt, t);  // the next step's first stage
   }
   solution.x = std::move(x);
   return solution;

@@ -36,7 +36,9 @@ struct OdeOptions {
   double rtol = 1e-5;
   double atol = 1e-5;
   OdeErrorNorm norm = OdeErrorNorm::kPerSampleRms;
-  double h_init = 1e-2;        ///< first step of the adaptive methods, as a fraction of |t1 - t0|
+  /// First step of the adaptive methods as a fraction of |t1 - t0|; 0 = chosen from the problem
+  /// (Hairer's rule: one extra evaluation of F).
+  double h_init = 0;
   int64_t max_steps = 100000;  ///< attempted steps (accepted or rejected) before giving up
   /// Throws sde::InvalidArgument naming the bad value.
   void validate() const;
@@ -52,7 +54,9 @@ struct OdeSolution {
 };
 
 /// Integrates from t0 to t1 (either direction) with an adaptive method; the last step is cut to end
-/// at t1 exactly, so F is only evaluated between t0 and t1. Never shares storage with `x`.
+/// at t1 exactly, so F is only evaluated between t0 and t1. Step sizes follow Hairer's policy
+/// (0.9 err^(-1/5) within [0.2, 10], no growth right after a rejection); a rejection reuses F at the
+/// step's start. Never shares storage with `x`.
 OdeSolution integrate_adaptive(const OdeRhs& rhs, const torch::Tensor& x, double t0, double t1,
                                const OdeOptions& options);
 

@@ -8,6 +8,9 @@
 
 #include <torch/types.h>
 
+#include <array>
+
+#include <boost/numeric/odeint/algebra/default_operations.hpp>
 #include <boost/numeric/odeint/algebra/vector_space_algebra.hpp>
 #include <boost/numeric/odeint/util/copy.hpp>
 #include <boost/numeric/odeint/util/is_resizeable.hpp>
@@ -52,3 +55,68 @@ struct vector_space_norm_inf<torch::Tensor> {
 };
 
 }  // namespace boost::numeric::odeint
+
+namespace sde::detail {
+
+/// out = sum_i a_i t_i as one multiply and N - 1 fused multiply-adds, into out's own buffer when
+/// it has one that no input shares (Odeint's default operations build every product and partial
+/// sum as a new tensor: 2N - 1 passes and as many allocations per stage).
+template <size_t N>
+void linear_combination(torch::Tensor& out, const std::array<double, N>& a, const std::array<const torch::Tensor*, N>& t) {
+  const torch::Tensor& first = *t[0];
+  bool fresh = !out.defined() || out.sizes() != first.sizes() || out.scalar_type() != first.scalar_type();
+  for (const torch::Tensor* input : t) fresh = fresh || out.is_same(*input);
+  torch::Tensor result = fresh ? first.mul(a[0]) : at::mul_out(out, first, torch::scalar_tensor(a[0], torch::kFloat64));
+  for (size_t i = 1; i < N; ++i)
+    if (a[i] != 0) result.add_(*t[i], a[i]);
+  if (fresh) out = std::move(result);
+}
+
+template <size_t N>
+struct FusedScaleSum {
+  std::array<double, N> a;
+  typedef void result_type;
+  template <class Out, class... In>
+  void operator()(Out& out, const In&... in) const {
+    static_assert(sizeof...(In) == N, "one factor per input");
+    linear_combination<N>(out, a, {&in...});
+  }
+};
+
+/// Odeint's operations for tensor states: the scale sums the Runge–Kutta steppers use, fused.
+/// Everything else (error operations we do not use) comes from default_operations.
+struct TensorOperations : boost::numeric::odeint::default_operations {
+  template <class F1 = double>
+  struct scale_sum1 : FusedScaleSum<1> {
+    scale_sum1(F1 a1) : FusedScaleSum<1>{{double(a1)}} {}
+  };
+  template <class F1 = double, class F2 = F1>
+  struct scale_sum2 : FusedScaleSum<2> {
+    scale_sum2(F1 a1, F2 a2) : FusedScaleSum<2>{{double(a1), double(a2)}} {}
+  };
+  template <class F1 = double, class F2 = F1, class F3 = F2>
+  struct scale_sum3 : FusedScaleSum<3> {
+    scale_sum3(F1 a1, F2 a2, F3 a3) : FusedScaleSum<3>{{double(a1), double(a2), double(a3)}} {}
+  };
+  template <class F1 = double, class F2 = F1, class F3 = F2, class F4 = F3>
+  struct scale_sum4 : FusedScaleSum<4> {
+    scale_sum4(F1 a1, F2 a2, F3 a3, F4 a4) : FusedScaleSum<4>{{double(a1), double(a2), double(a3), double(a4)}} {}
+  };
+  template <class F1 = double, class F2 = F1, class F3 = F2, class F4 = F3, class F5 = F4>
+  struct scale_sum5 : FusedScaleSum<5> {
+    scale_sum5(F1 a1, F2 a2, F3 a3, F4 a4, F5 a5)
+        : FusedScaleSum<5>{{double(a1), double(a2), double(a3), double(a4), double(a5)}} {}
+  };
+  template <class F1 = double, class F2 = F1, class F3 = F2, class F4 = F3, class F5 = F4, class F6 = F5>
+  struct scale_sum6 : FusedScaleSum<6> {
+    scale_sum6(F1 a1, F2 a2, F3 a3, F4 a4, F5 a5, F6 a6)
+        : FusedScaleSum<6>{{double(a1), double(a2), double(a3), double(a4), double(a5), double(a6)}} {}
+  };
+  template <class F1 = double, class F2 = F1, class F3 = F2, class F4 = F3, class F5 = F4, class F6 = F5, class F7 = F6>
+  struct scale_sum7 : FusedScaleSum<7> {
+    scale_sum7(F1 a1, F2 a2, F3 a3, F4 a4, F5 a5, F6 a6, F7 a7)
+        : FusedScaleSum<7>{{double(a1), double(a2), double(a3), double(a4), double(a5), double(a6), double(a7)}} {}
+  };
+};
+
+}  // namespace sde::detail

@@ -101,11 +101,13 @@ TEST_CASE("dpm-adaptive: the error of x_T -> x_eps follows the tolerance") {
 
 TEST_CASE("probability-flow ODE solvers: tolerance, rk4's order, and the encode/decode round trip") {
   // Same problem (256 fixed x_T, float64, no denoising). Reference: ode-dopri5 at rtol = atol =
-  // 1e-10 (it agrees with dpmpp-3m at N = 4000 to 1.3e-8 - 5.9e-8 RMS). Measured at tol = 1e-3..1e-6:
-  // with the per-sample RMS and the max norms the RMS error is 0.02-1.6 tol; with the batch RMS
-  // (scipy's, on the flattened batch) up to 10 tol for ~30% fewer NFE at the same tol — at equal
-  // error the per-sample RMS norm costs no more (VP: 121 NFE for 8.9e-5 against 127 for 9.4e-5).
-  // Checked: error <= 3 tol (rms, max) and <= 20 tol (batch-rms), NFE not decreasing as tol shrinks.
+  // 1e-10 (it agrees with dpmpp-3m at N = 4000 to 1.3e-8 - 5.9e-8 RMS). Measured at tol = 1e-3..1e-6
+  // with Hairer's step policy: per-sample RMS and max norms, RMS error 0.03-3.5 tol; the batch RMS
+  // (scipy's, on the flattened batch) up to 22 tol for 20-40% fewer NFE at the same tol — at equal
+  // error the per-sample RMS norm costs no more. Checked: error <= 5 tol (rms, max) and <= 30 tol
+  // (batch-rms), NFE not decreasing as tol shrinks. (Under Odeint's own step policy, which keeps h
+  // unless err < 0.5, the ratios were <= 1.6 and <= 10 and the bounds 3 and 20; the Hairer policy
+  // takes larger steps at loose tolerances, where the global error is pre-asymptotic.)
   const auto mixture = sde::GaussianMixture::from_json_file(data_path("ring8.json"));
   const auto params = [](const std::string& tol, const std::string& norm) {
     return sde::SolverParams(std::map<std::string, std::string>{{"rtol", tol}, {"atol", tol}, {"norm", norm}});
@@ -128,7 +130,7 @@ TEST_CASE("probability-flow ODE solvers: tolerance, rk4's order, and the encode/
         MESSAGE(method << " " << norm << " on " << name << ": errors " << errors[0] << " " << errors[1] << " " << errors[2] << " " << errors[3]
                 << "; NFE " << nfes[0] << " " << nfes[1] << " " << nfes[2] << " " << nfes[3]);
         for (size_t i = 0; i < tols.size(); ++i) {
-          CHECK(errors[i] <= (norm == "batch-rms" ? 20.0 : 3.0) * tols[i]);
+          CHECK(errors[i] <= (norm == "batch-rms" ? 30.0 : 5.0) * tols[i]);
           if (i > 0) CHECK(nfes[i] >= nfes[i - 1]);
         }
       }

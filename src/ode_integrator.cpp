@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <type_traits>
 
 #include <boost/numeric/odeint/stepper/controlled_runge_kutta.hpp>
@@ -56,8 +57,12 @@ class ScaledErrorChecker {
 
   template <class State, class Deriv, class Err, class Time>
   double error(algebra_type&, const State& x_old, const Deriv&, Err& x_err, Time) const {
-    return norm(x_err / scale(x_old));
+    return *last_error_ = norm(x_err / scale(x_old));
   }
+  /// The last step's error, shared by the copies (Odeint keeps its own). Non-finite whenever the
+  /// step's new state is: with dopri5 and Cash–Karp the error estimate combines every stage the new
+  /// state uses, which saves a separate check of the state per step.
+  double last_error() const { return *last_error_; }
   template <class State, class Deriv, class Err, class Time>
   double error(const State& x_old, const Deriv& dxdt, Err& x_err, Time dt) const {
     algebra_type algebra;
@@ -67,6 +72,7 @@ class ScaledErrorChecker {
  private:
   double atol_, rtol_;
   OdeErrorNorm norm_;
+  std::shared_ptr<double> last_error_ = std::make_shared<double>(0.0);
 };
 
 // The step-size policy of Hairer's codes (and scipy's RK45): after every step, scale h by
@@ -123,6 +129,8 @@ OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double
   torch::Tensor dxdt;  // F at (x, t), kept across steps (FSAL) and across rejections
   system(x, dxdt, t);
   double dt = o.h_init > 0 ? o.h_init * (t1 - t0) : initial_step(system, x, dxdt, t0, t1, Stepper::order_value, checker);
+  // The step writes into separate buffers that are swapped in on success: no copies per step.
+  torch::Tensor x_new = torch::empty_like(x), dxdt_new = torch::empty_like(dxdt);
   while (direction * (t1 - t) > 0) {
     if (solution.accepted + solution.rejected == o.max_steps) {
       solution.status = SampleStatus::kStepLimit;
@@ -134,18 +142,27 @@ OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double
     // The last step is cut to end at t1 exactly, so F is never evaluated beyond it.
     const bool last = direction * (t + dt - t1) >= 0;
     if (last) dt = t1 - t;
-    if (stepper.try_step(system, x, dxdt, t, dt) != odeint::success) {
+    odeint::controlled_step_result result;
+    if constexpr (fsal) result = stepper.try_step(system, x, dxdt, t, x_new, dxdt_new, dt);
+    else result = stepper.try_step(system, x, dxdt, t, x_new, dt);
+    if (result != odeint::success) {
+      // A NaN error estimate compares as acceptable to Odeint, so a non-finite state is caught
+      // below; an infinite one is a rejection, and the step limit ends it.
       ++solution.rejected;
       continue;
     }
     ++solution.accepted;
     if (last) t = t1;
-    if (!all_finite(x)) {
+    std::swap(x, x_new);
+    // The state is checked when the error is not finite, and once at the end.
+    const bool end = direction * (t1 - t) <= 0;
+    if ((!std::isfinite(checker.last_error()) || end) && !all_finite(x)) {
       solution.status = SampleStatus::kNonFinite;
       solution.message = detail::concat("the state became non-finite at step ", solution.accepted, " (t = ", t, ")");
       break;
     }
-    if (!fsal && direction * (t1 - t) > 0) system(x, dxdt, t);  // the next step's first stage
+    if constexpr (fsal) std::swap(dxdt, dxdt_new);
+    else if (direction * (t1 - t) > 0) system(x, dxdt, t);  // the next step's first stage
   }
   solution.x = std::move(x);
   return solution;

@@ -37,9 +37,10 @@ using Rk4 = odeint::runge_kutta4<torch::Tensor, double, torch::Tensor, double, A
 // One number from entrywise scaled errors, by the chosen norm.
 double norm_of(const torch::Tensor& scaled, OdeErrorNorm norm) {
   if (norm == OdeErrorNorm::kMax) return scaled.abs().max().item<double>();
-  if (norm == OdeErrorNorm::kBatchRms) return scaled.square().mean().sqrt().item<double>();
+  if (norm == OdeErrorNorm::kBatchRms) return std::sqrt(scaled.square().mean().item<double>());
+  // max over samples of sqrt(sum / n) = sqrt(max(sum) / n): the square root on one number.
   const double entries = double(scaled.numel() / std::max<int64_t>(scaled.size(0), 1));
-  return per_sample_squared_norm(scaled).div_(entries).sqrt_().max().item<double>();
+  return std::sqrt(per_sample_squared_norm(scaled).max().item<double>() / entries);
 }
 
 // Odeint's error-checker interface with our norms: the error scaled entrywise by atol + rtol |x|.

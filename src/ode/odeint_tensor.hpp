@@ -66,7 +66,9 @@ void linear_combination(torch::Tensor& out, const std::array<double, N>& a, cons
   const torch::Tensor& first = *t[0];
   bool fresh = !out.defined() || out.sizes() != first.sizes() || out.scalar_type() != first.scalar_type();
   for (const torch::Tensor* input : t) fresh = fresh || out.is_same(*input);
-  torch::Tensor result = fresh ? first.mul(a[0]) : at::mul_out(out, first, torch::scalar_tensor(a[0], torch::kFloat64));
+  torch::Tensor result = fresh        ? first.mul(a[0])
+                         : a[0] == 1.0 ? out.copy_(first)  // the usual first term: x itself
+                                       : at::mul_out(out, first, torch::scalar_tensor(a[0], torch::kFloat64));
   for (size_t i = 1; i < N; ++i)
     if (a[i] != 0) result.add_(*t[i], a[i]);
   if (fresh) out = std::move(result);

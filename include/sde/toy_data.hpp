@@ -1,0 +1,23 @@
+// 2-D toy distributions for training and demos. Every point is a function of (seed, index) only,
+// drawn from a NoiseStream, so a data set is the same in any batching and on any rank.
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "sde/random.hpp"
+
+namespace sde {
+
+/// The names toy_data knows: ring (8 Gaussians, radius 4, std 0.2: the density of data/ring8.json),
+/// swissroll, checkerboard, moons. Each is centred and of scale ~4.
+const std::vector<std::string>& toy_data_names();
+
+/// Points [range.count, 2] of the named distribution: uniforms from draw 0 and normals from draw 1
+/// of `noise`. Throws sde::InvalidArgument for an unknown name, listing the known ones.
+torch::Tensor toy_data(const std::string& name, const NoiseStream& noise, SampleRange range,
+                       const torch::TensorOptions& options = {});
+
+}  // namespace sde

@@ -1,0 +1,49 @@
+#include "sde/toy_data.hpp"
+
+#include <cmath>
+
+#include "sde/errors.hpp"
+
+namespace sde {
+
+const std::vector<std::string>& toy_data_names() {
+  static const std::vector<std::string> names = {"ring", "swissroll", "checkerboard", "moons"};
+  return names;
+}
+
+torch::Tensor toy_data(const std::string& name, const NoiseStream& noise, SampleRange range,
+                       const torch::TensorOptions& options) {
+  const auto u = noise.uniform(range, {3}, /*draw=*/0);  // float64
+  const auto z = noise.normal(range, {2}, /*draw=*/1, torch::kFloat64);
+  const auto u0 = u.select(1, 0), u1 = u.select(1, 1), u2 = u.select(1, 2);
+  torch::Tensor x;
+  if (name == "ring") {
+    // 8 components at angles k pi / 4 on the circle of radius 4, std 0.2 (data/ring8.json).
+    const auto angle = (u0 * 8).floor() * (M_PI / 4);
+    x = torch::stack({angle.cos(), angle.sin()}, 1) * 4 + z * 0.2;
+  } else if (name == "swissroll") {
+    // The swiss roll of FFJORD's benchmarks: t in [1.5 pi, 4.5 pi], (t cos t, t sin t) / 5, noise 0.2.
+    const auto t = (u0 * 2 + 1) * (1.5 * M_PI);
+    x = torch::stack({t * t.cos(), t * t.sin()}, 1) / 5 + z * 0.2;
+  } else if (name == "checkerboard") {
+    // 8 of the 16 unit squares of [-2, 2]^2 in a checkerboard pattern, uniform inside, scaled by 2.
+    const auto x1 = u0 * 4 - 2;
+    const auto x2 = u1 - (u2 < 0.5).to(torch::kFloat64) * 2 + torch::remainder(x1.floor(), 2);
+    x = torch::stack({x1, x2}, 1) * 2;
+  } else if (name == "moons") {
+    // Two interleaved half circles (outer: (cos a, sin a); inner: (1 - cos a, 0.5 - sin a)), noise
+    // 0.1, shifted so their mean is 0 and scaled by 2.
+    const auto a = u0 * M_PI;
+    const auto inner = (u1 < 0.5).to(torch::kFloat64);
+    const auto px = a.cos() * (1 - 2 * inner) + inner;
+    const auto py = a.sin() * (1 - 2 * inner) + inner * 0.5;
+    x = (torch::stack({px - 0.5, py - 0.25}, 1) + z * 0.1) * 2;
+  } else {
+    std::string known;
+    for (const auto& n : toy_data_names()) known += (known.empty() ? "" : ", ") + n;
+    throw InvalidArgument(detail::concat("unknown toy data '", name, "'; known: ", known));
+  }
+  return x.to(options.has_dtype() ? options : options.dtype(torch::kFloat32));
+}
+
+}  // namespace sde

@@ -6,6 +6,7 @@
 #include "sde/errors.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/gaussian_mixture.hpp"
+#include "sde/losses.hpp"
 #include "sde/metrics.hpp"
 #include "sde/npy.hpp"
 #include "sde/ode_integrator.hpp"

@@ -1,0 +1,60 @@
+// The denoising score-matching loss with the exact score of a Gaussian equals its analytic minimum.
+#include "testing.hpp"
+
+#include "sde/errors.hpp"
+#include "sde/gaussian_mixture.hpp"
+#include "sde/losses.hpp"
+#include "sde/sde_factory.hpp"
+
+TEST_CASE("DSM with the exact score of a Gaussian reaches the closed-form minimum") {
+  // Data N(m, c^2 I) in D = 3: p_t = N(alpha m, v I), v = alpha^2 c^2 + sigma^2, E||grad log p_t||^2 =
+  // D / v, so E||sigma s + z||^2 = D - sigma^2 D / v = D alpha^2 c^2 / v (times g^2 / sigma^2 for the
+  // likelihood weighting; / D with reduce_mean). Monte Carlo with n = 200000 at fixed t; tolerance
+  // k = 4 standard errors of the mean.
+  const int64_t d = 3, n = 200000;
+  const double c = 0.7;
+  Eigen::VectorXd m(3);
+  m << 1.0, -2.0, 0.5;
+  const sde::GaussianMixture gaussian({1.0}, {m}, {c * c * Eigen::MatrixXd::Identity(d, d)});
+  for (const std::string name : {"vp", "subvp", "ve"}) {
+    const auto s = sde::make_sde({name});
+    const sde::GaussianMixtureScore model(gaussian, s);
+    for (const double time : {0.05, 0.3, 0.9}) {
+      for (const bool likelihood : {false, true}) {
+        for (const bool mean : {false, true}) {
+          CAPTURE(name);
+          CAPTURE(time);
+          CAPTURE(likelihood);
+          CAPTURE(mean);
+          const sde::NoiseStream noise(21);
+          const auto x0 = model.sample(noise, {0, n}, 0.0);
+          const auto z = noise.normal({0, n}, {d}, 7, torch::kFloat64);
+          const auto t = torch::full({n}, time, torch::kFloat64);
+          const auto loss = sde::dsm_loss(*s, model, x0, t, z, {likelihood, mean});
+          const double alpha = s->alpha(time), sigma = s->sigma(time), g = s->diffusion(time);
+          const double v = alpha * alpha * c * c + sigma * sigma;
+          double expected = double(d) * alpha * alpha * c * c / v;
+          if (likelihood) expected *= g * g / (sigma * sigma);
+          if (mean) expected /= double(d);
+          const double tolerance = 4.0 * loss.std().item<double>() / std::sqrt(double(n));
+          CHECK(std::abs(loss.mean().item<double>() - expected) <= tolerance);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("DSM with a wrong score is larger than the minimum, and bad noise is refused") {
+  const auto s = sde::make_sde({"vp"});
+  Eigen::VectorXd m = Eigen::VectorXd::Zero(2);
+  const sde::GaussianMixture wide({1.0}, {m}, {Eigen::MatrixXd::Identity(2, 2)});
+  const sde::GaussianMixture narrow({1.0}, {m}, {0.25 * Eigen::MatrixXd::Identity(2, 2)});
+  const sde::GaussianMixtureScore truth(wide, s), wrong(narrow, s);
+  const sde::NoiseStream noise(3);
+  const auto x0 = truth.sample(noise, {0, 50000}, 0.0);
+  const auto z = noise.normal({0, 50000}, {2}, 7, torch::kFloat64);
+  const auto t = torch::full({50000}, 0.2, torch::kFloat64);
+  CHECK(sde::dsm_loss(*s, wrong, x0, t, z).mean().item<double>() > sde::dsm_loss(*s, truth, x0, t, z).mean().item<double>() + 0.1);
+  CHECK_THROWS_WITH_AS(sde::dsm_loss(*s, truth, x0, t, z.narrow(0, 0, 10)), doctest::Contains("the noise has shape [10, 2]"),
+                       sde::InvalidArgument);
+}

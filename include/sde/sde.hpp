@@ -7,6 +7,7 @@
 #include "sde/forward_sde.hpp"
 #include "sde/gaussian_mixture.hpp"
 #include "sde/losses.hpp"
+#include "sde/parameterized_score.hpp"
 #include "sde/metrics.hpp"
 #include "sde/npy.hpp"
 #include "sde/ode_integrator.hpp"

@@ -6,6 +6,7 @@
 #include "sde/errors.hpp"
 #include "sde/metrics.hpp"
 #include "sde/npy.hpp"
+#include "sde/random.hpp"
 
 TEST_CASE("Gaussian W2 matches its closed forms") {
   // Commuting covariances: W2^2 = |m1 - m2|^2 + sum (sqrt(a_i) - sqrt(b_i))^2.
@@ -18,7 +19,7 @@ TEST_CASE("Gaussian W2 matches its closed forms") {
 }
 
 TEST_CASE("sliced W2 is zero on equal sets and |c| for a shift in 1-D") {
-  const auto x = torch::randn({500, 1}, torch::kFloat64);
+  const auto x = sde::NoiseStream(1).normal({0, 500}, {1}, 0, torch::kFloat64);
   CHECK(sde::sliced_w2(x, x) == doctest::Approx(0.0));
   CHECK(sde::sliced_w2(x, x + 0.7, 16) == doctest::Approx(0.7).epsilon(1e-12));
   // Unequal sizes: a set against itself repeated twice has the same quantiles.

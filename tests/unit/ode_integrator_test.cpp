@@ -7,6 +7,7 @@
 #include "ode/odeint_tensor.hpp"
 #include "sde/errors.hpp"
 #include "sde/ode_integrator.hpp"
+#include "sde/random.hpp"
 
 namespace {
 
@@ -20,7 +21,7 @@ const sde::OdeRhs kDecay = [](const torch::Tensor& x, torch::Tensor& dxdt, doubl
 }  // namespace
 
 TEST_CASE("Odeint's copies of tensor states never share storage") {
-  const auto a = torch::randn({4, 3}, torch::kFloat64);
+  const auto a = sde::NoiseStream(1).normal({0, 4}, {3}, 0, torch::kFloat64);
   torch::Tensor b;
   boost::numeric::odeint::copy(a, b);
   CHECK(torch::equal(a, b));

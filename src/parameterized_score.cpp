@@ -1,0 +1,79 @@
+#include "sde/parameterized_score.hpp"
+
+#include "sde/errors.hpp"
+
+namespace sde {
+
+Parameterization parse_parameterization(const std::string& name) {
+  if (name == "score") return Parameterization::kScore;
+  if (name == "noise") return Parameterization::kNoise;
+  if (name == "data") return Parameterization::kData;
+  if (name == "v") return Parameterization::kV;
+  throw InvalidArgument("unknown parameterization '" + name + "'; known: score, noise, data, v");
+}
+
+TimeConditioning parse_time_conditioning(const std::string& name) {
+  if (name == "time") return TimeConditioning::kTime;
+  if (name == "999t") return TimeConditioning::kDiscrete999;
+  if (name == "sigma") return TimeConditioning::kSigma;
+  throw InvalidArgument("unknown time conditioning '" + name + "'; known: time, 999t, sigma");
+}
+
+std::string name_of(Parameterization p) {
+  switch (p) {
+    case Parameterization::kScore: return "score";
+    case Parameterization::kNoise: return "noise";
+    case Parameterization::kData: return "data";
+    case Parameterization::kV: return "v";
+  }
+  return "?";
+}
+
+std::string name_of(TimeConditioning c) {
+  switch (c) {
+    case TimeConditioning::kTime: return "time";
+    case TimeConditioning::kDiscrete999: return "999t";
+    case TimeConditioning::kSigma: return "sigma";
+  }
+  return "?";
+}
+
+ParameterizedScoreModel::ParameterizedScoreModel(std::shared_ptr<const Sde> sde, Network network,
+                                                 Parameterization parameterization, TimeConditioning conditioning,
+                                                 std::vector<int64_t> sample_shape)
+    : sde_(std::move(sde)),
+      network_(std::move(network)),
+      parameterization_(parameterization),
+      conditioning_(conditioning),
+      sample_shape_(std::move(sample_shape)) {
+  SDE_CHECK(sde_ != nullptr, "parameterized score model: the SDE must not be null");
+  SDE_CHECK(static_cast<bool>(network_), "parameterized score model: the network must not be empty");
+  SDE_CHECK(!sample_shape_.empty(), "parameterized score model: the sample shape must not be empty");
+}
+
+torch::Tensor ParameterizedScoreModel::label(const torch::Tensor& t) const {
+  switch (conditioning_) {
+    case TimeConditioning::kTime: return t;
+    case TimeConditioning::kDiscrete999: return t * 999.0;
+    case TimeConditioning::kSigma: return sde_->sigma(t);
+  }
+  return t;
+}
+
+torch::Tensor ParameterizedScoreModel::score(const torch::Tensor& x, const torch::Tensor& t) const {
+  check_score_inputs(*this, x, t);
+  const torch::Tensor out = network_(x, label(t).to(x.dtype()));
+  SDE_CHECK(out.sizes() == x.sizes(), "the network returned shape ", out.sizes(), " for input ", x.sizes(),
+            "; a ", name_of(parameterization_), " prediction must have the input's shape");
+  if (parameterization_ == Parameterization::kScore) return out;
+  const torch::Tensor alpha = per_sample(sde_->alpha(t), x), sigma = per_sample(sde_->sigma(t), x);
+  switch (parameterization_) {
+    case Parameterization::kNoise: return -out / sigma;
+    case Parameterization::kData: return (alpha * out - x) / sigma.square();
+    case Parameterization::kV: return -(sigma * x + alpha * out) / ((alpha.square() + sigma.square()) * sigma);
+    case Parameterization::kScore: break;
+  }
+  return out;
+}
+
+}  // namespace sde

@@ -1,0 +1,57 @@
+// Parameterizations against each other: networks built from the exact score in each convention
+// must give back the exact score; labels follow the named time conditioning.
+#include "testing.hpp"
+
+#include "sde/errors.hpp"
+#include "sde/gaussian_mixture.hpp"
+#include "sde/parameterized_score.hpp"
+#include "sde/random.hpp"
+#include "sde/sde_factory.hpp"
+
+TEST_CASE("score, noise, data and v predictions all convert back to the exact score") {
+  const auto mixture = sde::GaussianMixture::from_json_file(sde::testing::data_path("ring8.json"));
+  for (const std::string name : {"vp", "subvp", "ve"}) {
+    CAPTURE(name);
+    const auto s = sde::make_sde({name});
+    const sde::GaussianMixtureScore exact(mixture, s);
+    const sde::NoiseStream noise(1);
+    const auto x = noise.normal({0, 64}, {2}, 0, torch::kFloat64) * 3;
+    const auto t = noise.uniform({0, 64}, {1}, 1).squeeze(1) * 0.98 + 0.01;
+    const auto truth = exact.score(x, t);
+    for (const std::string p : {"score", "noise", "data", "v"}) {
+      CAPTURE(p);
+      // The "network" computes the quantity from the exact score, reading the time back from its label.
+      const sde::Network network = [&, p](const torch::Tensor& xi, const torch::Tensor& label) {
+        const auto ti = label / 999.0;
+        const auto score = exact.score(xi, ti);
+        const auto alpha = sde::per_sample(s->alpha(ti), xi), sigma = sde::per_sample(s->sigma(ti), xi);
+        const auto eps = -sigma * score, x0 = (xi + sigma.square() * score) / alpha;
+        if (p == "noise") return eps;
+        if (p == "data") return x0;
+        if (p == "v") return alpha * eps - sigma * x0;
+        return score;
+      };
+      const sde::ParameterizedScoreModel model(s, network, sde::parse_parameterization(p),
+                                               sde::TimeConditioning::kDiscrete999, {2});
+      CHECK(torch::allclose(model.score(x, t), truth, 1e-9, 1e-9));
+    }
+  }
+}
+
+TEST_CASE("labels follow the time conditioning, and bad networks are named") {
+  const auto ve = sde::make_sde({"ve"});
+  const sde::Network echo = [](const torch::Tensor& x, const torch::Tensor& label) {
+    return label.unsqueeze(1).expand_as(x).clone();
+  };
+  const auto t = torch::tensor({0.0, 0.5, 1.0}, torch::kFloat64);
+  const sde::ParameterizedScoreModel by_sigma(ve, echo, sde::Parameterization::kScore, sde::parse_time_conditioning("sigma"), {2});
+  CHECK(torch::allclose(by_sigma.label(t), ve->sigma(t)));
+  const sde::ParameterizedScoreModel by_999(ve, echo, sde::Parameterization::kScore, sde::TimeConditioning::kDiscrete999, {2});
+  CHECK(torch::allclose(by_999.score(torch::zeros({3, 2}, torch::kFloat64), t).select(1, 0), t * 999));
+  const sde::Network wrong = [](const torch::Tensor& x, const torch::Tensor&) { return x.sum(1); };
+  const sde::ParameterizedScoreModel bad(ve, wrong, sde::Parameterization::kNoise, sde::TimeConditioning::kTime, {2});
+  CHECK_THROWS_WITH_AS(bad.score(torch::zeros({3, 2}), torch::full({3}, 0.5)),
+                       doctest::Contains("the network returned shape [3] for input [3, 2]"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::parse_parameterization("eps"), doctest::Contains("known: score, noise, data, v"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::parse_time_conditioning("1000t"), doctest::Contains("known: time, 999t, sigma"), sde::InvalidArgument);
+}

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
         sde::LikelihoodOptions o;
         o.eps = eps;
         o.ode.rtol = o.ode.atol = tol;
-        o.ode.norm = norm == "rms" ? sde::OdeErrorNorm::kPerSampleRms : sde::OdeErrorNorm::kBatchRms;
+        o.ode.norm = sde::parse_error_norm(norm);
         const auto start = Clock::now();
         const auto result = sde::log_likelihood(*vp, model, x, o);
         const double seconds = seconds_since(start);

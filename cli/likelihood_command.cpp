@@ -45,8 +45,7 @@ Action add_likelihood_command(CLI::App& app) {
     const GaussianMixtureScore model(GaussianMixture::from_json_file(args->problem.target), sde);
     LikelihoodOptions& o = args->options;
     o.trace = args->trace == "hutchinson" ? TraceEstimator::kHutchinson : TraceEstimator::kExact;
-    o.ode.norm = args->norm == "max" ? OdeErrorNorm::kMax
-                 : args->norm == "batch-rms" ? OdeErrorNorm::kBatchRms : OdeErrorNorm::kPerSampleRms;
+    o.ode.norm = parse_error_norm(args->norm);
     const torch::Tensor x = load_npy(args->data).to(torch::kFloat64);
     SDE_CHECK(x.dim() == 2 && x.size(1) == model.sample_shape()[0], "--data ", args->data, " has shape ",
               x.sizes(), "; the target ", args->problem.target, " needs (n, ", model.sample_shape()[0], ")");

@@ -19,24 +19,31 @@ EmbeddedPair::Solutions DpmAdaptivePair::attempt(ReverseSde& reverse, const torc
                                                   const torch::Tensor& d_t, const torch::Tensor& t,
                                                   const torch::Tensor& s, const torch::Tensor&) const {
   const Sde& sde = reverse.sde();
-  const torch::Tensor lambda_t = sde.log_snr(t), h = sde.log_snr(s) - lambda_t, sigma_t = sde.sigma(t);
-  // The first-order step to log-SNR lambda_t + r h, at time `at`; all coefficients are [B].
-  auto first_order = [&](const torch::Tensor& at, const torch::Tensor& rh) {
-    return (x * per_sample(sde.sigma(at) / sigma_t, x)).sub_(d_t * per_sample(sde.alpha(at) * torch::expm1(-rh), x));
+  // alpha and sigma at each time the step visits, evaluated once: [B] each.
+  struct Coefficients {
+    torch::Tensor alpha, sigma;
+  };
+  auto at = [&sde](const torch::Tensor& time) { return Coefficients{sde.alpha(time), sde.sigma(time)}; };
+  const Coefficients now = at(t), end = at(s);
+  const torch::Tensor lambda_t = (now.alpha / now.sigma).log_(), h = (end.alpha / end.sigma).log_() - lambda_t;
+  // The first-order step to log-SNR lambda_t + r h, whose time has coefficients c.
+  auto first_order = [&](const Coefficients& c, const torch::Tensor& rh) {
+    return (x * per_sample(c.sigma / now.sigma, x)).sub_(d_t * per_sample(c.alpha * torch::expm1(-rh), x));
   };
   const torch::Tensor phi_2 = torch::expm1(-h) / h + 1.0;
-  const torch::Tensor slope_s = sde.alpha(s) * phi_2;  // weight of D' h at the end of the step
-  const torch::Tensor base = first_order(s, h);
+  const torch::Tensor slope_s = end.alpha * phi_2;  // weight of D' h at the end of the step
+  const torch::Tensor base = first_order(end, h);
   const double r1 = order_ == 2 ? 0.5 : 1.0 / 3.0;
   const torch::Tensor t1 = sde.time_at_log_snr(lambda_t + h * r1);
-  const torch::Tensor d1 = reverse.denoise(first_order(t1, h * r1), t1).sub_(d_t);  // D_r1 - D_t
+  const torch::Tensor d1 = reverse.denoise(first_order(at(t1), h * r1), t1).sub_(d_t);  // D_r1 - D_t
   torch::Tensor second = base + d1 * per_sample(slope_s / r1, x);
   if (order_ == 2) return {base, std::move(second)};
 
   const double r2 = 2.0 / 3.0;
   const torch::Tensor t2 = sde.time_at_log_snr(lambda_t + h * r2);
   const torch::Tensor phi_22 = torch::expm1(-h * r2) / (h * r2) + 1.0;
-  const torch::Tensor x2 = first_order(t2, h * r2).add_(d1 * per_sample(sde.alpha(t2) * phi_22 * (r2 / r1), x));
+  const Coefficients c2 = at(t2);
+  const torch::Tensor x2 = first_order(c2, h * r2).add_(d1 * per_sample(c2.alpha * phi_22 * (r2 / r1), x));
   torch::Tensor third = base + reverse.denoise(x2, t2).sub_(d_t).mul_(per_sample(slope_s / r2, x));
   return {std::move(second), std::move(third)};
 }

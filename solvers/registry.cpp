@@ -140,8 +140,7 @@ std::unique_ptr<Sampler> make_ode(const std::string& method, const SamplerOption
     ode.atol = p.read_double("atol", ode.atol);
     ode.h_init = p.read_double("h_init", ode.h_init);
     ode.max_steps = p.read_int("max_steps", ode.max_steps);
-    const std::string norm = p.read_string("norm", "rms", {"rms", "max", "batch-rms"});
-    ode.norm = norm == "max" ? OdeErrorNorm::kMax : norm == "batch-rms" ? OdeErrorNorm::kBatchRms : OdeErrorNorm::kPerSampleRms;
+    ode.norm = parse_error_norm(p.read_string("norm", "rms", {"rms", "max", "batch-rms"}));
   }
   return std::make_unique<ProbabilityFlowSampler>(o, ode);
 }

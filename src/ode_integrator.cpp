@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <type_traits>
 
@@ -23,6 +24,13 @@ void OdeOptions::validate() const {
   SDE_CHECK(std::isfinite(h_init) && h_init >= 0 && h_init <= 1, "ODE option h_init = ", h_init,
             " must lie in [0, 1] (a fraction of the interval; 0 = chosen from the problem)");
   SDE_CHECK(max_steps >= 1, "ODE option max_steps = ", max_steps, " must be >= 1");
+}
+
+OdeErrorNorm parse_error_norm(const std::string& name) {
+  if (name == "rms") return OdeErrorNorm::kPerSampleRms;
+  if (name == "max") return OdeErrorNorm::kMax;
+  if (name == "batch-rms") return OdeErrorNorm::kBatchRms;
+  throw InvalidArgument("unknown ODE error norm '" + name + "'; known: rms, max, batch-rms");
 }
 
 namespace {
@@ -64,11 +72,6 @@ class ScaledErrorChecker {
   /// step's new state is: with dopri5 and Cash–Karp the error estimate combines every stage the new
   /// state uses, which saves a separate check of the state per step.
   double last_error() const { return *last_error_; }
-  template <class State, class Deriv, class Err, class Time>
-  double error(const State& x_old, const Deriv& dxdt, Err& x_err, Time dt) const {
-    algebra_type algebra;
-    return error(algebra, x_old, dxdt, x_err, dt);
-  }
 
  private:
   double atol_, rtol_;
@@ -102,15 +105,14 @@ class HairerStepAdjuster {
 
 // Hairer, Norsett & Wanner, "Solving ODEs I", Sec. II.4: a first step from the sizes of x, F and
 // the change of F over a small trial step (one extra evaluation of F).
-double initial_step(const std::function<void(const torch::Tensor&, torch::Tensor&, double)>& system,
-                    const torch::Tensor& x, const torch::Tensor& f0, double t0, double t1, int order,
+double initial_step(const OdeRhs& rhs, const torch::Tensor& x, const torch::Tensor& f0, double t0, double t1, int order,
                     const ScaledErrorChecker& checker) {
   const double direction = t1 > t0 ? 1.0 : -1.0, span = std::abs(t1 - t0);
   const torch::Tensor scale = checker.scale(x);
   const double d0 = checker.norm(x / scale), d1 = checker.norm(f0 / scale);
   const double h0 = std::min((d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1, span);
   torch::Tensor f1;
-  system(x + f0 * (direction * h0), f1, t0 + direction * h0);
+  rhs(x + f0 * (direction * h0), f1, t0 + direction * h0);
   const double d2 = checker.norm((f1 - f0) / scale) / h0;
   const double h1 = std::max(d1, d2) <= 1e-15 ? std::max(1e-6, h0 * 1e-3)
                                                : std::pow(0.01 / std::max(d1, d2), 1.0 / (order + 1));
@@ -122,14 +124,13 @@ OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double
   constexpr bool fsal = std::is_same<typename Stepper::stepper_category, odeint::explicit_error_stepper_fsal_tag>::value;
   const ScaledErrorChecker checker(o.atol, o.rtol, o.norm);
   odeint::controlled_runge_kutta<Stepper, ScaledErrorChecker, HairerStepAdjuster> stepper(checker);
-  const std::function<void(const torch::Tensor&, torch::Tensor&, double)> system =
-      [&rhs](const torch::Tensor& state, torch::Tensor& dxdt, double t) { rhs(state, dxdt, t); };
+  const auto system = std::cref(rhs);  // Odeint takes systems by value; this copies no std::function
   OdeSolution solution;
   const double direction = t1 > t0 ? 1.0 : -1.0;
   double t = t0;
   torch::Tensor dxdt;  // F at (x, t), kept across steps (FSAL) and across rejections
-  system(x, dxdt, t);
-  double dt = o.h_init > 0 ? o.h_init * (t1 - t0) : initial_step(system, x, dxdt, t0, t1, Stepper::order_value, checker);
+  rhs(x, dxdt, t);
+  double dt = o.h_init > 0 ? o.h_init * (t1 - t0) : initial_step(rhs, x, dxdt, t0, t1, Stepper::order_value, checker);
   // The step writes into separate buffers that are swapped in on success: no copies per step.
   torch::Tensor x_new = torch::empty_like(x), dxdt_new = torch::empty_like(dxdt);
   while (direction * (t1 - t) > 0) {
@@ -163,7 +164,7 @@ OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double
       break;
     }
     if constexpr (fsal) std::swap(dxdt, dxdt_new);
-    else if (direction * (t1 - t) > 0) system(x, dxdt, t);  // the next step's first stage
+    else if (direction * (t1 - t) > 0) rhs(x, dxdt, t);  // the next step's first stage
   }
   solution.x = std::move(x);
   return solution;
@@ -186,7 +187,7 @@ OdeSolution integrate_adaptive(const OdeRhs& rhs, const torch::Tensor& x, double
 OdeSolution integrate_fixed(const OdeRhs& rhs, const torch::Tensor& x, const std::vector<double>& times) {
   SDE_CHECK(times.size() >= 2, "fixed-step ODE integration needs at least two times, got ", times.size());
   Rk4 stepper;
-  auto system = [&rhs](const torch::Tensor& state, torch::Tensor& dxdt, double t) { rhs(state, dxdt, t); };
+  const auto system = std::cref(rhs);
   OdeSolution solution;
   solution.x = x.clone();
   for (size_t k = 0; k + 1 < times.size(); ++k) {

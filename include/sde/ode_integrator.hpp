@@ -31,6 +31,9 @@ enum class OdeErrorNorm {
   kBatchRms,
 };
 
+/// `rms` (per sample, the default), `max` or `batch-rms`; throws naming the known ones.
+OdeErrorNorm parse_error_norm(const std::string& name);
+
 struct OdeOptions {
   std::string method = "dopri5";  ///< dopri5 | cash-karp (adaptive), rk4 (fixed steps)
   double rtol = 1e-5;

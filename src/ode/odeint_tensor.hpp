@@ -48,12 +48,6 @@ struct copy_impl<torch::Tensor, torch::Tensor> {
   }
 };
 
-template <>
-struct vector_space_norm_inf<torch::Tensor> {
-  typedef double result_type;
-  double operator()(const torch::Tensor& x) const { return x.abs().max().item<double>(); }
-};
-
 }  // namespace boost::numeric::odeint
 
 namespace sde::detail {

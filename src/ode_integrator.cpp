@@ -66,7 +66,9 @@ class ScaledErrorChecker {
 
   template <class State, class Deriv, class Err, class Time>
   double error(algebra_type&, const State& x_old, const Deriv&, Err& x_err, Time) const {
-    return *last_error_ = norm(x_err / scale(x_old));
+    double error;
+    if (!detail::fused_scaled_error_norm(error, x_err, x_old, atol_, rtol_, norm_)) error = norm(x_err / scale(x_old));
+    return *last_error_ = error;
   }
   /// The last step's error, shared by the copies (Odeint keeps its own). Non-finite whenever the
   /// step's new state is: with dopri5 and Cash–Karp the error estimate combines every stage the new

@@ -17,6 +17,8 @@
 #include <boost/numeric/odeint/util/resize.hpp>
 #include <boost/numeric/odeint/util/same_size.hpp>
 
+#include "ode/fused_kernels.hpp"
+
 namespace boost::numeric::odeint {
 
 template <>
@@ -52,11 +54,13 @@ struct copy_impl<torch::Tensor, torch::Tensor> {
 
 namespace sde::detail {
 
-/// out = sum_i a_i t_i as one multiply and N - 1 fused multiply-adds, into out's own buffer when
-/// it has one that no input shares (Odeint's default operations build every product and partial
-/// sum as a new tensor: 2N - 1 passes and as many allocations per stage).
+/// out = sum_i a_i t_i in one pass where fused_linear_combination applies; otherwise as one
+/// multiply and N - 1 fused multiply-adds, into out's own buffer when it has one that no input
+/// shares (Odeint's default operations build every product and partial sum as a new tensor:
+/// 2N - 1 passes and as many allocations per stage).
 template <size_t N>
 void linear_combination(torch::Tensor& out, const std::array<double, N>& a, const std::array<const torch::Tensor*, N>& t) {
+  if (fused_linear_combination(out, a.data(), t.data(), N)) return;
   const torch::Tensor& first = *t[0];
   bool fresh = !out.defined() || out.sizes() != first.sizes() || out.scalar_type() != first.scalar_type();
   for (const torch::Tensor* input : t) fresh = fresh || out.is_same(*input);

@@ -1,0 +1,80 @@
+// Score networks built with LibTorch's C++ frontend, behind a light header: LibTorch's module
+// headers (torch/torch.h, ~22 s per translation unit) stay in src/networks.cpp.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sde/parameterized_score.hpp"
+
+namespace torch::nn {
+class Module;
+}
+
+namespace sde {
+
+/// What network to build; saved with a trained model so it can be rebuilt from its file.
+///
+/// mlp: the time label is embedded by Gaussian Fourier features (Tancik et al. 2020; the embedding
+/// of Song et al.'s score_sde): e = [sin(2 pi l W), cos(2 pi l W)], W ~ N(0, fourier_scale^2) drawn
+/// once and fixed. Input [x, e] -> `depth` hidden layers of `width` units with `activation` ->
+/// a linear layer to D outputs.
+struct NetworkSpec {
+  std::string kind = "mlp";           ///< mlp
+  std::vector<int64_t> sample_shape;  ///< one sample's shape: {D} for mlp
+  int64_t width = 128;                ///< hidden units per layer
+  int64_t depth = 3;                  ///< hidden layers (>= 1)
+  std::string activation = "silu";    ///< silu | relu | gelu | tanh
+  int64_t fourier_features = 16;      ///< frequencies W (the embedding has twice as many entries)
+  double fourier_scale = 16.0;        ///< std of W: labels t in [0, 1] want ~16; rescale for other labels
+
+  /// Throws sde::InvalidArgument naming the bad field and the fix.
+  void validate() const;
+  std::string to_json() const;
+  /// Throws sde::InvalidArgument for a malformed or incomplete description.
+  static NetworkSpec from_json(const std::string& json);
+};
+
+/// A network f(x, label) -> output of x's shape, with its weights. Copies share the weights (as
+/// LibTorch modules do); clone() makes an independent copy.
+class ScoreNetwork {
+ public:
+  /// Builds the network with initial weights drawn from `seed` (LibTorch's default initialisers,
+  /// run under a generator seeded here: the same seed gives the same weights).
+  ScoreNetwork(const NetworkSpec& spec, uint64_t seed);
+
+  /// Output [B, sample_shape...] for x [B, sample_shape...] and labels [B]; checks the shapes.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& label) const;
+
+  const NetworkSpec& spec() const;
+  /// The trainable parameters, in a fixed order.
+  std::vector<torch::Tensor> parameters() const;
+  int64_t parameter_count() const;
+  /// Parameters and buffers (the Fourier frequencies), for saving and copying.
+  std::vector<std::pair<std::string, torch::Tensor>> state() const;
+  /// Copies `other`'s state into this network's; throws unless the specs match.
+  void load_state(const ScoreNetwork& other);
+  ScoreNetwork clone() const;
+  /// Training mode (dropout on) or evaluation mode.
+  void set_training(bool on) const;
+  void to(const torch::Device& device, torch::ScalarType dtype) const;
+  std::shared_ptr<torch::nn::Module> module() const;
+
+  /// Weights to and from a LibTorch archive file (written atomically); load checks the spec.
+  void save(const std::string& path) const;
+  void load(const std::string& path);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+/// The network as a score model of `sde` (sharing its weights), through ParameterizedScoreModel.
+std::unique_ptr<ScoreModel> score_model_of(std::shared_ptr<const Sde> sde, const ScoreNetwork& network,
+                                           Parameterization parameterization, TimeConditioning conditioning);
+
+}  // namespace sde

@@ -1,0 +1,97 @@
+// Denoising score-matching training of a ScoreNetwork: Adam with warm-up, gradient clipping, an
+// exponential moving average of the weights, and checkpoints from which a run resumes exactly.
+//
+// Randomness: step k's batch (data indices or points), times and noise are drawn from counter-based
+// streams keyed by (seed, k), so the whole "RNG state" of a run is its step count: a run resumed
+// from a checkpoint sees the same draws as one that never stopped.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sde/forward_sde.hpp"
+#include "sde/losses.hpp"
+#include "sde/networks.hpp"
+#include "sde/parameterized_score.hpp"
+
+namespace sde {
+
+/// The data x0 of training step `step`: `batch` samples, a pure function of (step, batch).
+using TrainingData = std::function<torch::Tensor(int64_t step, int64_t batch)>;
+
+/// Fresh points of a 2-D toy distribution (see toy_data) every step: step k takes sample indices
+/// [k batch, (k + 1) batch) of the stream with this seed.
+TrainingData toy_training_data(const std::string& name, uint64_t seed);
+
+/// Rows of a fixed data set [N, ...], drawn uniformly with replacement, indices keyed by (seed, step).
+/// Throws sde::InvalidArgument for an empty set or non-finite values, naming the first bad row.
+TrainingData dataset_training_data(torch::Tensor data, uint64_t seed);
+
+struct TrainOptions {
+  int64_t steps = 2000;           ///< optimizer steps in all (a resumed run continues to this count)
+  int64_t batch = 512;            ///< samples per step
+  double lr = 1e-3;               ///< Adam's learning rate after warm-up
+  int64_t warmup = 100;           ///< linear warm-up: lr (k + 1) / warmup for the first steps
+  double grad_clip = 1.0;         ///< clip the global gradient norm to this (0: no clipping)
+  double ema_decay = 0.999;       ///< EMA of the weights, used for sampling (0: the raw weights)
+  uint64_t seed = 0;              ///< times and noise of every step (the data has its own seed)
+  double eps = 1e-5;              ///< t ~ U(eps, T)
+  DsmOptions loss;                ///< weighting and reduction of the DSM loss
+  int64_t log_every = 100;        ///< progress line every this many steps (0: none)
+  int64_t checkpoint_every = 0;   ///< checkpoint every this many steps (0: only at the end, if a path is set)
+  std::string checkpoint_path;    ///< where checkpoints go (written atomically); empty: none
+
+  void validate() const;
+};
+
+/// What the progress callback sees.
+struct TrainProgress {
+  int64_t step = 0;               ///< steps done
+  int64_t steps = 0;              ///< of these
+  double loss = 0;                ///< mean loss over the steps since the last report
+  double steps_per_second = 0;    ///< since the last report
+  double eta_seconds = 0;         ///< at that rate
+};
+
+class Trainer {
+ public:
+  /// Trains `network` (in place) as a score model of `sde` with the named parameterization and
+  /// time labels. The EMA starts as a copy of the network.
+  Trainer(std::shared_ptr<const Sde> sde, ScoreNetwork network, Parameterization parameterization,
+          TimeConditioning conditioning, TrainOptions options);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  /// Runs steps until options.steps. `on_progress` is called every log_every steps and at the end;
+  /// `evaluate`, if given, every `evaluate_every` steps with the EMA network's score model.
+  void run(const TrainingData& data, const std::function<void(const TrainProgress&)>& on_progress = {},
+           const std::function<void(int64_t step, const ScoreModel& ema_model)>& evaluate = {},
+           int64_t evaluate_every = 0);
+  /// One optimizer step on x0; returns the batch's mean loss.
+  double step(const torch::Tensor& x0);
+
+  int64_t steps_done() const;
+  const ScoreNetwork& network() const;
+  /// The averaged weights (the network itself when ema_decay = 0).
+  const ScoreNetwork& ema() const;
+  /// The EMA network as a score model (shares its weights).
+  std::unique_ptr<ScoreModel> ema_score_model() const;
+
+  /// Weights, EMA, Adam's moments, the step count and the options' fingerprint, in one file
+  /// written atomically.
+  void save_checkpoint(const std::string& path) const;
+  /// Restores a checkpoint of a run with the same network, SDE and options (steps may differ);
+  /// throws sde::InvalidArgument naming what differs, sde::FileError for an unreadable file.
+  void load_checkpoint(const std::string& path);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sde

@@ -1,0 +1,85 @@
+#include "sde/trained_model.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sde/atomic_file.hpp"
+#include "sde/errors.hpp"
+
+namespace sde {
+
+namespace {
+
+constexpr const char* kModelFormat = "scoresde-model-1";
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw FileError("cannot open '" + path + "'; is the model directory complete?");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+void save_trained_model(const std::string& dir, const ModelMetadata& m, const ScoreNetwork& weights) {
+  SDE_CHECK(m.network.to_json() == weights.spec().to_json(),
+            "save_trained_model: the metadata describes another network than the weights'");
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) throw FileError("cannot create the model directory '" + dir + "': " + error.message());
+  const nlohmann::json j = {{"format", kModelFormat},
+                            {"sde", {{"name", m.sde.name},
+                                     {"beta_min", m.sde.beta.beta_min},
+                                     {"beta_max", m.sde.beta.beta_max},
+                                     {"sigma_min", m.sde.ve.sigma_min},
+                                     {"sigma_max", m.sde.ve.sigma_max},
+                                     {"T", m.sde.t_max}}},
+                            {"parameterization", name_of(m.parameterization)},
+                            {"conditioning", name_of(m.conditioning)},
+                            {"network", nlohmann::json::parse(m.network.to_json())},
+                            {"data", m.data},
+                            {"data_scale", m.data_scale},
+                            {"data_shift", m.data_shift},
+                            {"steps_trained", m.steps_trained}};
+  weights.save(dir + "/weights.pt");
+  write_file_atomic(dir + "/model.json", j.dump(2) + "\n");
+}
+
+LoadedModel load_trained_model(const std::string& dir) {
+  const std::string path = dir + "/model.json";
+  ModelMetadata m;
+  try {
+    const auto j = nlohmann::json::parse(read_text(path));
+    SDE_CHECK(j.at("format").get<std::string>() == kModelFormat, "'", path, "' is not a scoresde model (format ",
+              j.at("format").dump(), ", expected ", kModelFormat, ")");
+    const auto& s = j.at("sde");
+    m.sde.name = s.at("name").get<std::string>();
+    m.sde.beta.beta_min = s.at("beta_min").get<double>();
+    m.sde.beta.beta_max = s.at("beta_max").get<double>();
+    m.sde.ve.sigma_min = s.at("sigma_min").get<double>();
+    m.sde.ve.sigma_max = s.at("sigma_max").get<double>();
+    m.sde.t_max = s.at("T").get<double>();
+    m.parameterization = parse_parameterization(j.at("parameterization").get<std::string>());
+    m.conditioning = parse_time_conditioning(j.at("conditioning").get<std::string>());
+    m.network = NetworkSpec::from_json(j.at("network").dump());
+    m.data = j.at("data").get<std::string>();
+    m.data_scale = j.at("data_scale").get<double>();
+    m.data_shift = j.at("data_shift").get<double>();
+    m.steps_trained = j.at("steps_trained").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument("'" + path + "' is not a valid model description: " + e.what());
+  }
+  SDE_CHECK(std::isfinite(m.data_scale) && m.data_scale != 0 && std::isfinite(m.data_shift), "'", path,
+            "': data_scale = ", m.data_scale, " and data_shift = ", m.data_shift, " must be finite, scale != 0");
+  LoadedModel loaded{m, make_sde(m.sde), ScoreNetwork(m.network, 0), nullptr};
+  loaded.network.load(dir + "/weights.pt");
+  loaded.network.set_training(false);
+  for (auto& p : loaded.network.parameters()) p.requires_grad_(false);
+  loaded.score = score_model_of(loaded.sde, loaded.network, m.parameterization, m.conditioning);
+  return loaded;
+}
+
+}  // namespace sde

@@ -1,0 +1,229 @@
+#include "sde/training.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "archive_errors.hpp"
+#include "sde/atomic_file.hpp"
+#include "sde/errors.hpp"
+#include "sde/random.hpp"
+#include "sde/toy_data.hpp"
+
+namespace sde {
+
+namespace {
+
+// Checkpoint files say what they are, so that a weights file or another program's archive is
+// refused by name rather than half-read.
+constexpr const char* kCheckpointFormat = "scoresde-checkpoint-1";
+
+// The draws of a training step (see the header): t from draw 0, z from draw 1 of the trainer's
+// stream; a data set's row indices from draw 0 of the data's own stream.
+constexpr uint32_t kTimeDraw = 0, kNoiseDraw = 1, kIndexDraw = 0;
+
+}  // namespace
+
+TrainingData toy_training_data(const std::string& name, uint64_t seed) {
+  toy_data(name, NoiseStream(seed), {0, 1});  // an unknown name fails here, not at the first step
+  return [name, seed](int64_t step, int64_t batch) {
+    return toy_data(name, NoiseStream(seed), {step * batch, batch});
+  };
+}
+
+TrainingData dataset_training_data(torch::Tensor data, uint64_t seed) {
+  SDE_CHECK(data.defined() && data.dim() >= 2 && data.size(0) >= 1,
+            "training data must have shape [N, ...] with N >= 1, got ", data.defined() ? data.sizes() : c10::IntArrayRef{});
+  const torch::Tensor finite = torch::isfinite(data).reshape({data.size(0), -1}).all(1);
+  if (!finite.all().item<bool>()) {
+    const int64_t row = (~finite).nonzero()[0][0].item<int64_t>();
+    throw InvalidArgument(detail::concat("training data row ", row, " holds NaN or infinity; clean or drop it"));
+  }
+  return [data = data.contiguous(), seed](int64_t step, int64_t batch) {
+    const torch::Tensor u = NoiseStream(seed).uniform({step * batch, batch}, {}, kIndexDraw, torch::kFloat64);
+    const torch::Tensor index = (u * double(data.size(0))).floor().clamp_max(double(data.size(0) - 1)).to(torch::kLong);
+    return data.index_select(0, index);
+  };
+}
+
+void TrainOptions::validate() const {
+  SDE_CHECK(steps >= 1, "training steps = ", steps, " must be >= 1");
+  SDE_CHECK(batch >= 1, "training batch = ", batch, " must be >= 1");
+  SDE_CHECK(std::isfinite(lr) && lr > 0, "learning rate lr = ", lr, " must be finite and > 0");
+  SDE_CHECK(warmup >= 0, "warmup = ", warmup, " must be >= 0 steps");
+  SDE_CHECK(std::isfinite(grad_clip) && grad_clip >= 0, "grad_clip = ", grad_clip, " must be >= 0 (0: off)");
+  SDE_CHECK(ema_decay >= 0 && ema_decay < 1, "ema_decay = ", ema_decay, " must lie in [0, 1)");
+  SDE_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "eps = ", eps, " must lie in (0, 1)");
+  SDE_CHECK(log_every >= 0 && checkpoint_every >= 0, "log_every and checkpoint_every must be >= 0");
+}
+
+struct Trainer::Impl {
+  std::shared_ptr<const Sde> sde;
+  ScoreNetwork network, ema;
+  Parameterization parameterization;
+  TimeConditioning conditioning;
+  TrainOptions options;
+  std::unique_ptr<torch::optim::Adam> adam;
+  int64_t step = 0;
+
+  // What a checkpoint must match to be resumed here: everything that changes the trajectory
+  // except the number of steps.
+  std::string fingerprint() const {
+    const nlohmann::json j = {{"network", nlohmann::json::parse(network.spec().to_json())},
+                              {"sde", sde->name()},
+                              {"sde_sigma_half", sde->sigma(0.5)},
+                              {"sde_T", sde->t_max()},
+                              {"parameterization", name_of(parameterization)},
+                              {"conditioning", name_of(conditioning)},
+                              {"batch", options.batch},
+                              {"lr", options.lr},
+                              {"warmup", options.warmup},
+                              {"grad_clip", options.grad_clip},
+                              {"ema_decay", options.ema_decay},
+                              {"seed", options.seed},
+                              {"eps", options.eps},
+                              {"likelihood_weighting", options.loss.likelihood_weighting},
+                              {"reduce_mean", options.loss.reduce_mean}};
+    return j.dump();
+  }
+
+  std::unique_ptr<ScoreModel> score_model(const ScoreNetwork& net) const {
+    return score_model_of(sde, net, parameterization, conditioning);
+  }
+};
+
+Trainer::Trainer(std::shared_ptr<const Sde> sde, ScoreNetwork network, Parameterization parameterization,
+                 TimeConditioning conditioning, TrainOptions options)
+    : impl_(std::make_unique<Impl>(Impl{std::move(sde), network, network.clone(), parameterization, conditioning,
+                                        std::move(options), nullptr, 0})) {
+  SDE_CHECK(impl_->sde != nullptr, "trainer: the SDE must not be null");
+  impl_->options.validate();
+  impl_->network.set_training(true);
+  impl_->ema.set_training(false);
+  for (auto& p : impl_->ema.parameters()) p.requires_grad_(false);  // sampling builds no graph
+  impl_->adam = std::make_unique<torch::optim::Adam>(impl_->network.parameters(),
+                                                     torch::optim::AdamOptions(impl_->options.lr));
+}
+
+Trainer::~Trainer() = default;
+
+double Trainer::step(const torch::Tensor& x0) {
+  Impl& m = *impl_;
+  const TrainOptions& o = m.options;
+  const int64_t b = x0.size(0);
+  const NoiseStream noise(o.seed);
+  const SampleRange range{m.step * b, b};
+  const torch::Tensor u = noise.uniform(range, {}, kTimeDraw, x0.options());
+  const torch::Tensor t = u * (m.sde->t_max() - o.eps) + o.eps;
+  const torch::Tensor z = noise.normal(range, x0.sizes().slice(1), kNoiseDraw, x0.options());
+  const auto model = m.score_model(m.network);
+  const torch::Tensor loss = dsm_loss(*m.sde, *model, x0, t, z, o.loss).mean();
+  const double value = loss.item<double>();
+  SDE_CHECK(std::isfinite(value), "the training loss became ", value, " at step ", m.step + 1,
+            "; nothing was applied. Lower --lr, raise --warmup, or check the data");
+  // Linear warm-up (the reference's optimization_manager): lr min(1, (k + 1) / warmup).
+  const double lr = o.warmup > 0 ? o.lr * std::min(1.0, double(m.step + 1) / double(o.warmup)) : o.lr;
+  for (auto& group : m.adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  m.adam->zero_grad();
+  loss.backward();
+  if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(m.network.parameters(), o.grad_clip);
+  m.adam->step();
+  {
+    torch::NoGradGuard no_grad;
+    const auto from = m.network.state();
+    const auto to = m.ema.state();
+    for (size_t i = 0; i < to.size(); ++i) to[i].second.mul_(o.ema_decay).add_(from[i].second, 1.0 - o.ema_decay);
+  }
+  ++m.step;
+  return value;
+}
+
+void Trainer::run(const TrainingData& data, const std::function<void(const TrainProgress&)>& on_progress,
+                  const std::function<void(int64_t, const ScoreModel&)>& evaluate, int64_t evaluate_every) {
+  using Clock = std::chrono::steady_clock;
+  const TrainOptions& o = impl_->options;
+  auto since = Clock::now();
+  double loss_sum = 0;
+  int64_t loss_count = 0;
+  while (impl_->step < o.steps) {
+    loss_sum += step(data(impl_->step, o.batch));
+    ++loss_count;
+    const int64_t k = impl_->step;
+    if (on_progress && ((o.log_every > 0 && k % o.log_every == 0) || k == o.steps)) {
+      const double seconds = std::chrono::duration<double>(Clock::now() - since).count();
+      TrainProgress p;
+      p.step = k;
+      p.steps = o.steps;
+      p.loss = loss_sum / double(loss_count);
+      p.steps_per_second = seconds > 0 ? double(loss_count) / seconds : 0;
+      p.eta_seconds = p.steps_per_second > 0 ? double(o.steps - k) / p.steps_per_second : 0;
+      on_progress(p);
+      since = Clock::now();
+      loss_sum = 0;
+      loss_count = 0;
+    }
+    if (evaluate && evaluate_every > 0 && k % evaluate_every == 0) evaluate(k, *ema_score_model());
+    if (!o.checkpoint_path.empty() && ((o.checkpoint_every > 0 && k % o.checkpoint_every == 0) || k == o.steps))
+      save_checkpoint(o.checkpoint_path);
+  }
+}
+
+int64_t Trainer::steps_done() const { return impl_->step; }
+const ScoreNetwork& Trainer::network() const { return impl_->network; }
+const ScoreNetwork& Trainer::ema() const { return impl_->ema; }
+std::unique_ptr<ScoreModel> Trainer::ema_score_model() const { return impl_->score_model(impl_->ema); }
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  torch::serialize::OutputArchive archive, network, ema, adam;
+  archive.write("format", c10::IValue(std::string(kCheckpointFormat)));
+  archive.write("fingerprint", c10::IValue(impl_->fingerprint()));
+  archive.write("step", c10::IValue(impl_->step));
+  impl_->network.module()->save(network);
+  impl_->ema.module()->save(ema);
+  impl_->adam->save(adam);
+  archive.write("network", network);
+  archive.write("ema", ema);
+  archive.write("adam", adam);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  torch::serialize::InputArchive archive, network, ema, adam;
+  c10::IValue format, fingerprint, step;
+  try {
+    archive.load_from(path);
+    archive.read("format", format);
+  } catch (const std::exception& e) {
+    throw FileError("cannot read a checkpoint from '" + path + "': " + detail::archive_error_text(e));
+  }
+  SDE_CHECK(format.isString() && format.toStringRef() == kCheckpointFormat, "'", path,
+            "' is not a scoresde training checkpoint");
+  try {
+    archive.read("fingerprint", fingerprint);
+    archive.read("step", step);
+    archive.read("network", network);
+    archive.read("ema", ema);
+    archive.read("adam", adam);
+  } catch (const std::exception& e) {
+    throw FileError("corrupt checkpoint '" + path + "': " + detail::archive_error_text(e));
+  }
+  SDE_CHECK(fingerprint.toStringRef() == impl_->fingerprint(), "checkpoint '", path,
+            "' comes from a different run: it was\n  ", fingerprint.toStringRef(), "\nthis run is\n  ",
+            impl_->fingerprint(), "\nresume with the options it was written with");
+  try {
+    impl_->network.module()->load(network);
+    impl_->ema.module()->load(ema);
+    impl_->adam->load(adam);
+  } catch (const std::exception& e) {
+    throw FileError("corrupt checkpoint '" + path + "': " + detail::archive_error_text(e));
+  }
+  for (auto& p : impl_->ema.parameters()) p.requires_grad_(false);
+  impl_->step = step.toInt();
+}
+
+}  // namespace sde

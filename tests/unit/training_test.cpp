@@ -1,0 +1,185 @@
+// Networks, the trainer and the files they leave: seeded construction, weights and checkpoints
+// that round-trip, a resumed run identical to an uninterrupted one, and clear errors for bad input.
+#include "testing.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "sde/errors.hpp"
+#include "sde/networks.hpp"
+#include "sde/random.hpp"
+#include "sde/sde_factory.hpp"
+#include "sde/trained_model.hpp"
+#include "sde/training.hpp"
+
+namespace {
+
+sde::NetworkSpec small_mlp() {
+  sde::NetworkSpec spec;
+  spec.sample_shape = {2};
+  spec.width = 32;
+  spec.depth = 2;
+  return spec;
+}
+
+sde::TrainOptions short_run(int64_t steps) {
+  sde::TrainOptions o;
+  o.steps = steps;
+  o.batch = 64;
+  o.warmup = 5;
+  o.ema_decay = 0.9;
+  o.seed = 11;
+  o.log_every = 0;
+  return o;
+}
+
+bool same_state(const sde::ScoreNetwork& a, const sde::ScoreNetwork& b) {
+  const auto sa = a.state(), sb = b.state();
+  if (sa.size() != sb.size()) return false;
+  for (size_t i = 0; i < sa.size(); ++i)
+    if (sa[i].first != sb[i].first || !torch::equal(sa[i].second, sb[i].second)) return false;
+  return true;
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("scoresde_training_test_" + name)).string();
+}
+
+}  // namespace
+
+TEST_CASE("a network's weights are a function of its seed, and its inputs are checked") {
+  const sde::ScoreNetwork a(small_mlp(), 1), b(small_mlp(), 1), c(small_mlp(), 2);
+  CHECK(same_state(a, b));
+  CHECK_FALSE(same_state(a, c));
+  CHECK(a.parameter_count() == (2 + 32) * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2);
+  const auto x = sde::NoiseStream(0).normal({0, 5}, {2}, 0);
+  CHECK(a.forward(x, torch::full({5}, 0.5)).sizes() == x.sizes());
+  CHECK_THROWS_WITH_AS(a.forward(x.reshape({5, 2, 1}), torch::full({5}, 0.5)), doctest::Contains("shape [B, 2]"),
+                       sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(a.forward(x, torch::full({4}, 0.5)), doctest::Contains("labels of shape [5]"),
+                       sde::InvalidArgument);
+  sde::NetworkSpec bad = small_mlp();
+  bad.activation = "swish";
+  CHECK_THROWS_WITH_AS(sde::ScoreNetwork(bad, 0), doctest::Contains("known: silu, relu, gelu, tanh"),
+                       sde::InvalidArgument);
+  // A clone is independent; building a network leaves LibTorch's global generator as it was.
+  torch::manual_seed(5);
+  const auto first = torch::randn({3});
+  torch::manual_seed(5);
+  const sde::ScoreNetwork e(small_mlp(), 9);
+  CHECK(torch::equal(torch::randn({3}), first));
+  const sde::ScoreNetwork d = a.clone();
+  CHECK(same_state(a, d));
+  torch::NoGradGuard no_grad;
+  d.parameters()[0].add_(1.0);
+  CHECK_FALSE(same_state(a, d));
+}
+
+TEST_CASE("weights files round-trip and refuse another network or a corrupt file") {
+  const std::string path = temp_path("weights.pt");
+  const sde::ScoreNetwork a(small_mlp(), 3);
+  a.save(path);
+  sde::ScoreNetwork b(small_mlp(), 4);
+  b.load(path);
+  CHECK(same_state(a, b));
+  sde::NetworkSpec wider = small_mlp();
+  wider.width = 33;
+  sde::ScoreNetwork c(wider, 0);
+  CHECK_THROWS_WITH_AS(c.load(path), doctest::Contains("weights of another network"), sde::InvalidArgument);
+  std::ofstream(path, std::ios::trunc) << "not an archive";
+  CHECK_THROWS_AS(b.load(path), sde::FileError);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a run resumed from a checkpoint ends with exactly the weights of an uninterrupted run") {
+  const auto vp = sde::make_sde({"vp"});
+  const auto data = sde::toy_training_data("ring", 5);
+  sde::Trainer straight(vp, sde::ScoreNetwork(small_mlp(), 7), sde::Parameterization::kNoise,
+                        sde::TimeConditioning::kTime, short_run(20));
+  straight.run(data);
+  CHECK(straight.steps_done() == 20);
+
+  const std::string path = temp_path("checkpoint.pt");
+  sde::TrainOptions first_half = short_run(20);
+  first_half.steps = 10;
+  sde::Trainer first(vp, sde::ScoreNetwork(small_mlp(), 7), sde::Parameterization::kNoise,
+                     sde::TimeConditioning::kTime, first_half);
+  first.run(data);
+  first.save_checkpoint(path);
+  // A new process, in effect: a network from another seed, restored from the file.
+  sde::Trainer resumed(vp, sde::ScoreNetwork(small_mlp(), 99), sde::Parameterization::kNoise,
+                       sde::TimeConditioning::kTime, short_run(20));
+  resumed.load_checkpoint(path);
+  CHECK(resumed.steps_done() == 10);
+  resumed.run(data);
+  CHECK(same_state(resumed.network(), straight.network()));
+  CHECK(same_state(resumed.ema(), straight.ema()));
+  CHECK_FALSE(same_state(straight.network(), straight.ema()));  // the EMA is not the raw weights
+
+  // The same seed twice: the same weights; another seed: others.
+  sde::Trainer again(vp, sde::ScoreNetwork(small_mlp(), 7), sde::Parameterization::kNoise,
+                     sde::TimeConditioning::kTime, short_run(20));
+  again.run(data);
+  CHECK(same_state(again.network(), straight.network()));
+  sde::TrainOptions other_seed = short_run(20);
+  other_seed.seed = 12;
+  sde::Trainer other(vp, sde::ScoreNetwork(small_mlp(), 7), sde::Parameterization::kNoise,
+                     sde::TimeConditioning::kTime, other_seed);
+  other.run(data);
+  CHECK_FALSE(same_state(other.network(), straight.network()));
+
+  // A checkpoint of another run is refused, naming the difference.
+  sde::TrainOptions other_lr = short_run(20);
+  other_lr.lr = 5e-4;
+  sde::Trainer mismatched(vp, sde::ScoreNetwork(small_mlp(), 7), sde::Parameterization::kNoise,
+                          sde::TimeConditioning::kTime, other_lr);
+  CHECK_THROWS_WITH_AS(mismatched.load_checkpoint(path), doctest::Contains("different run"), sde::InvalidArgument);
+  const std::string weights = temp_path("not_a_checkpoint.pt");
+  straight.network().save(weights);
+  CHECK_THROWS_AS(mismatched.load_checkpoint(weights), sde::Error);
+  CHECK(mismatched.steps_done() == 0);
+  std::filesystem::remove(path);
+  std::filesystem::remove(weights);
+}
+
+TEST_CASE("a saved model loads as the same score model, with its metadata") {
+  const auto ve = sde::make_sde({"ve"});
+  sde::Trainer trainer(ve, sde::ScoreNetwork(small_mlp(), 1), sde::Parameterization::kNoise,
+                       sde::TimeConditioning::kTime, short_run(3));
+  trainer.run(sde::toy_training_data("moons", 2));
+  sde::ModelMetadata meta;
+  meta.sde.name = "ve";
+  meta.network = small_mlp();
+  meta.data = "toy:moons";
+  meta.data_scale = 0.5;
+  meta.steps_trained = trainer.steps_done();
+  const std::string dir = temp_path("model");
+  sde::save_trained_model(dir, meta, trainer.ema());
+  const sde::LoadedModel loaded = sde::load_trained_model(dir);
+  CHECK(loaded.metadata.data == "toy:moons");
+  CHECK(loaded.metadata.data_scale == 0.5);
+  CHECK(loaded.metadata.steps_trained == 3);
+  CHECK(loaded.sde->name() == ve->name());
+  const auto x = sde::NoiseStream(0).normal({0, 7}, {2}, 0) * 5.0;
+  const auto t = torch::linspace(0.01, 1.0, 7);
+  CHECK(torch::equal(loaded.score->score(x, t), trainer.ema_score_model()->score(x, t)));
+  std::filesystem::remove(dir + "/weights.pt");
+  CHECK_THROWS_WITH_AS(sde::load_trained_model(dir), doctest::Contains("weights.pt"), sde::FileError);
+  std::filesystem::remove_all(dir);
+  CHECK_THROWS_WITH_AS(sde::load_trained_model(dir), doctest::Contains("model.json"), sde::FileError);
+}
+
+TEST_CASE("bad training input is refused with the reason") {
+  auto data = torch::zeros({10, 2});
+  data[6][1] = std::nan("");
+  CHECK_THROWS_WITH_AS(sde::dataset_training_data(data, 0), doctest::Contains("row 6"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::toy_training_data("spiral", 0), doctest::Contains("spiral"), sde::InvalidArgument);
+  sde::TrainOptions o = short_run(10);
+  o.ema_decay = 1.0;
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("ema_decay"), sde::InvalidArgument);
+  // Rows are drawn by (seed, step): the same batch for the same step, whatever came before.
+  const auto rows = torch::arange(100, torch::kFloat32).reshape({50, 2});
+  const auto source = sde::dataset_training_data(rows, 4);
+  CHECK(torch::equal(source(3, 16), source(3, 16)));
+  CHECK_FALSE(torch::equal(source(3, 16), source(4, 16)));
+}

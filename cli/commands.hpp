@@ -24,6 +24,9 @@ Action add_sample_command(CLI::App& app);
 /// `scoresde likelihood`: log p of points through the probability-flow ODE, written as an .npy.
 Action add_likelihood_command(CLI::App& app);
 
+/// `scoresde train`: train a score network and write a model directory.
+Action add_train_command(CLI::App& app);
+
 /// `scoresde solvers`: list the registered solvers.
 Action add_solvers_command(CLI::App& app);
 

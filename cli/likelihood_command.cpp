@@ -23,7 +23,8 @@ struct LikelihoodArgs {
 Action add_likelihood_command(CLI::App& app) {
   auto args = std::make_shared<LikelihoodArgs>();
   CLI::App* cmd = app.add_subcommand("likelihood", "log-likelihoods of points through the probability-flow ODE");
-  add_sde_options(cmd, args->problem);
+  add_target_option(cmd, args->problem.target, true);
+  add_sde_options(cmd, args->problem.sde);
   cmd->add_option("--data", args->data, "points as .npy of shape (n, D)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--trace", args->trace, "divergence: exact (autograd, D passes) or hutchinson")
       ->check(CLI::IsMember({"exact", "hutchinson"}))->capture_default_str();
@@ -41,7 +42,7 @@ Action add_likelihood_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "output .npy: log p in nats per point (float64, shape (n,))")->required();
 
   return [args, cmd]() {
-    const auto sde = make_sde_from(cmd, args->problem);
+    const auto sde = make_sde_from(cmd, args->problem.sde);
     const GaussianMixtureScore model(GaussianMixture::from_json_file(args->problem.target), sde);
     LikelihoodOptions& o = args->options;
     o.trace = args->trace == "hutchinson" ? TraceEstimator::kHutchinson : TraceEstimator::kExact;

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const sde::cli::Action sample = sde::cli::add_sample_command(app);
   const sde::cli::Action likelihood = sde::cli::add_likelihood_command(app);
+  const sde::cli::Action train = sde::cli::add_train_command(app);
   const sde::cli::Action solvers = sde::cli::add_solvers_command(app);
   std::string known;
   bool listed = false;
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("sample")) return sample();
     if (app.got_subcommand("likelihood")) return likelihood();
+    if (app.got_subcommand("train")) return train();
     if (app.got_subcommand("solvers")) return solvers();
   } catch (const sde::Error& e) {
     std::cerr << "scoresde: error: " << e.what() << "\n";

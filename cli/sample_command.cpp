@@ -11,12 +11,14 @@
 #include "sde/npy.hpp"
 #include "sde/sde_factory.hpp"
 #include "sde/solvers/registry.hpp"
+#include "sde/trained_model.hpp"
 
 namespace sde::cli {
 namespace {
 
 struct SampleArgs {
   SdeArgs problem;
+  std::string model;  ///< a model directory written by `scoresde train`, instead of --target
   std::string out, solver = "em", dtype = "float32", schedule = "time";
   SamplerOptions sampler;
   std::map<std::string, std::string> params;  // solver-specific, only those given
@@ -29,7 +31,11 @@ struct SampleArgs {
 Action add_sample_command(CLI::App& app) {
   auto args = std::make_shared<SampleArgs>();
   CLI::App* cmd = app.add_subcommand("sample", "draw samples with a reverse-time solver");
-  add_sde_options(cmd, args->problem);
+  auto* target = add_target_option(cmd, args->problem.target, false);
+  auto* model = cmd->add_option("--model", args->model, "model directory written by `scoresde train` (instead of --target)")
+                    ->check(CLI::ExistingDirectory);
+  target->excludes(model);
+  add_sde_options(cmd, args->problem.sde);
   cmd->add_option("--solver", args->solver, "solver name (see `scoresde solvers`)")->capture_default_str();
   cmd->add_option("--steps", args->sampler.steps, "number of solver steps N")->capture_default_str();
   cmd->add_option("--schedule", args->schedule, "time grid: uniform in t, in log-SNR, or Karras'")
@@ -55,8 +61,21 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "output .npy (float32, shape (n, D))")->required();
 
   return [args, cmd]() {
-    const auto sde = make_sde_from(cmd, args->problem);
-    const GaussianMixtureScore model(GaussianMixture::from_json_file(args->problem.target), sde);
+    SDE_CHECK(!args->problem.target.empty() || !args->model.empty(),
+              "sample needs --target MIXTURE.json (exact score) or --model DIR (a trained network)");
+    std::shared_ptr<const Sde> sde;
+    std::unique_ptr<GaussianMixtureScore> exact;
+    std::unique_ptr<LoadedModel> trained;
+    if (!args->model.empty()) {
+      SDE_CHECK(!sde_options_given(cmd), "the model in ", args->model,
+                " was trained for its own SDE (model.json); drop --sde and its parameters");
+      trained = std::make_unique<LoadedModel>(load_trained_model(args->model));
+      sde = trained->sde;
+    } else {
+      sde = make_sde_from(cmd, args->problem.sde);
+      exact = std::make_unique<GaussianMixtureScore>(GaussianMixture::from_json_file(args->problem.target), sde);
+    }
+    const ScoreModel& model = trained ? *trained->score : static_cast<const ScoreModel&>(*exact);
     args->sampler.denoise = !args->no_denoise;
     args->sampler.grid.kind = TimeGrid::parse(args->schedule);
     args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
@@ -69,7 +88,10 @@ Action add_sample_command(CLI::App& app) {
       std::cerr << "scoresde: sampling failed: " << result.message << " (nothing written)\n";
       return 3;
     }
-    save_npy(args->out, result.samples.to(torch::kFloat32));
+    torch::Tensor samples = result.samples;
+    if (trained)  // back from the model's scaled space to the data's
+      samples = (samples - trained->metadata.data_shift) / trained->metadata.data_scale;
+    save_npy(args->out, samples.to(torch::kFloat32));
     std::cout << "solver " << sampler->name() << "  sde " << sde->name() << "  samples "
                << args->count << "  NFE " << result.nfe;
     if (result.nfe_mean != double(result.nfe)) std::cout << " (mean per sample " << result.nfe_mean << ")";

@@ -1,4 +1,4 @@
-// The forward-SDE options that several subcommands share (--sde, its parameters, --T, --target).
+// The forward-SDE options that several subcommands share (--sde, its parameters, --T), and --target.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,11 +16,17 @@ struct SdeArgs {
   SdeConfig sde;
 };
 
-/// Adds --target, --sde, --beta-min/--beta-max, --sigma-min/--sigma-max and --T to `cmd`.
-void add_sde_options(CLI::App* cmd, SdeArgs& args);
+/// Adds --sde, --beta-min/--beta-max, --sigma-min/--sigma-max and --T to `cmd`.
+void add_sde_options(CLI::App* cmd, SdeConfig& sde);
+
+/// Adds --target (the exact score's Gaussian-mixture JSON) to `cmd`.
+CLI::Option* add_target_option(CLI::App* cmd, std::string& target, bool required);
+
+/// Whether any option add_sde_options adds was given.
+bool sde_options_given(const CLI::App* cmd);
 
 /// The SDE the options describe; throws sde::InvalidArgument when a VP parameter is given for VE
 /// or the other way round.
-std::shared_ptr<const Sde> make_sde_from(const CLI::App* cmd, const SdeArgs& args);
+std::shared_ptr<const Sde> make_sde_from(const CLI::App* cmd, const SdeConfig& sde);
 
 }  // namespace sde::cli

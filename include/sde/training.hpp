@@ -32,12 +32,14 @@ TrainingData toy_training_data(const std::string& name, uint64_t seed);
 TrainingData dataset_training_data(torch::Tensor data, uint64_t seed);
 
 struct TrainOptions {
-  int64_t steps = 2000;           ///< optimizer steps in all (a resumed run continues to this count)
+  // The defaults suit the 2-D toys (an MLP on the ring: mean log p -1.89 against the exact -1.70
+  // after 5000 steps). Images want the reference's lr 2e-4 and EMA 0.9999 over many more steps.
+  int64_t steps = 5000;           ///< optimizer steps in all (a resumed run continues to this count)
   int64_t batch = 512;            ///< samples per step
-  double lr = 1e-3;               ///< Adam's learning rate after warm-up
+  double lr = 2e-3;               ///< Adam's learning rate after warm-up
   int64_t warmup = 100;           ///< linear warm-up: lr (k + 1) / warmup for the first steps
   double grad_clip = 1.0;         ///< clip the global gradient norm to this (0: no clipping)
-  double ema_decay = 0.999;       ///< EMA of the weights, used for sampling (0: the raw weights)
+  double ema_decay = 0.995;       ///< EMA of the weights, used for sampling (0: the raw weights)
   uint64_t seed = 0;              ///< times and noise of every step (the data has its own seed)
   double eps = 1e-5;              ///< t ~ U(eps, T)
   DsmOptions loss;                ///< weighting and reduction of the DSM loss
@@ -77,7 +79,7 @@ class Trainer {
 
   int64_t steps_done() const;
   const ScoreNetwork& network() const;
-  /// The averaged weights (the network itself when ema_decay = 0).
+  /// The averaged weights (a copy of the raw weights when ema_decay = 0).
   const ScoreNetwork& ema() const;
   /// The EMA network as a score model (shares its weights).
   std::unique_ptr<ScoreModel> ema_score_model() const;

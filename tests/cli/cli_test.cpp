@@ -56,7 +56,7 @@ TEST_CASE("scoresde rejects bad arguments with a message naming them") {
     std::string args, expect;
   };
   const std::vector<Case> cases = {
-      {"sample --sde vp --n 10 --out x.npy", "--target is required"},
+      {"sample --sde vp --n 10 --out x.npy", "needs --target MIXTURE.json (exact score) or --model DIR"},
       {"sample --target /nonexistent.json --n 10 --out x.npy", "/nonexistent.json"},
       {"sample --target " + ring + " --sde vq --n 10 --out x.npy", "--sde"},
       {"sample --target " + ring + " --n 10 --out x.npy --solver eulr", "unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, heun, dpmpp-2m, dpmpp-3m, dpmpp-2s"},
@@ -113,4 +113,38 @@ TEST_CASE("scoresde likelihood writes log p per point and prints bits/dim") {
   CHECK(wrong.code == 1);
   CHECK(wrong.output.find("needs (n, 16)") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(out));
+}
+
+TEST_CASE("scoresde train writes a model directory that sample loads; --resume continues it exactly") {
+  const std::string dir = "cli_test_model", resumed = "cli_test_model_resumed";
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(resumed);
+  const std::string common = " --data toy:moons --sde subvp --width 16 --depth 2 --batch 64 --seed 3 --log-every 5";
+  const Run train = scoresde("train" + common + " --steps 20 --out " + dir);
+  CAPTURE(train.output);
+  REQUIRE(train.code == 0);
+  CHECK(train.output.find("step      20/20  loss") != std::string::npos);
+  CHECK(std::filesystem::exists(dir + "/model.json"));
+  CHECK(std::filesystem::exists(dir + "/checkpoint.pt"));
+  // Ten steps, then ten more from the checkpoint: the same weights as twenty at once.
+  REQUIRE(scoresde("train" + common + " --steps 10 --out " + resumed).code == 0);
+  const Run more = scoresde("train" + common + " --steps 20 --resume --out " + resumed);
+  CAPTURE(more.output);
+  CHECK(more.output.find("from step 10 to 20") != std::string::npos);
+  const std::string a = "cli_test_model_a.npy", b = "cli_test_model_b.npy";
+  const Run sample = scoresde("sample --model " + dir + " --solver ddim --steps 10 --n 100 --out " + a);
+  CAPTURE(sample.output);
+  CHECK(sample.code == 0);
+  CHECK(sample.output.find("sde subvp") != std::string::npos);
+  REQUIRE(scoresde("sample --model " + resumed + " --solver ddim --steps 10 --n 100 --out " + b).code == 0);
+  CHECK(torch::equal(sde::load_npy(a), sde::load_npy(b)));
+  CHECK(sde::load_npy(a).sizes() == torch::IntArrayRef({100, 2}));
+  // The model knows its SDE; the exact score and a model exclude each other.
+  CHECK(scoresde("sample --model " + dir + " --sde ve --n 10 --out " + a).output.find("drop --sde") != std::string::npos);
+  CHECK(scoresde("sample --model " + dir + " --target " + ring + " --n 10 --out " + a).code != 0);
+  CHECK(scoresde("train --data toy:spiral --steps 5 --out " + dir).output.find("spiral") != std::string::npos);
+  CHECK(scoresde("sample --model /nonexistent_model --n 10 --out " + a).output.find("/nonexistent_model") != std::string::npos);
+  for (const auto& path : {a, b}) std::filesystem::remove(path);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(resumed);
 }

@@ -1,0 +1,117 @@
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "sde_options.hpp"
+#include "sde/errors.hpp"
+#include "sde/npy.hpp"
+#include "sde/random.hpp"
+#include "sde/sde_factory.hpp"
+#include "sde/toy_data.hpp"
+#include "sde/trained_model.hpp"
+#include "sde/training.hpp"
+
+namespace sde::cli {
+namespace {
+
+struct TrainArgs {
+  std::string data, model = "mlp", out, parameterization = "noise", conditioning = "time", scale = "auto";
+  SdeConfig sde;
+  NetworkSpec network;
+  TrainOptions train;
+  uint64_t data_seed = 0;
+  bool resume = false;
+};
+
+// The data as a training source, and a sample of it for choosing the scale.
+struct Data {
+  TrainingData source;
+  torch::Tensor sample;
+};
+
+Data open_data(const std::string& spec, uint64_t seed) {
+  if (spec.rfind("toy:", 0) == 0) {
+    const std::string name = spec.substr(4);
+    return {toy_training_data(name, seed), toy_data(name, NoiseStream(seed), {0, 10000})};
+  }
+  SDE_CHECK(spec != "fashion-mnist", "--data fashion-mnist needs a U-Net, which this build does not have yet; "
+                                      "use toy:NAME or an .npy file of shape (n, D)");
+  const torch::Tensor x = load_npy(spec).to(torch::kFloat32);
+  SDE_CHECK(x.dim() == 2, "--data ", spec, " has shape ", x.sizes(), "; an MLP trains on (n, D) points");
+  return {dataset_training_data(x, seed), x};
+}
+
+}  // namespace
+
+Action add_train_command(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand("train", "train a score network by denoising score matching");
+  std::string toys;
+  for (const auto& name : toy_data_names()) toys += (toys.empty() ? "toy:" : "|toy:") + name;
+  cmd->add_option("--data", args->data, toys + "|FILE.npy (n, D)")->required();
+  add_sde_options(cmd, args->sde);
+  cmd->add_option("--model", args->model, "network")->check(CLI::IsMember({"mlp"}))->capture_default_str();
+  cmd->add_option("--width", args->network.width, "hidden units per layer")->capture_default_str();
+  cmd->add_option("--depth", args->network.depth, "hidden layers")->capture_default_str();
+  cmd->add_option("--activation", args->network.activation, "silu|relu|gelu|tanh")->capture_default_str();
+  cmd->add_option("--parameterization", args->parameterization, "what the network predicts")
+      ->check(CLI::IsMember({"score", "noise", "data", "v"}))->capture_default_str();
+  cmd->add_option("--conditioning", args->conditioning, "time label the network sees")
+      ->check(CLI::IsMember({"time", "999t", "sigma"}))->capture_default_str();
+  cmd->add_option("--steps", args->train.steps, "optimizer steps")->capture_default_str();
+  cmd->add_option("--batch", args->train.batch, "samples per step")->capture_default_str();
+  cmd->add_option("--lr", args->train.lr, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--warmup", args->train.warmup, "linear warm-up steps")->capture_default_str();
+  cmd->add_option("--grad-clip", args->train.grad_clip, "gradient-norm clip (0: off)")->capture_default_str();
+  cmd->add_option("--ema", args->train.ema_decay, "EMA decay of the weights")->capture_default_str();
+  cmd->add_option("--seed", args->train.seed, "seed of the times, the noise and the initial weights")->capture_default_str();
+  cmd->add_option("--data-seed", args->data_seed, "seed of the data draws")->capture_default_str();
+  cmd->add_flag("--likelihood-weighting", args->train.loss.likelihood_weighting, "weight the loss by g(t)^2");
+  cmd->add_flag("--reduce-mean", args->train.loss.reduce_mean, "average the loss over a sample's entries");
+  cmd->add_option("--scale", args->scale, "data scale: auto (1 / the data's std) or a number")->capture_default_str();
+  cmd->add_option("--log-every", args->train.log_every, "progress line every K steps (0: none)")->capture_default_str();
+  cmd->add_option("--checkpoint-every", args->train.checkpoint_every, "checkpoint every K steps (0: at the end)")
+      ->capture_default_str();
+  cmd->add_flag("--resume", args->resume, "continue from OUT/checkpoint.pt");
+  cmd->add_option("--out", args->out, "model directory (model.json, weights.pt, checkpoint.pt)")->required();
+
+  return [args, cmd]() {
+    const auto sde = make_sde_from(cmd, args->sde);
+    Data data = open_data(args->data, args->data_seed);
+    const double scale = args->scale == "auto" ? 1.0 / data.sample.std().item<double>() : std::stod(args->scale);
+    SDE_CHECK(std::isfinite(scale) && scale > 0, "--scale ", args->scale, " gives ", scale, "; it must be > 0");
+    args->network.kind = args->model;
+    args->network.sample_shape = {data.sample.size(1)};
+    args->train.checkpoint_path = args->out + "/checkpoint.pt";
+    const auto parameterization = parse_parameterization(args->parameterization);
+    const auto conditioning = parse_time_conditioning(args->conditioning);
+    std::filesystem::create_directories(args->out);
+    Trainer trainer(sde, ScoreNetwork(args->network, args->train.seed), parameterization, conditioning, args->train);
+    if (args->resume) trainer.load_checkpoint(args->train.checkpoint_path);
+    std::cout << "training " << args->model << " (" << trainer.network().parameter_count() << " parameters) on "
+              << args->data << " under " << sde->name() << ", data scale " << scale << ", from step "
+              << trainer.steps_done() << " to " << args->train.steps << "\n";
+    const TrainingData source = data.source;
+    trainer.run([&](int64_t step, int64_t batch) { return source(step, batch) * scale; },
+                [](const TrainProgress& p) {
+                  std::printf("step %7lld/%lld  loss %.5f  %.1f it/s  ETA %.0f s\n", (long long)p.step,
+                              (long long)p.steps, p.loss, p.steps_per_second, p.eta_seconds);
+                  std::fflush(stdout);
+                });
+    ModelMetadata meta;
+    meta.sde = args->sde;
+    meta.parameterization = parameterization;
+    meta.conditioning = conditioning;
+    meta.network = args->network;
+    meta.data = args->data;
+    meta.data_scale = scale;
+    meta.steps_trained = trainer.steps_done();
+    save_trained_model(args->out, meta, trainer.ema());
+    std::cout << "wrote " << args->out << "/model.json, weights.pt (EMA), checkpoint.pt\n";
+    return 0;
+  };
+}
+
+}  // namespace sde::cli

@@ -17,6 +17,7 @@
 #include "sde/sampler.hpp"
 #include "sde/score_model.hpp"
 #include "sde/time_grid.hpp"
+#include "sde/torchscript_model.hpp"
 #include "sde/toy_data.hpp"
 #include "sde/trained_model.hpp"
 #include "sde/training.hpp"

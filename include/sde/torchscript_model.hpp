@@ -1,0 +1,36 @@
+// A network exported from Python (torch.jit.trace or torch.jit.script) as a score model. The file
+// says nothing about what its output means or which time label it expects, so both are named
+// here, as with any network (see parameterized_score.hpp and docs/training.md).
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sde/forward_sde.hpp"
+#include "sde/parameterized_score.hpp"
+#include "sde/score_model.hpp"
+
+namespace sde {
+
+class TorchScriptScoreModel final : public ScoreModel {
+ public:
+  /// Loads `path` (a TorchScript module whose forward(x, label) maps x [B, sample_shape...] and
+  /// labels [B] to an output of x's shape) and checks it at once on a probe batch of two samples,
+  /// so a wrong signature or output shape is an sde::InvalidArgument here, not a failure at the
+  /// first solver step. A missing or unreadable file is an sde::FileError naming it.
+  /// Inputs are cast to the module's parameter dtype and outputs back to the caller's.
+  TorchScriptScoreModel(const std::string& path, std::shared_ptr<const Sde> sde, Parameterization parameterization,
+                        TimeConditioning conditioning, std::vector<int64_t> sample_shape);
+  ~TorchScriptScoreModel() override;
+
+  torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
+  std::vector<int64_t> sample_shape() const override;
+
+ private:
+  std::unique_ptr<ParameterizedScoreModel> model_;
+};
+
+}  // namespace sde

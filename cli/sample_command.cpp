@@ -1,4 +1,5 @@
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "sde/npy.hpp"
 #include "sde/sde_factory.hpp"
 #include "sde/solvers/registry.hpp"
+#include "sde/torchscript_model.hpp"
 #include "sde/trained_model.hpp"
 
 namespace sde::cli {
@@ -18,7 +20,9 @@ namespace {
 
 struct SampleArgs {
   SdeArgs problem;
-  std::string model;  ///< a model directory written by `scoresde train`, instead of --target
+  std::string model;  ///< a model directory written by `scoresde train`, or a TorchScript file
+  std::string parameterization, conditioning;  ///< a TorchScript file's, named by the user
+  std::vector<int64_t> shape;                  ///< one sample's shape, for a TorchScript file
   std::string out, solver = "em", dtype = "float32", schedule = "time";
   SamplerOptions sampler;
   std::map<std::string, std::string> params;  // solver-specific, only those given
@@ -32,8 +36,14 @@ Action add_sample_command(CLI::App& app) {
   auto args = std::make_shared<SampleArgs>();
   CLI::App* cmd = app.add_subcommand("sample", "draw samples with a reverse-time solver");
   auto* target = add_target_option(cmd, args->problem.target, false);
-  auto* model = cmd->add_option("--model", args->model, "model directory written by `scoresde train` (instead of --target)")
-                    ->check(CLI::ExistingDirectory);
+  auto* model = cmd->add_option("--model", args->model,
+                                "model directory written by `scoresde train`, or a TorchScript file (instead of --target)")
+                    ->check(CLI::ExistingPath);
+  cmd->add_option("--parameterization", args->parameterization, "a TorchScript model's output: score|noise|data|v")
+      ->check(CLI::IsMember({"score", "noise", "data", "v"}));
+  cmd->add_option("--conditioning", args->conditioning, "a TorchScript model's time label: time|999t|sigma")
+      ->check(CLI::IsMember({"time", "999t", "sigma"}));
+  cmd->add_option("--shape", args->shape, "a TorchScript model's sample shape, e.g. 2 or 1,28,28")->delimiter(',');
   target->excludes(model);
   add_sde_options(cmd, args->problem.sde);
   cmd->add_option("--solver", args->solver, "solver name (see `scoresde solvers`)")->capture_default_str();
@@ -66,16 +76,29 @@ Action add_sample_command(CLI::App& app) {
     std::shared_ptr<const Sde> sde;
     std::unique_ptr<GaussianMixtureScore> exact;
     std::unique_ptr<LoadedModel> trained;
-    if (!args->model.empty()) {
+    std::unique_ptr<TorchScriptScoreModel> scripted;
+    const bool directory = !args->model.empty() && std::filesystem::is_directory(args->model);
+    const bool script_file = !args->model.empty() && !directory;
+    SDE_CHECK(script_file || (args->parameterization.empty() && args->conditioning.empty() && args->shape.empty()),
+              "--parameterization, --conditioning and --shape describe a TorchScript file given as --model");
+    if (directory) {
       SDE_CHECK(!sde_options_given(cmd), "the model in ", args->model,
                 " was trained for its own SDE (model.json); drop --sde and its parameters");
       trained = std::make_unique<LoadedModel>(load_trained_model(args->model));
       sde = trained->sde;
     } else {
       sde = make_sde_from(cmd, args->problem.sde);
-      exact = std::make_unique<GaussianMixtureScore>(GaussianMixture::from_json_file(args->problem.target), sde);
+      if (script_file) {
+        SDE_CHECK(!args->parameterization.empty() && !args->conditioning.empty() && !args->shape.empty(),
+                  "a TorchScript model does not say what it computes: give --parameterization, --conditioning and "
+                  "--shape (see docs/training.md)");
+        scripted = std::make_unique<TorchScriptScoreModel>(args->model, sde, parse_parameterization(args->parameterization),
+                                                           parse_time_conditioning(args->conditioning), args->shape);
+      } else {
+        exact = std::make_unique<GaussianMixtureScore>(GaussianMixture::from_json_file(args->problem.target), sde);
+      }
     }
-    const ScoreModel& model = trained ? *trained->score : static_cast<const ScoreModel&>(*exact);
+    const ScoreModel& model = trained ? *trained->score : scripted ? *scripted : static_cast<const ScoreModel&>(*exact);
     args->sampler.denoise = !args->no_denoise;
     args->sampler.grid.kind = TimeGrid::parse(args->schedule);
     args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;

@@ -41,8 +41,8 @@ Action add_sample_command(CLI::App& app) {
                     ->check(CLI::ExistingPath);
   cmd->add_option("--parameterization", args->parameterization, "a TorchScript model's output: score|noise|data|v")
       ->check(CLI::IsMember({"score", "noise", "data", "v"}));
-  cmd->add_option("--conditioning", args->conditioning, "a TorchScript model's time label: time|999t|sigma")
-      ->check(CLI::IsMember({"time", "999t", "sigma"}));
+  cmd->add_option("--conditioning", args->conditioning, "a TorchScript model's time label: time|999t|sigma|smld")
+      ->check(CLI::IsMember({"time", "999t", "sigma", "smld"}));
   cmd->add_option("--shape", args->shape, "a TorchScript model's sample shape, e.g. 2 or 1,28,28")->delimiter(',');
   target->excludes(model);
   add_sde_options(cmd, args->problem.sde);

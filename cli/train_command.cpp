@@ -56,10 +56,16 @@ Action add_train_command(CLI::App& app) {
   cmd->add_option("--width", args->network.width, "hidden units per layer")->capture_default_str();
   cmd->add_option("--depth", args->network.depth, "hidden layers")->capture_default_str();
   cmd->add_option("--activation", args->network.activation, "silu|relu|gelu|tanh")->capture_default_str();
+  cmd->add_option("--fourier-scale", args->network.fourier_scale,
+                  "std of the time-embedding frequencies (default: 16 / the label range)");
   cmd->add_option("--parameterization", args->parameterization, "what the network predicts")
       ->check(CLI::IsMember({"score", "noise", "data", "v"}))->capture_default_str();
   cmd->add_option("--conditioning", args->conditioning, "time label the network sees")
-      ->check(CLI::IsMember({"time", "999t", "sigma"}))->capture_default_str();
+      ->check(CLI::IsMember({"time", "999t", "sigma", "smld"}))->capture_default_str();
+  cmd->add_option("--objective", args->train.objective,
+                  "dsm (continuous) | ddpm (VP, --parameterization noise --conditioning 999t) | "
+                  "smld (VE, --parameterization noise|score --conditioning smld)")
+      ->check(CLI::IsMember({"dsm", "ddpm", "smld"}))->capture_default_str();
   cmd->add_option("--steps", args->train.steps, "optimizer steps")->capture_default_str();
   cmd->add_option("--batch", args->train.batch, "samples per step")->capture_default_str();
   cmd->add_option("--lr", args->train.lr, "Adam learning rate")->capture_default_str();
@@ -83,6 +89,12 @@ Action add_train_command(CLI::App& app) {
     const double scale = args->scale == "auto" ? 1.0 / data.sample.std().item<double>() : std::stod(args->scale);
     SDE_CHECK(std::isfinite(scale) && scale > 0, "--scale ", args->scale, " gives ", scale, "; it must be > 0");
     args->network.kind = args->model;
+    // The Fourier frequencies suit labels of range ~1 (scale 16 for t in [0, 1], as score_sde's toy
+    // models); the discrete labels span [0, 999] and sigma labels [sigma_min, sigma_max].
+    if (!cmd->count("--fourier-scale")) {
+      if (args->conditioning == "999t" || args->conditioning == "smld") args->network.fourier_scale = 16.0 / 999.0;
+      if (args->conditioning == "sigma") args->network.fourier_scale = 16.0 / sde->sigma(sde->t_max());
+    }
     args->network.sample_shape = {data.sample.size(1)};
     args->train.checkpoint_path = args->out + "/checkpoint.pt";
     const auto parameterization = parse_parameterization(args->parameterization);

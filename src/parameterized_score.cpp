@@ -16,7 +16,8 @@ TimeConditioning parse_time_conditioning(const std::string& name) {
   if (name == "time") return TimeConditioning::kTime;
   if (name == "999t") return TimeConditioning::kDiscrete999;
   if (name == "sigma") return TimeConditioning::kSigma;
-  throw InvalidArgument("unknown time conditioning '" + name + "'; known: time, 999t, sigma");
+  if (name == "smld") return TimeConditioning::kSmldIndex;
+  throw InvalidArgument("unknown time conditioning '" + name + "'; known: time, 999t, sigma, smld");
 }
 
 std::string name_of(Parameterization p) {
@@ -34,6 +35,7 @@ std::string name_of(TimeConditioning c) {
     case TimeConditioning::kTime: return "time";
     case TimeConditioning::kDiscrete999: return "999t";
     case TimeConditioning::kSigma: return "sigma";
+    case TimeConditioning::kSmldIndex: return "smld";
   }
   return "?";
 }
@@ -56,6 +58,8 @@ torch::Tensor ParameterizedScoreModel::label(const torch::Tensor& t) const {
     case TimeConditioning::kTime: return t;
     case TimeConditioning::kDiscrete999: return t * 999.0;
     case TimeConditioning::kSigma: return sde_->sigma(t);
+    // score_sde's get_score_fn for discrete VE models: labels = round((T - t) (N - 1)), N = 1000.
+    case TimeConditioning::kSmldIndex: return ((sde_->t_max() - t) * (999.0 / sde_->t_max())).round();
   }
   return t;
 }

@@ -12,6 +12,8 @@
 #include "sde/errors.hpp"
 #include "sde/random.hpp"
 #include "sde/toy_data.hpp"
+#include "sde/ve_sde.hpp"
+#include "sde/vp_sde.hpp"
 
 namespace sde {
 
@@ -58,6 +60,10 @@ void TrainOptions::validate() const {
   SDE_CHECK(ema_decay >= 0 && ema_decay < 1, "ema_decay = ", ema_decay, " must lie in [0, 1)");
   SDE_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "eps = ", eps, " must lie in (0, 1)");
   SDE_CHECK(log_every >= 0 && checkpoint_every >= 0, "log_every and checkpoint_every must be >= 0");
+  SDE_CHECK(objective == "dsm" || objective == "ddpm" || objective == "smld", "unknown training objective '",
+            objective, "'; known: dsm, ddpm, smld");
+  SDE_CHECK(objective == "dsm" || !loss.likelihood_weighting, "the likelihood weighting is a DSM option; the ",
+            objective, " loss has its own fixed weighting");
 }
 
 struct Trainer::Impl {
@@ -68,6 +74,8 @@ struct Trainer::Impl {
   TrainOptions options;
   std::unique_ptr<torch::optim::Adam> adam;
   int64_t step = 0;
+  DdpmSchedule ddpm;          // objective ddpm
+  torch::Tensor smld_sigmas;  // objective smld
 
   // What a checkpoint must match to be resumed here: everything that changes the trajectory
   // except the number of steps.
@@ -85,6 +93,7 @@ struct Trainer::Impl {
                               {"ema_decay", options.ema_decay},
                               {"seed", options.seed},
                               {"eps", options.eps},
+                              {"objective", options.objective},
                               {"likelihood_weighting", options.loss.likelihood_weighting},
                               {"reduce_mean", options.loss.reduce_mean}};
     return j.dump();
@@ -98,9 +107,27 @@ struct Trainer::Impl {
 Trainer::Trainer(std::shared_ptr<const Sde> sde, ScoreNetwork network, Parameterization parameterization,
                  TimeConditioning conditioning, TrainOptions options)
     : impl_(std::make_unique<Impl>(Impl{std::move(sde), network, network.clone(), parameterization, conditioning,
-                                        std::move(options), nullptr, 0})) {
+                                        std::move(options), nullptr, 0, {}, {}})) {
   SDE_CHECK(impl_->sde != nullptr, "trainer: the SDE must not be null");
   impl_->options.validate();
+  // The discrete losses fix the SDE family, the output and the labels (score_sde's conventions).
+  const std::string& objective = impl_->options.objective;
+  if (objective == "ddpm") {
+    const auto* vp = dynamic_cast<const VpSde*>(impl_->sde.get());
+    SDE_CHECK(vp != nullptr && parameterization == Parameterization::kNoise &&
+                  conditioning == TimeConditioning::kDiscrete999,
+              "the ddpm objective trains a VP noise predictor with 999t labels; got sde ", impl_->sde->name(),
+              ", parameterization ", name_of(parameterization), ", conditioning ", name_of(conditioning));
+    impl_->ddpm = DdpmSchedule::of(vp->schedule());
+  } else if (objective == "smld") {
+    const auto* ve = dynamic_cast<const VeSde*>(impl_->sde.get());
+    SDE_CHECK(ve != nullptr &&
+                  (parameterization == Parameterization::kScore || parameterization == Parameterization::kNoise) &&
+                  conditioning == TimeConditioning::kSmldIndex,
+              "the smld objective trains a VE score or noise network with smld labels; got sde ", impl_->sde->name(),
+              ", parameterization ", name_of(parameterization), ", conditioning ", name_of(conditioning));
+    impl_->smld_sigmas = smld_sigmas(ve->schedule());
+  }
   impl_->network.set_training(true);
   impl_->ema.set_training(false);
   for (auto& p : impl_->ema.parameters()) p.requires_grad_(false);  // sampling builds no graph
@@ -117,10 +144,26 @@ double Trainer::step(const torch::Tensor& x0) {
   const NoiseStream noise(o.seed);
   const SampleRange range{m.step * b, b};
   const torch::Tensor u = noise.uniform(range, {}, kTimeDraw, x0.options());
-  const torch::Tensor t = u * (m.sde->t_max() - o.eps) + o.eps;
   const torch::Tensor z = noise.normal(range, x0.sizes().slice(1), kNoiseDraw, x0.options());
-  const auto model = m.score_model(m.network);
-  const torch::Tensor loss = dsm_loss(*m.sde, *model, x0, t, z, o.loss).mean();
+  torch::Tensor loss;
+  if (o.objective == "dsm") {
+    const torch::Tensor t = u * (m.sde->t_max() - o.eps) + o.eps;
+    loss = dsm_loss(*m.sde, *m.score_model(m.network), x0, t, z, o.loss).mean();
+  } else {
+    // A step index, uniform on [0, 1000), from the same draw as the continuous time.
+    const torch::Tensor labels = (u.to(torch::kFloat64) * 1000.0).floor().clamp_max(999).to(torch::kLong);
+    const ScoreNetwork net = m.network;
+    Network network = [net](const torch::Tensor& x, const torch::Tensor& label) { return net.forward(x, label); };
+    if (o.objective == "smld" && m.parameterization == Parameterization::kNoise) {
+      // A noise predictor as the score smld_loss takes: s = -eps / sigma_i. Its loss is then
+      // || z - eps ||^2, as well scaled at sigma_min as at sigma_max (a raw score spans 1e-4..1e4).
+      const torch::Tensor sigma = per_sample(m.smld_sigmas.index_select(0, labels).to(x0.dtype()), x0);
+      network = [net, sigma](const torch::Tensor& x, const torch::Tensor& label) { return -net.forward(x, label) / sigma; };
+    }
+    loss = (o.objective == "ddpm" ? ddpm_loss(network, m.ddpm, x0, labels, z, o.loss.reduce_mean)
+                                  : smld_loss(network, m.smld_sigmas, x0, labels, z, o.loss.reduce_mean))
+               .mean();
+  }
   const double value = loss.item<double>();
   SDE_CHECK(std::isfinite(value), "the training loss became ", value, " at step ", m.step + 1,
             "; nothing was applied. Lower --lr, raise --warmup, or check the data");

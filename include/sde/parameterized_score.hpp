@@ -27,10 +27,11 @@ enum class TimeConditioning {
   kTime,        ///< t itself
   kDiscrete999, ///< 999 t: the reference code's labels for VP and sub-VP (DDPM's 1000 steps)
   kSigma,       ///< sigma(t): the reference code's labels for VE (NCSN)
+  kSmldIndex,   ///< round(999 (T - t) / T): the noise-level index of a discrete SMLD model (smld_loss)
 };
 
 Parameterization parse_parameterization(const std::string& name);       ///< score | noise | data | v
-TimeConditioning parse_time_conditioning(const std::string& name);     ///< time | 999t | sigma
+TimeConditioning parse_time_conditioning(const std::string& name);     ///< time | 999t | sigma | smld
 std::string name_of(Parameterization p);
 std::string name_of(TimeConditioning c);
 

@@ -42,7 +42,11 @@ struct TrainOptions {
   double ema_decay = 0.995;       ///< EMA of the weights, used for sampling (0: the raw weights)
   uint64_t seed = 0;              ///< times and noise of every step (the data has its own seed)
   double eps = 1e-5;              ///< t ~ U(eps, T)
-  DsmOptions loss;                ///< weighting and reduction of the DSM loss
+  /// The loss: "dsm" (continuous, any SDE, parameterization and labels), "ddpm" (discrete, VP,
+  /// noise prediction with 999t labels: ddpm_loss) or "smld" (discrete, VE, score or noise
+  /// prediction with smld labels: smld_loss), each over 1000 discrete steps or levels, drawn uniformly.
+  std::string objective = "dsm";
+  DsmOptions loss;                ///< weighting and reduction of the DSM loss (ddpm/smld: reduce_mean only)
   int64_t log_every = 100;        ///< progress line every this many steps (0: none)
   int64_t checkpoint_every = 0;   ///< checkpoint every this many steps (0: only at the end, if a path is set)
   std::string checkpoint_path;    ///< where checkpoints go (written atomically); empty: none

@@ -58,3 +58,47 @@ TEST_CASE("DSM with a wrong score is larger than the minimum, and bad noise is r
   CHECK_THROWS_WITH_AS(sde::dsm_loss(*s, truth, x0, t, z.narrow(0, 0, 10)), doctest::Contains("the noise has shape [10, 2]"),
                        sde::InvalidArgument);
 }
+
+TEST_CASE("the discrete DDPM and SMLD losses with the exact predictor reach their closed-form minima") {
+  // Data N(0, c^2 I) in D = 3. DDPM step i: x = a x0 + s z with a = sqrt(alpha_bar_i), s the rest;
+  // x ~ N(0, v I), v = a^2 c^2 + s^2, and E[z | x] = s x / v, so E|| eps - z ||^2 = D (1 - s^2 / v).
+  // SMLD level i: x = x0 + sigma z ~ N(0, (c^2 + sigma^2) I); the exact score is -x / (c^2 + sigma^2)
+  // and E|| sigma s + z ||^2 = D c^2 / (c^2 + sigma^2). Monte Carlo, n = 100000 per label, k = 4
+  // standard errors.
+  const int64_t d = 3, n = 100000;
+  const double c = 0.7;
+  const sde::NoiseStream noise(5);
+  const auto x0 = noise.normal({0, n}, {d}, 0, torch::kFloat64) * c;
+  const auto z = noise.normal({0, n}, {d}, 1, torch::kFloat64);
+  const auto ddpm = sde::DdpmSchedule::of(sde::LinearBeta{});
+  const auto sigmas = sde::smld_sigmas(sde::VeSchedule{});
+  CHECK(sigmas[0].item<double>() == doctest::Approx(50.0));
+  CHECK(sigmas[999].item<double>() == doctest::Approx(0.01));
+  // The DDPM schedule's last alpha_bar is small, as the reference's: prod(1 - beta_i) ~ exp(-10.05).
+  CHECK(ddpm.sqrt_alpha_bar[999].item<double>() == doctest::Approx(std::exp(-0.5 * 10.05)).epsilon(0.01));
+  for (const int64_t i : {0, 100, 500, 999}) {
+    CAPTURE(i);
+    const auto labels = torch::full({n}, i, torch::kLong);
+    const double a = ddpm.sqrt_alpha_bar[i].item<double>(), s = ddpm.sqrt_one_minus_alpha_bar[i].item<double>();
+    const double v = a * a * c * c + s * s;
+    const sde::Network exact_eps = [&](const torch::Tensor& x, const torch::Tensor& label) {
+      CHECK(label.eq(double(i)).all().item<bool>());  // the network sees the index itself
+      return x * (s / v);
+    };
+    const auto ddpm_values = sde::ddpm_loss(exact_eps, ddpm, x0, labels, z);
+    CHECK(std::abs(ddpm_values.mean().item<double>() - double(d) * (1 - s * s / v)) <=
+          4.0 * ddpm_values.std().item<double>() / std::sqrt(double(n)));
+    const double sigma = sigmas[i].item<double>();
+    const sde::Network exact_score = [&](const torch::Tensor& x, const torch::Tensor&) {
+      return x / -(c * c + sigma * sigma);
+    };
+    const auto smld_values = sde::smld_loss(exact_score, sigmas, x0, labels, z, true);
+    CHECK(std::abs(smld_values.mean().item<double>() - c * c / (c * c + sigma * sigma)) <=
+          4.0 * smld_values.std().item<double>() / std::sqrt(double(n)));
+  }
+  const sde::Network zero = [](const torch::Tensor& x, const torch::Tensor&) { return torch::zeros_like(x); };
+  CHECK_THROWS_WITH_AS(sde::ddpm_loss(zero, ddpm, x0.slice(0, 0, 4), torch::full({4}, 1000, torch::kLong), z.slice(0, 0, 4)),
+                       doctest::Contains("labels must lie in [0, 1000)"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::smld_loss(zero, sigmas, x0.slice(0, 0, 4), torch::full({4}, 0.5), z.slice(0, 0, 4)),
+                       doctest::Contains("integer step indices"), sde::InvalidArgument);
+}

@@ -4,6 +4,7 @@
 
 #include "sde/errors.hpp"
 #include "sde/gaussian_mixture.hpp"
+#include "sde/losses.hpp"
 #include "sde/parameterized_score.hpp"
 #include "sde/random.hpp"
 #include "sde/sde_factory.hpp"
@@ -48,10 +49,17 @@ TEST_CASE("labels follow the time conditioning, and bad networks are named") {
   CHECK(torch::allclose(by_sigma.label(t), ve->sigma(t)));
   const sde::ParameterizedScoreModel by_999(ve, echo, sde::Parameterization::kScore, sde::TimeConditioning::kDiscrete999, {2});
   CHECK(torch::allclose(by_999.score(torch::zeros({3, 2}, torch::kFloat64), t).select(1, 0), t * 999));
+  // smld: the index i of the SMLD level, round(999 (T - t) / T); at t_i = T - i / 999 the continuous
+  // sigma(t_i) is that level's sigma_i, so an SMLD-trained network samples as a VE model.
+  const sde::ParameterizedScoreModel by_index(ve, echo, sde::Parameterization::kScore, sde::parse_time_conditioning("smld"), {2});
+  const auto i = torch::tensor({0, 1, 500, 998, 999}, torch::kLong);
+  const auto t_i = 1.0 - i.to(torch::kFloat64) / 999.0;
+  CHECK(torch::equal(by_index.label(t_i), i.to(torch::kFloat64)));
+  CHECK(torch::allclose(ve->sigma(t_i), sde::smld_sigmas(sde::VeSchedule{}).index_select(0, i), 1e-12));
   const sde::Network wrong = [](const torch::Tensor& x, const torch::Tensor&) { return x.sum(1); };
   const sde::ParameterizedScoreModel bad(ve, wrong, sde::Parameterization::kNoise, sde::TimeConditioning::kTime, {2});
   CHECK_THROWS_WITH_AS(bad.score(torch::zeros({3, 2}), torch::full({3}, 0.5)),
                        doctest::Contains("the network returned shape [3] for input [3, 2]"), sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(sde::parse_parameterization("eps"), doctest::Contains("known: score, noise, data, v"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::parse_time_conditioning("1000t"), doctest::Contains("known: time, 999t, sigma"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::parse_time_conditioning("1000t"), doctest::Contains("known: time, 999t, sigma, smld"), sde::InvalidArgument);
 }

@@ -183,3 +183,32 @@ TEST_CASE("bad training input is refused with the reason") {
   CHECK(torch::equal(source(3, 16), source(3, 16)));
   CHECK_FALSE(torch::equal(source(3, 16), source(4, 16)));
 }
+
+TEST_CASE("the discrete objectives insist on score_sde's conventions, and train") {
+  const auto vp = sde::make_sde({"vp"}), ve = sde::make_sde({"ve"});
+  sde::TrainOptions o = short_run(3);
+  o.objective = "ddpm";
+  CHECK_THROWS_WITH_AS(sde::Trainer(ve, sde::ScoreNetwork(small_mlp(), 0), sde::Parameterization::kNoise,
+                                    sde::TimeConditioning::kDiscrete999, o),
+                       doctest::Contains("VP noise predictor with 999t labels; got sde ve"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::Trainer(vp, sde::ScoreNetwork(small_mlp(), 0), sde::Parameterization::kNoise,
+                                    sde::TimeConditioning::kTime, o),
+                       doctest::Contains("conditioning time"), sde::InvalidArgument);
+  sde::Trainer ddpm(vp, sde::ScoreNetwork(small_mlp(), 0), sde::Parameterization::kNoise,
+                    sde::TimeConditioning::kDiscrete999, o);
+  ddpm.run(sde::toy_training_data("ring", 0));
+  CHECK(ddpm.steps_done() == 3);
+  o.objective = "smld";
+  CHECK_THROWS_WITH_AS(sde::Trainer(ve, sde::ScoreNetwork(small_mlp(), 0), sde::Parameterization::kData,
+                                    sde::TimeConditioning::kSmldIndex, o),
+                       doctest::Contains("VE score or noise network with smld labels"), sde::InvalidArgument);
+  sde::Trainer smld(ve, sde::ScoreNetwork(small_mlp(), 0), sde::Parameterization::kScore,
+                    sde::TimeConditioning::kSmldIndex, o);
+  smld.run(sde::toy_training_data("ring", 0));
+  CHECK(smld.steps_done() == 3);
+  o.objective = "sliced";
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("known: dsm, ddpm, smld"), sde::InvalidArgument);
+  o.objective = "ddpm";
+  o.loss.likelihood_weighting = true;
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("likelihood weighting is a DSM option"), sde::InvalidArgument);
+}

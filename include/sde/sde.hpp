@@ -6,6 +6,7 @@
 #include "sde/errors.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/gaussian_mixture.hpp"
+#include "sde/idx.hpp"
 #include "sde/losses.hpp"
 #include "sde/parameterized_score.hpp"
 #include "sde/metrics.hpp"

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "sde_options.hpp"
 #include "sde/errors.hpp"
+#include "sde/idx.hpp"
 #include "sde/npy.hpp"
 #include "sde/random.hpp"
 #include "sde/sde_factory.hpp"
@@ -36,10 +37,13 @@ Data open_data(const std::string& spec, uint64_t seed) {
     const std::string name = spec.substr(4);
     return {toy_training_data(name, seed), toy_data(name, NoiseStream(seed), {0, 10000})};
   }
-  SDE_CHECK(spec != "fashion-mnist", "--data fashion-mnist needs a U-Net, which this build does not have yet; "
-                                      "use toy:NAME or an .npy file of shape (n, D)");
+  if (spec == "fashion-mnist") {
+    // 8-bit images to [-1, 1], as score_sde's centred data (docs/likelihood.md gives the bits/dim offset).
+    const torch::Tensor x = load_fashion_mnist("train", PixelScaling::kSymmetric).images;
+    return {dataset_training_data(x, seed), x};
+  }
   const torch::Tensor x = load_npy(spec).to(torch::kFloat32);
-  SDE_CHECK(x.dim() == 2, "--data ", spec, " has shape ", x.sizes(), "; an MLP trains on (n, D) points");
+  SDE_CHECK(x.dim() >= 2, "--data ", spec, " has shape ", x.sizes(), "; training data is (n, D) or (n, C, H, W)");
   return {dataset_training_data(x, seed), x};
 }
 
@@ -50,9 +54,15 @@ Action add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "train a score network by denoising score matching");
   std::string toys;
   for (const auto& name : toy_data_names()) toys += (toys.empty() ? "toy:" : "|toy:") + name;
-  cmd->add_option("--data", args->data, toys + "|FILE.npy (n, D)")->required();
+  cmd->add_option("--data", args->data, toys + "|fashion-mnist|FILE.npy (n, D) or (n, C, H, W)")->required();
   add_sde_options(cmd, args->sde);
-  cmd->add_option("--model", args->model, "network")->check(CLI::IsMember({"mlp"}))->capture_default_str();
+  cmd->add_option("--model", args->model, "network: mlp for (n, D) points, unet for (n, C, H, W) images")
+      ->check(CLI::IsMember({"mlp", "unet"}))->capture_default_str();
+  cmd->add_option("--channels", args->network.channels, "U-Net base channels")->capture_default_str();
+  cmd->add_option("--channel-mult", args->network.channel_mult, "U-Net channel multipliers per level")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--res-blocks", args->network.res_blocks, "U-Net residual blocks per level")->capture_default_str();
+  cmd->add_option("--dropout", args->network.dropout, "U-Net dropout")->capture_default_str();
   cmd->add_option("--width", args->network.width, "hidden units per layer")->capture_default_str();
   cmd->add_option("--depth", args->network.depth, "hidden layers")->capture_default_str();
   cmd->add_option("--activation", args->network.activation, "silu|relu|gelu|tanh")->capture_default_str();
@@ -76,7 +86,8 @@ Action add_train_command(CLI::App& app) {
   cmd->add_option("--data-seed", args->data_seed, "seed of the data draws")->capture_default_str();
   cmd->add_flag("--likelihood-weighting", args->train.loss.likelihood_weighting, "weight the loss by g(t)^2");
   cmd->add_flag("--reduce-mean", args->train.loss.reduce_mean, "average the loss over a sample's entries");
-  cmd->add_option("--scale", args->scale, "data scale: auto (1 / the data's std) or a number")->capture_default_str();
+  cmd->add_option("--scale", args->scale, "data scale: auto (points: 1 / the data's std; images: 1) or a number")
+      ->capture_default_str();
   cmd->add_option("--log-every", args->train.log_every, "progress line every K steps (0: none)")->capture_default_str();
   cmd->add_option("--checkpoint-every", args->train.checkpoint_every, "checkpoint every K steps (0: at the end)")
       ->capture_default_str();
@@ -86,7 +97,10 @@ Action add_train_command(CLI::App& app) {
   return [args, cmd]() {
     const auto sde = make_sde_from(cmd, args->sde);
     Data data = open_data(args->data, args->data_seed);
-    const double scale = args->scale == "auto" ? 1.0 / data.sample.std().item<double>() : std::stod(args->scale);
+    const bool images = data.sample.dim() == 4;
+    const double scale = args->scale != "auto" ? std::stod(args->scale)
+                         : images             ? 1.0
+                                              : 1.0 / data.sample.std().item<double>();
     SDE_CHECK(std::isfinite(scale) && scale > 0, "--scale ", args->scale, " gives ", scale, "; it must be > 0");
     args->network.kind = args->model;
     // The Fourier frequencies suit labels of range ~1 (scale 16 for t in [0, 1], as score_sde's toy
@@ -95,7 +109,9 @@ Action add_train_command(CLI::App& app) {
       if (args->conditioning == "999t" || args->conditioning == "smld") args->network.fourier_scale = 16.0 / 999.0;
       if (args->conditioning == "sigma") args->network.fourier_scale = 16.0 / sde->sigma(sde->t_max());
     }
-    args->network.sample_shape = {data.sample.size(1)};
+    args->network.sample_shape = data.sample.sizes().slice(1).vec();
+    SDE_CHECK(images == (args->model == "unet"), "--model ", args->model, " does not take data of shape ",
+              data.sample.sizes(), ": use --model mlp for (n, D) points and --model unet for (n, C, H, W) images");
     args->train.checkpoint_path = args->out + "/checkpoint.pt";
     const auto parameterization = parse_parameterization(args->parameterization);
     const auto conditioning = parse_time_conditioning(args->conditioning);

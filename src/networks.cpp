@@ -8,11 +8,14 @@
 
 #include "archive_errors.hpp"
 #include "sde/atomic_file.hpp"
+#include "nn/layers.hpp"
 #include "sde/errors.hpp"
 
 namespace sde {
 
 namespace {
+
+using detail::FourierEmbedding;
 
 torch::Tensor activate(const std::string& name, const torch::Tensor& x) {
   if (name == "silu") return torch::silu(x);
@@ -20,20 +23,6 @@ torch::Tensor activate(const std::string& name, const torch::Tensor& x) {
   if (name == "gelu") return torch::gelu(x);
   return torch::tanh(x);
 }
-
-// Gaussian Fourier features of a scalar label: [sin(2 pi l W), cos(2 pi l W)]. W is a buffer, not a
-// parameter: drawn once, saved with the weights, never trained.
-struct FourierEmbeddingImpl : torch::nn::Module {
-  FourierEmbeddingImpl(int64_t features, double scale) {
-    frequencies = register_buffer("frequencies", torch::randn({features}) * scale);
-  }
-  torch::Tensor forward(const torch::Tensor& label) {
-    const torch::Tensor angle = label.unsqueeze(1) * frequencies.unsqueeze(0) * (2 * M_PI);
-    return torch::cat({angle.sin(), angle.cos()}, 1);
-  }
-  torch::Tensor frequencies;
-};
-TORCH_MODULE(FourierEmbedding);
 
 struct MlpImpl : torch::nn::Module {
   explicit MlpImpl(const NetworkSpec& spec) : activation(spec.activation) {
@@ -61,26 +50,48 @@ TORCH_MODULE(Mlp);
 }  // namespace
 
 void NetworkSpec::validate() const {
-  SDE_CHECK(kind == "mlp", "unknown network kind '", kind, "'; known: mlp");
-  SDE_CHECK(sample_shape.size() == 1 && sample_shape[0] >= 1, "an mlp takes samples of shape {D}, D >= 1; got ",
-            c10::IntArrayRef(sample_shape), " (use a U-Net for images)");
-  SDE_CHECK(width >= 1, "network width = ", width, " must be >= 1");
-  SDE_CHECK(depth >= 1, "network depth = ", depth, " must be >= 1 hidden layer");
-  SDE_CHECK(activation == "silu" || activation == "relu" || activation == "gelu" || activation == "tanh",
-            "unknown activation '", activation, "'; known: silu, relu, gelu, tanh");
+  SDE_CHECK(kind == "mlp" || kind == "unet", "unknown network kind '", kind, "'; known: mlp, unet");
   SDE_CHECK(fourier_features >= 1, "fourier_features = ", fourier_features, " must be >= 1");
   SDE_CHECK(std::isfinite(fourier_scale) && fourier_scale > 0, "fourier_scale = ", fourier_scale,
             " must be finite and > 0");
+  if (kind == "mlp") {
+    SDE_CHECK(sample_shape.size() == 1 && sample_shape[0] >= 1, "an mlp takes samples of shape {D}, D >= 1; got ",
+              c10::IntArrayRef(sample_shape), " (use a unet for images)");
+    SDE_CHECK(width >= 1, "network width = ", width, " must be >= 1");
+    SDE_CHECK(depth >= 1, "network depth = ", depth, " must be >= 1 hidden layer");
+    SDE_CHECK(activation == "silu" || activation == "relu" || activation == "gelu" || activation == "tanh",
+              "unknown activation '", activation, "'; known: silu, relu, gelu, tanh");
+    return;
+  }
+  SDE_CHECK(sample_shape.size() == 3 && sample_shape[0] >= 1, "a unet takes images of shape {C, H, W}; got ",
+            c10::IntArrayRef(sample_shape));
+  SDE_CHECK(!channel_mult.empty() && channels >= 1 && res_blocks >= 1, "a unet needs channels >= 1, res_blocks >= 1 "
+            "and at least one level in channel_mult");
+  const int64_t halvings = int64_t(channel_mult.size()) - 1;
+  SDE_CHECK(sample_shape[1] % (int64_t(1) << halvings) == 0 && sample_shape[2] % (int64_t(1) << halvings) == 0,
+            "a unet with ", channel_mult.size(), " levels halves H and W ", halvings, " times: ", sample_shape[1], "x",
+            sample_shape[2], " is not divisible by ", int64_t(1) << halvings, "; use fewer levels in channel_mult");
+  SDE_CHECK(groups >= 1 && channels % groups == 0, "GroupNorm groups = ", groups, " must divide channels = ", channels);
+  for (const int64_t m : channel_mult)
+    SDE_CHECK(m >= 1 && (channels * m) % groups == 0, "channel_mult entry ", m, " gives ", channels * m,
+              " channels, not divisible by groups = ", groups);
+  SDE_CHECK(dropout >= 0 && dropout < 1, "dropout = ", dropout, " must lie in [0, 1)");
 }
 
 std::string NetworkSpec::to_json() const {
   const nlohmann::json j = {{"kind", kind},
                             {"sample_shape", sample_shape},
+                            {"fourier_features", fourier_features},
+                            {"fourier_scale", fourier_scale},
                             {"width", width},
                             {"depth", depth},
                             {"activation", activation},
-                            {"fourier_features", fourier_features},
-                            {"fourier_scale", fourier_scale}};
+                            {"channels", channels},
+                            {"channel_mult", channel_mult},
+                            {"res_blocks", res_blocks},
+                            {"attention_resolutions", attention_resolutions},
+                            {"groups", groups},
+                            {"dropout", dropout}};
   return j.dump(2);
 }
 
@@ -90,11 +101,17 @@ NetworkSpec NetworkSpec::from_json(const std::string& text) {
     const auto j = nlohmann::json::parse(text);
     spec.kind = j.at("kind").get<std::string>();
     spec.sample_shape = j.at("sample_shape").get<std::vector<int64_t>>();
+    spec.fourier_features = j.at("fourier_features").get<int64_t>();
+    spec.fourier_scale = j.at("fourier_scale").get<double>();
     spec.width = j.at("width").get<int64_t>();
     spec.depth = j.at("depth").get<int64_t>();
     spec.activation = j.at("activation").get<std::string>();
-    spec.fourier_features = j.at("fourier_features").get<int64_t>();
-    spec.fourier_scale = j.at("fourier_scale").get<double>();
+    spec.channels = j.at("channels").get<int64_t>();
+    spec.channel_mult = j.at("channel_mult").get<std::vector<int64_t>>();
+    spec.res_blocks = j.at("res_blocks").get<int64_t>();
+    spec.attention_resolutions = j.at("attention_resolutions").get<std::vector<int64_t>>();
+    spec.groups = j.at("groups").get<int64_t>();
+    spec.dropout = j.at("dropout").get<double>();
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("network description: ") + e.what());
   }
@@ -104,7 +121,7 @@ NetworkSpec NetworkSpec::from_json(const std::string& text) {
 
 struct ScoreNetwork::Impl {
   NetworkSpec spec;
-  Mlp mlp{nullptr};
+  detail::BuiltNetwork net;
 };
 
 ScoreNetwork::ScoreNetwork(const NetworkSpec& spec, uint64_t seed) : impl_(std::make_shared<Impl>()) {
@@ -115,7 +132,12 @@ ScoreNetwork::ScoreNetwork(const NetworkSpec& spec, uint64_t seed) : impl_(std::
   auto generator = at::detail::getDefaultCPUGenerator();
   const torch::Tensor saved = generator.get_state();
   generator.set_current_seed(seed);
-  impl_->mlp = Mlp(spec);
+  if (spec.kind == "mlp") {
+    const std::shared_ptr<MlpImpl> mlp = Mlp(spec).ptr();
+    impl_->net = {mlp, [mlp](const torch::Tensor& x, const torch::Tensor& label) { return mlp->forward(x, label); }};
+  } else {
+    impl_->net = detail::build_unet(spec);
+  }
   generator.set_state(saved);
 }
 
@@ -128,12 +150,12 @@ torch::Tensor ScoreNetwork::forward(const torch::Tensor& x, const torch::Tensor&
   }
   SDE_CHECK(label.dim() == 1 && label.size(0) == x.size(0), "the network takes labels of shape [", x.size(0),
             "], got ", label.sizes());
-  return impl_->mlp->forward(x, label);
+  return impl_->net.forward(x, label);
 }
 
 const NetworkSpec& ScoreNetwork::spec() const { return impl_->spec; }
 
-std::vector<torch::Tensor> ScoreNetwork::parameters() const { return impl_->mlp->parameters(); }
+std::vector<torch::Tensor> ScoreNetwork::parameters() const { return impl_->net.module->parameters(); }
 
 int64_t ScoreNetwork::parameter_count() const {
   int64_t n = 0;
@@ -143,8 +165,8 @@ int64_t ScoreNetwork::parameter_count() const {
 
 std::vector<std::pair<std::string, torch::Tensor>> ScoreNetwork::state() const {
   std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& item : impl_->mlp->named_parameters()) out.emplace_back(item.key(), item.value());
-  for (const auto& item : impl_->mlp->named_buffers()) out.emplace_back(item.key(), item.value());
+  for (const auto& item : impl_->net.module->named_parameters()) out.emplace_back(item.key(), item.value());
+  for (const auto& item : impl_->net.module->named_buffers()) out.emplace_back(item.key(), item.value());
   return out;
 }
 
@@ -162,20 +184,20 @@ ScoreNetwork ScoreNetwork::clone() const {
   const torch::Tensor first = parameters().front();
   copy.to(first.device(), first.scalar_type());
   copy.load_state(*this);
-  copy.set_training(impl_->mlp->is_training());
+  copy.set_training(impl_->net.module->is_training());
   return copy;
 }
 
-void ScoreNetwork::set_training(bool on) const { impl_->mlp->train(on); }
+void ScoreNetwork::set_training(bool on) const { impl_->net.module->train(on); }
 
-void ScoreNetwork::to(const torch::Device& device, torch::ScalarType dtype) const { impl_->mlp->to(device, dtype); }
+void ScoreNetwork::to(const torch::Device& device, torch::ScalarType dtype) const { impl_->net.module->to(device, dtype); }
 
-std::shared_ptr<torch::nn::Module> ScoreNetwork::module() const { return impl_->mlp.ptr(); }
+std::shared_ptr<torch::nn::Module> ScoreNetwork::module() const { return impl_->net.module; }
 
 void ScoreNetwork::save(const std::string& path) const {
   torch::serialize::OutputArchive archive;
   archive.write("spec", c10::IValue(impl_->spec.to_json()));
-  impl_->mlp->save(archive);
+  impl_->net.module->save(archive);
   std::ostringstream bytes;
   archive.save_to(bytes);
   write_file_atomic(path, bytes.str());
@@ -193,7 +215,7 @@ void ScoreNetwork::load(const std::string& path) {
   SDE_CHECK(spec.isString() && spec.toStringRef() == impl_->spec.to_json(), "'", path,
             "' holds the weights of another network; build the network its model.json describes");
   try {
-    impl_->mlp->load(archive);
+    impl_->net.module->load(archive);
   } catch (const std::exception& e) {
     throw FileError("corrupt network weights in '" + path + "': " + detail::archive_error_text(e));
   }

@@ -137,9 +137,12 @@ Trainer::Trainer(std::shared_ptr<const Sde> sde, ScoreNetwork network, Parameter
 
 Trainer::~Trainer() = default;
 
-double Trainer::step(const torch::Tensor& x0) {
+double Trainer::step(const torch::Tensor& data) {
   Impl& m = *impl_;
   const TrainOptions& o = m.options;
+  // The data in the network's dtype and device (an .npy file is often float64, the network float32).
+  const torch::Tensor first = m.network.parameters().front();
+  const torch::Tensor x0 = data.to(first.device(), first.scalar_type());
   const int64_t b = x0.size(0);
   const NoiseStream noise(o.seed);
   const SampleRange range{m.step * b, b};

@@ -19,18 +19,37 @@ namespace sde {
 
 /// What network to build; saved with a trained model so it can be rebuilt from its file.
 ///
-/// mlp: the time label is embedded by Gaussian Fourier features (Tancik et al. 2020; the embedding
-/// of Song et al.'s score_sde): e = [sin(2 pi l W), cos(2 pi l W)], W ~ N(0, fourier_scale^2) drawn
-/// once and fixed. Input [x, e] -> `depth` hidden layers of `width` units with `activation` ->
-/// a linear layer to D outputs.
+/// Both kinds embed the time label by Gaussian Fourier features (Tancik et al. 2020; the
+/// embedding of Song et al.'s score_sde): e = [sin(2 pi l W), cos(2 pi l W)], W ~ N(0,
+/// fourier_scale^2) drawn once and fixed.
+///
+/// mlp: input [x, e] -> `depth` hidden layers of `width` units with `activation` -> a linear layer
+/// to D outputs. Samples of shape {D}.
+///
+/// unet: a compact U-Net in the DDPM++ style (Song et al. 2021, after Ho et al. 2020) for samples
+/// {C, H, W}: a 3x3 convolution to `channels`; per resolution level `res_blocks` residual blocks
+/// (GroupNorm, SiLU, 3x3 convolutions, the embedded label added per channel, skip connection
+/// rescaled by 1/sqrt 2) to channels * channel_mult[level], single-head self-attention where the
+/// side length is in `attention_resolutions`, then a stride-2 convolution (halving H and W) to the
+/// next level; a middle of block, attention, block; the mirror image upwards with the skip
+/// connections concatenated and nearest-neighbour upsampling; GroupNorm, SiLU and a 3x3
+/// convolution back to C, initialised to zero (the network starts as the zero function, as DDPM++).
 struct NetworkSpec {
-  std::string kind = "mlp";           ///< mlp
-  std::vector<int64_t> sample_shape;  ///< one sample's shape: {D} for mlp
+  std::string kind = "mlp";           ///< mlp | unet
+  std::vector<int64_t> sample_shape;  ///< one sample's shape: {D} for mlp, {C, H, W} for unet
+  int64_t fourier_features = 16;      ///< frequencies W (the embedding has twice as many entries)
+  double fourier_scale = 16.0;        ///< std of W: labels t in [0, 1] want ~16; rescale for other labels
+  // mlp
   int64_t width = 128;                ///< hidden units per layer
   int64_t depth = 3;                  ///< hidden layers (>= 1)
   std::string activation = "silu";    ///< silu | relu | gelu | tanh
-  int64_t fourier_features = 16;      ///< frequencies W (the embedding has twice as many entries)
-  double fourier_scale = 16.0;        ///< std of W: labels t in [0, 1] want ~16; rescale for other labels
+  // unet
+  int64_t channels = 32;                            ///< base channel count
+  std::vector<int64_t> channel_mult = {1, 2, 2};    ///< per level; H and W halve from one level to the next
+  int64_t res_blocks = 1;                           ///< residual blocks per level (>= 1)
+  std::vector<int64_t> attention_resolutions = {7}; ///< side lengths with self-attention
+  int64_t groups = 8;                               ///< GroupNorm groups; divides every channel count
+  double dropout = 0.0;                             ///< in the residual blocks, training mode only
 
   /// Throws sde::InvalidArgument naming the bad field and the fix.
   void validate() const;

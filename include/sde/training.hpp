@@ -78,8 +78,9 @@ class Trainer {
   void run(const TrainingData& data, const std::function<void(const TrainProgress&)>& on_progress = {},
            const std::function<void(int64_t step, const ScoreModel& ema_model)>& evaluate = {},
            int64_t evaluate_every = 0);
-  /// One optimizer step on x0; returns the batch's mean loss.
-  double step(const torch::Tensor& x0);
+  /// One optimizer step on the batch `data` (cast to the network's dtype and device); returns the
+  /// batch's mean loss.
+  double step(const torch::Tensor& data);
 
   int64_t steps_done() const;
   const ScoreNetwork& network() const;

@@ -212,3 +212,41 @@ TEST_CASE("the discrete objectives insist on score_sde's conventions, and train"
   o.loss.likelihood_weighting = true;
   CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("likelihood weighting is a DSM option"), sde::InvalidArgument);
 }
+
+TEST_CASE("the U-Net maps [B, C, 28, 28] to its own shape, starts at zero, and trains") {
+  sde::NetworkSpec spec;
+  spec.kind = "unet";
+  spec.sample_shape = {1, 28, 28};
+  spec.channels = 8;
+  spec.groups = 4;
+  const sde::ScoreNetwork unet(spec, 0);
+  const auto x = sde::NoiseStream(0).normal({0, 3}, {1, 28, 28}, 0);
+  const auto t = torch::tensor({0.1f, 0.5f, 0.9f});
+  const auto y = unet.forward(x, t);
+  CHECK(y.sizes() == x.sizes());
+  CHECK(y.abs().max().item<double>() == 0.0);  // the last convolution starts at zero, as DDPM++'s
+  CHECK(unet.parameter_count() > 10000);
+  // A few steps on images of a bright square: the output leaves zero, depends on t, and the
+  // weights file round-trips.
+  auto images = torch::full({64, 1, 28, 28}, -1.0f);
+  images.slice(2, 8, 20).slice(3, 8, 20).fill_(1.0f);
+  sde::TrainOptions o = short_run(5);
+  o.batch = 8;
+  sde::Trainer trainer(sde::make_sde({"vp"}), unet, sde::Parameterization::kNoise, sde::TimeConditioning::kTime, o);
+  trainer.run(sde::dataset_training_data(images, 1));
+  const auto trained = trainer.network().forward(x, t);
+  CHECK(trained.abs().max().item<double>() > 0.0);
+  CHECK_FALSE(torch::allclose(trained[0], trainer.network().forward(x.slice(0, 0, 1), t.slice(0, 2, 3))[0]));
+  const std::string path = temp_path("unet.pt");
+  trainer.network().save(path);
+  sde::ScoreNetwork loaded(spec, 9);
+  loaded.load(path);
+  CHECK(same_state(loaded, trainer.network()));
+  std::filesystem::remove(path);
+  // Shapes a U-Net cannot take are refused with the reason.
+  spec.sample_shape = {1, 30, 30};
+  CHECK_THROWS_WITH_AS(sde::ScoreNetwork(spec, 0), doctest::Contains("not divisible by 4"), sde::InvalidArgument);
+  spec.sample_shape = {1, 28, 28};
+  spec.groups = 3;
+  CHECK_THROWS_WITH_AS(sde::ScoreNetwork(spec, 0), doctest::Contains("must divide channels"), sde::InvalidArgument);
+}

@@ -1,12 +1,16 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "commands.hpp"
 #include "sde/errors.hpp"
+#include "sde/idx.hpp"
 #include "sde/npy.hpp"
 #include "sde/solvers/likelihood.hpp"
+#include "sde/trained_model.hpp"
 #include "sde_options.hpp"
 
 namespace sde::cli {
@@ -14,18 +18,33 @@ namespace {
 
 struct LikelihoodArgs {
   SdeArgs problem;
+  std::string model;  ///< a model directory written by `scoresde train`, instead of --target
   std::string data, out, trace = "exact", norm = "rms";
+  int64_t limit = 0;  ///< fashion-mnist:test: the first LIMIT images (0: all)
   LikelihoodOptions options;
 };
+
+// The test split's 8-bit images, [N, 1, 28, 28] uint8 (the first `limit` when limit > 0).
+torch::Tensor fashion_mnist_test_pixels(int64_t limit) {
+  load_fashion_mnist("test", PixelScaling::kUnit);  // names the missing package, if it is
+  const torch::Tensor k = load_idx(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").unsqueeze(1);
+  return limit > 0 ? k.slice(0, 0, std::min(limit, k.size(0))) : k;
+}
 
 }  // namespace
 
 Action add_likelihood_command(CLI::App& app) {
   auto args = std::make_shared<LikelihoodArgs>();
   CLI::App* cmd = app.add_subcommand("likelihood", "log-likelihoods of points through the probability-flow ODE");
-  add_target_option(cmd, args->problem.target, true);
+  auto* target = add_target_option(cmd, args->problem.target, false);
+  auto* model = cmd->add_option("--model", args->model, "model directory written by `scoresde train` (instead of --target)")
+                    ->check(CLI::ExistingDirectory);
+  target->excludes(model);
   add_sde_options(cmd, args->problem.sde);
-  cmd->add_option("--data", args->data, "points as .npy of shape (n, D)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--data", args->data,
+                  "points as .npy of shape (n, ...), or fashion-mnist:test (8-bit images, dequantized; needs --model)")
+      ->required();
+  cmd->add_option("--limit", args->limit, "fashion-mnist:test: only the first LIMIT images")->capture_default_str();
   cmd->add_option("--trace", args->trace, "divergence: exact (autograd, D passes) or hutchinson")
       ->check(CLI::IsMember({"exact", "hutchinson"}))->capture_default_str();
   cmd->add_option("--probes", args->options.probes, "Hutchinson probes per point")->capture_default_str();
@@ -42,14 +61,44 @@ Action add_likelihood_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "output .npy: log p in nats per point (float64, shape (n,))")->required();
 
   return [args, cmd]() {
-    const auto sde = make_sde_from(cmd, args->problem.sde);
-    const GaussianMixtureScore model(GaussianMixture::from_json_file(args->problem.target), sde);
+    SDE_CHECK(!args->problem.target.empty() || !args->model.empty(),
+              "likelihood needs --target MIXTURE.json (exact score) or --model DIR (a trained network)");
+    std::shared_ptr<const Sde> sde;
+    std::unique_ptr<GaussianMixtureScore> exact;
+    std::unique_ptr<LoadedModel> trained;
+    if (!args->model.empty()) {
+      SDE_CHECK(!sde_options_given(cmd), "the model in ", args->model,
+                " was trained for its own SDE (model.json); drop --sde and its parameters");
+      trained = std::make_unique<LoadedModel>(load_trained_model(args->model));
+      sde = trained->sde;
+    } else {
+      sde = make_sde_from(cmd, args->problem.sde);
+      exact = std::make_unique<GaussianMixtureScore>(GaussianMixture::from_json_file(args->problem.target), sde);
+    }
+    const ScoreModel& model = trained ? *trained->score : static_cast<const ScoreModel&>(*exact);
+    const double scale = trained ? trained->metadata.data_scale : 1.0, shift = trained ? trained->metadata.data_shift : 0.0;
     LikelihoodOptions& o = args->options;
     o.trace = args->trace == "hutchinson" ? TraceEstimator::kHutchinson : TraceEstimator::kExact;
     o.ode.norm = parse_error_norm(args->norm);
-    const torch::Tensor x = load_npy(args->data).to(torch::kFloat64);
-    SDE_CHECK(x.dim() == 2 && x.size(1) == model.sample_shape()[0], "--data ", args->data, " has shape ",
-              x.sizes(), "; the target ", args->problem.target, " needs (n, ", model.sample_shape()[0], ")");
+    // The points in the model's space: x_m = scale x + shift, so log p(x) = log p_m(x_m) + D log|scale|.
+    // Fashion-MNIST's 8-bit pixels k are dequantized straight into it: x = 2 (k + u) / 256 - 1.
+    std::optional<Dequantization> dequantization;
+    torch::Tensor x;
+    if (args->data == "fashion-mnist:test") {
+      SDE_CHECK(trained != nullptr, "--data fashion-mnist:test needs --model (a network trained on images)");
+      const torch::Tensor k = fashion_mnist_test_pixels(args->limit);
+      dequantization = Dequantization{256, 2.0 * scale, shift - scale};
+      x = dequantization->apply(k, NoiseStream(o.seed), {0, k.size(0)});
+    } else {
+      SDE_CHECK(std::filesystem::is_regular_file(args->data), "--data ", args->data,
+                " is not a file; give an .npy or fashion-mnist:test");
+      x = load_npy(args->data).to(torch::kFloat64) * scale + shift;
+    }
+    std::vector<int64_t> expected = {x.size(0)};
+    for (const int64_t n : model.sample_shape()) expected.push_back(n);
+    SDE_CHECK(x.sizes() == c10::IntArrayRef(expected), "--data ", args->data, " has shape ", x.sizes(),
+              "; the model takes ", c10::IntArrayRef(expected));
+    const double log_scale_per_point = double(x[0].numel()) * std::log(std::abs(scale));
 
     const auto start = std::chrono::steady_clock::now();
     const LikelihoodResult result = log_likelihood(*sde, model, x, o);
@@ -58,9 +107,13 @@ Action add_likelihood_command(CLI::App& app) {
       std::cerr << "scoresde: likelihood failed: " << result.message << " (nothing written)\n";
       return 3;
     }
-    save_npy(args->out, result.log_p);
-    std::cout << "points " << x.size(0) << "  mean log p " << result.log_p.mean().item<double>() << " nats  bits/dim "
-              << result.bits_per_dim();
+    const torch::Tensor log_p = dequantization ? result.log_p : result.log_p + log_scale_per_point;
+    save_npy(args->out, log_p);
+    const double dims = double(x[0].numel());
+    std::cout << "points " << x.size(0) << "  mean log p " << log_p.mean().item<double>() << " nats  bits/dim "
+              << (dequantization ? discrete_bits_per_dim(result, *dequantization)
+                                 : -log_p.mean().item<double>() / (dims * std::log(2.0)));
+    if (dequantization) std::cout << " (8-bit, dequantized: log p of the model's continuous density, offset included)";
     if (result.std_error.defined())
       std::cout << "  (Hutchinson, standard error of the mean "
                 << result.std_error.square().sum().sqrt().item<double>() / double(x.size(0)) << " nats)";

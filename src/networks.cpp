@@ -150,7 +150,9 @@ torch::Tensor ScoreNetwork::forward(const torch::Tensor& x, const torch::Tensor&
   }
   SDE_CHECK(label.dim() == 1 && label.size(0) == x.size(0), "the network takes labels of shape [", x.size(0),
             "], got ", label.sizes());
-  return impl_->net.forward(x, label);
+  // In the weights' dtype (float64 callers, e.g. the likelihood, meet float32 networks), back after.
+  const torch::ScalarType dtype = impl_->net.module->parameters().front().scalar_type();
+  return impl_->net.forward(x.to(dtype), label.to(dtype)).to(x.scalar_type());
 }
 
 const NetworkSpec& ScoreNetwork::spec() const { return impl_->spec; }

@@ -67,6 +67,7 @@ class ScoreNetwork {
   ScoreNetwork(const NetworkSpec& spec, uint64_t seed);
 
   /// Output [B, sample_shape...] for x [B, sample_shape...] and labels [B]; checks the shapes.
+  /// Computes in the weights' dtype and returns x's.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& label) const;
 
   const NetworkSpec& spec() const;

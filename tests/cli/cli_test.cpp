@@ -9,6 +9,8 @@
 #include <cmath>
 
 #include "sde/npy.hpp"
+#include "sde/solvers/likelihood.hpp"
+#include "sde/trained_model.hpp"
 
 namespace {
 
@@ -115,7 +117,7 @@ TEST_CASE("scoresde likelihood writes log p per point and prints bits/dim") {
   std::filesystem::remove(out);
   const Run wrong = scoresde("likelihood --target " + sde::testing::data_path("aniso16.json") + " --data " + points + " --out " + out);
   CHECK(wrong.code == 1);
-  CHECK(wrong.output.find("needs (n, 16)") != std::string::npos);
+  CHECK(wrong.output.find("has shape [3, 2]; the model takes [3, 16]") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(out));
 }
 
@@ -176,5 +178,33 @@ def forward(self, x, label):
   CHECK(scoresde("sample --target " + ring + named + " --n 10 --out " + out).output.find("describe a TorchScript") !=
         std::string::npos);
   std::filesystem::remove(path);
+  std::filesystem::remove(out);
+}
+
+TEST_CASE("scoresde likelihood --model gives log p in the data's units") {
+  // A model trained briefly with --scale 0.25 sees x / 4: the program must report
+  // log p(x) = log p_model(x / 4) + D log(1/4), which the library gives for the same model.
+  const std::string dir = "cli_test_likelihood_model", points = "cli_test_likelihood_points.npy",
+                    out = "cli_test_likelihood_logp.npy";
+  std::filesystem::remove_all(dir);
+  REQUIRE(scoresde("train --data toy:moons --sde vp --width 16 --depth 2 --steps 30 --batch 64 --scale 0.25 --log-every 0 --out " +
+                   dir).code == 0);
+  sde::save_npy(points, torch::tensor({{0.0, 1.0}, {1.0, -0.5}, {2.0, 0.25}}, torch::kFloat64));
+  const Run run = scoresde("likelihood --model " + dir + " --data " + points + " --out " + out);
+  CAPTURE(run.output);
+  REQUIRE(run.code == 0);
+  const auto log_p = sde::load_npy(out);
+  CHECK(log_p.sizes() == torch::IntArrayRef({3}));
+  CHECK(torch::isfinite(log_p).all().item<bool>());
+  const sde::LoadedModel model = sde::load_trained_model(dir);
+  const auto direct = sde::log_likelihood(*model.sde, *model.score, sde::load_npy(points) * 0.25, sde::LikelihoodOptions{});
+  REQUIRE(direct.ok());
+  CHECK(torch::allclose(log_p, direct.log_p + 2 * std::log(0.25), 0, 1e-9));
+  CHECK(scoresde("likelihood --model " + dir + " --sde ve --data " + points + " --out " + out).output.find("drop --sde") !=
+        std::string::npos);
+  CHECK(scoresde("likelihood --target " + ring + " --data fashion-mnist:test --out " + out).output.find("needs --model") !=
+        std::string::npos);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(points);
   std::filesystem::remove(out);
 }

@@ -5,7 +5,7 @@
 
 #include <torch/types.h>
 
-#include "sde/ode_integrator.hpp"
+#include "sde/solvers/ode_integrator.hpp"
 #include "sde/random.hpp"
 #include "sde/score_model.hpp"
 

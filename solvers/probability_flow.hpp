@@ -2,7 +2,7 @@
 // Boost.Odeint: sampling (prior -> data), encoding (data -> latent) and decoding.
 #pragma once
 
-#include "sde/ode_integrator.hpp"
+#include "sde/solvers/ode_integrator.hpp"
 #include "sde/reverse_sde.hpp"
 #include "sde/sampler.hpp"
 

@@ -12,7 +12,6 @@
 #include "sde/metrics.hpp"
 #include "sde/networks.hpp"
 #include "sde/npy.hpp"
-#include "sde/ode_integrator.hpp"
 #include "sde/random.hpp"
 #include "sde/reverse_sde.hpp"
 #include "sde/sampler.hpp"

@@ -12,7 +12,7 @@
 #include "ode/fused_kernels.hpp"
 #include "ode/odeint_tensor.hpp"
 #include "sde/errors.hpp"
-#include "sde/ode_integrator.hpp"
+#include "sde/solvers/ode_integrator.hpp"
 #include "sde/random.hpp"
 
 namespace {

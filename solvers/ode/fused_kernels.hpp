@@ -14,7 +14,7 @@
 
 #include <cstddef>
 
-#include "sde/ode_integrator.hpp"
+#include "sde/solvers/ode_integrator.hpp"
 
 namespace sde::detail {
 

@@ -1,4 +1,4 @@
-#include "sde/ode_integrator.hpp"
+#include "sde/solvers/ode_integrator.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -67,9 +67,7 @@ Action add_likelihood_command(CLI::App& app) {
     std::unique_ptr<GaussianMixtureScore> exact;
     std::unique_ptr<LoadedModel> trained;
     if (!args->model.empty()) {
-      SDE_CHECK(!sde_options_given(cmd), "the model in ", args->model,
-                " was trained for its own SDE (model.json); drop --sde and its parameters");
-      trained = std::make_unique<LoadedModel>(load_trained_model(args->model));
+      trained = load_model_dir(cmd, args->model);
       sde = trained->sde;
     } else {
       sde = make_sde_from(cmd, args->problem.sde);

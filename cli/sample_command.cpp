@@ -82,9 +82,7 @@ Action add_sample_command(CLI::App& app) {
     SDE_CHECK(script_file || (args->parameterization.empty() && args->conditioning.empty() && args->shape.empty()),
               "--parameterization, --conditioning and --shape describe a TorchScript file given as --model");
     if (directory) {
-      SDE_CHECK(!sde_options_given(cmd), "the model in ", args->model,
-                " was trained for its own SDE (model.json); drop --sde and its parameters");
-      trained = std::make_unique<LoadedModel>(load_trained_model(args->model));
+      trained = load_model_dir(cmd, args->model);
       sde = trained->sde;
     } else {
       sde = make_sde_from(cmd, args->problem.sde);

@@ -8,6 +8,7 @@
 
 #include "sde/gaussian_mixture.hpp"
 #include "sde/sde_factory.hpp"
+#include "sde/trained_model.hpp"
 
 namespace sde::cli {
 
@@ -24,6 +25,10 @@ CLI::Option* add_target_option(CLI::App* cmd, std::string& target, bool required
 
 /// Whether any option add_sde_options adds was given.
 bool sde_options_given(const CLI::App* cmd);
+
+/// The model directory `dir` (written by `scoresde train`), which carries its own SDE: giving any
+/// SDE option with it is an sde::InvalidArgument.
+std::unique_ptr<LoadedModel> load_model_dir(const CLI::App* cmd, const std::string& dir);
 
 /// The SDE the options describe; throws sde::InvalidArgument when a VP parameter is given for VE
 /// or the other way round.

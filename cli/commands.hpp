@@ -27,6 +27,9 @@ Action add_likelihood_command(CLI::App& app);
 /// `scoresde train`: train a score network and write a model directory.
 Action add_train_command(CLI::App& app);
 
+/// `scoresde demo`: train on a 2-D toy, sample with every solver family, write a gallery.
+Action add_demo_command(CLI::App& app);
+
 /// `scoresde solvers`: list the registered solvers.
 Action add_solvers_command(CLI::App& app);
 

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   const sde::cli::Action likelihood = sde::cli::add_likelihood_command(app);
   const sde::cli::Action train = sde::cli::add_train_command(app);
   const sde::cli::Action solvers = sde::cli::add_solvers_command(app);
+  const sde::cli::Action demo = sde::cli::add_demo_command(app);
   std::string known;
   bool listed = false;
   for (const CLI::App* cmd : app.get_subcommands({})) {
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("likelihood")) return likelihood();
     if (app.got_subcommand("train")) return train();
     if (app.got_subcommand("solvers")) return solvers();
+    if (app.got_subcommand("demo")) return demo();
   } catch (const sde::Error& e) {
     std::cerr << "scoresde: error: " << e.what() << "\n";
     return 1;

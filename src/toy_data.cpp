@@ -1,5 +1,6 @@
 #include "sde/toy_data.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sde/errors.hpp"
@@ -11,8 +12,21 @@ const std::vector<std::string>& toy_data_names() {
   return names;
 }
 
+namespace {
+
+void check_toy_name(const std::string& name) {
+  const auto& names = toy_data_names();
+  if (std::find(names.begin(), names.end(), name) != names.end()) return;
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw InvalidArgument(detail::concat("unknown toy data '", name, "'; known: ", known));
+}
+
+}  // namespace
+
 torch::Tensor toy_data(const std::string& name, const NoiseStream& noise, SampleRange range,
                        const torch::TensorOptions& options) {
+  check_toy_name(name);
   const auto u = noise.uniform(range, {3}, /*draw=*/0);  // float64
   const auto z = noise.normal(range, {2}, /*draw=*/1, torch::kFloat64);
   const auto u0 = u.select(1, 0), u1 = u.select(1, 1), u2 = u.select(1, 2);
@@ -30,7 +44,7 @@ torch::Tensor toy_data(const std::string& name, const NoiseStream& noise, Sample
     const auto x1 = u0 * 4 - 2;
     const auto x2 = u1 - (u2 < 0.5).to(torch::kFloat64) * 2 + torch::remainder(x1.floor(), 2);
     x = torch::stack({x1, x2}, 1) * 2;
-  } else if (name == "moons") {
+  } else {  // moons
     // Two interleaved half circles (outer: (cos a, sin a); inner: (1 - cos a, 0.5 - sin a)), noise
     // 0.1, shifted so their mean is 0 and scaled by 2.
     const auto a = u0 * M_PI;
@@ -38,12 +52,17 @@ torch::Tensor toy_data(const std::string& name, const NoiseStream& noise, Sample
     const auto px = a.cos() * (1 - 2 * inner) + inner;
     const auto py = a.sin() * (1 - 2 * inner) + inner * 0.5;
     x = (torch::stack({px - 0.5, py - 0.25}, 1) + z * 0.1) * 2;
-  } else {
-    std::string known;
-    for (const auto& n : toy_data_names()) known += (known.empty() ? "" : ", ") + n;
-    throw InvalidArgument(detail::concat("unknown toy data '", name, "'; known: ", known));
   }
   return x.to(options.has_dtype() ? options : options.dtype(torch::kFloat32));
+}
+
+std::optional<GaussianMixture> toy_mixture(const std::string& name) {
+  check_toy_name(name);
+  if (name != "ring") return std::nullopt;
+  std::vector<Eigen::VectorXd> means;
+  for (int k = 0; k < 8; ++k) means.push_back(Eigen::Vector2d(4 * std::cos(k * M_PI / 4), 4 * std::sin(k * M_PI / 4)));
+  return GaussianMixture(std::vector<double>(8, 0.125), means,
+                         std::vector<Eigen::MatrixXd>(8, Eigen::Matrix2d::Identity() * 0.04));
 }
 
 }  // namespace sde

@@ -4,9 +4,11 @@
 
 #include <torch/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "sde/gaussian_mixture.hpp"
 #include "sde/random.hpp"
 
 namespace sde {
@@ -19,5 +21,10 @@ const std::vector<std::string>& toy_data_names();
 /// of `noise`. Throws sde::InvalidArgument for an unknown name, listing the known ones.
 torch::Tensor toy_data(const std::string& name, const NoiseStream& noise, SampleRange range,
                        const torch::TensorOptions& options = {});
+
+/// The toy's exact density as a Gaussian mixture, where it is one (ring); std::nullopt for the
+/// others (uniform pieces and curves have no closed-form score under noise). Throws
+/// sde::InvalidArgument for an unknown name.
+std::optional<GaussianMixture> toy_mixture(const std::string& name);
 
 }  // namespace sde

@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "sde/image.hpp"
 #include "sde/npy.hpp"
 #include "sde/solvers/likelihood.hpp"
 #include "sde/trained_model.hpp"
@@ -207,4 +208,28 @@ TEST_CASE("scoresde likelihood --model gives log p in the data's units") {
   std::filesystem::remove_all(dir);
   std::filesystem::remove(points);
   std::filesystem::remove(out);
+}
+
+TEST_CASE("scoresde demo --quick trains, samples with every solver family and writes its files") {
+  const std::string out = "cli_test_demo";
+  std::filesystem::remove_all(out);
+  const Run run = scoresde("demo --quick --out " + out);
+  CAPTURE(run.output);
+  REQUIRE(run.code == 0);
+  for (const std::string solver : {"em", "pc", "ancestral", "ode-dopri5", "ddim", "heun", "dpmpp-2m", "dpmpp-3m",
+                                   "dpm-adaptive", "sde-adaptive"}) {
+    CAPTURE(solver);
+    CHECK(sde::load_npy(out + "/samples/" + solver + ".npy").sizes() == torch::IntArrayRef({500, 2}));
+  }
+  const sde::Image gallery = sde::load_png(out + "/gallery.png");
+  CHECK(gallery.width() > 4 * 240);   // four panels of 240 pixels in a row
+  CHECK(gallery.height() > 3 * 240);  // eleven panels: three rows
+  CHECK(std::filesystem::file_size(out + "/demo.md") > 0);
+  CHECK(std::filesystem::file_size(out + "/summary.json") > 0);
+  CHECK(run.output.find("wrote") != std::string::npos);
+  // Same seed, same samples.
+  const auto first = sde::load_npy(out + "/samples/ddim.npy");
+  REQUIRE(scoresde("demo --quick --out " + out).code == 0);
+  CHECK(torch::equal(first, sde::load_npy(out + "/samples/ddim.npy")));
+  std::filesystem::remove_all(out);
 }

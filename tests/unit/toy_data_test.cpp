@@ -44,6 +44,20 @@ TEST_CASE("toy ring has the density of data/ring8.json") {
   CHECK(std::abs(toy.mean().item<double>() - exact.mean().item<double>()) <= tolerance);
 }
 
+TEST_CASE("toy_mixture gives the ring's density, and nothing for toys without a closed form") {
+  const auto ring = sde::toy_mixture("ring");
+  REQUIRE(ring.has_value());
+  const auto file = sde::GaussianMixture::from_json_file(sde::testing::data_path("ring8.json"));
+  REQUIRE(ring->components() == file.components());
+  for (int64_t k = 0; k < file.components(); ++k) {
+    CHECK(ring->weights()[k] == doctest::Approx(file.weights()[k]).epsilon(1e-12));
+    CHECK((ring->means()[k] - file.means()[k]).norm() < 1e-9);
+    CHECK((ring->covs()[k] - file.covs()[k]).norm() < 1e-12);
+  }
+  CHECK_FALSE(sde::toy_mixture("moons").has_value());
+  CHECK_THROWS_AS(sde::toy_mixture("spiral"), sde::InvalidArgument);
+}
+
 TEST_CASE("checkerboard points lie on the dark squares, swiss roll and moons have their moments") {
   const auto board = draw("checkerboard") / 2;  // unit squares
   const auto parity = torch::remainder(board.select(1, 0).floor() + board.select(1, 1).floor(), 2);

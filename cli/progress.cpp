@@ -1,0 +1,48 @@
+#include "progress.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace sde::cli {
+
+ProgressBar::ProgressBar(std::string label, bool enabled)
+    : label_(std::move(label)), enabled_(enabled), start_(std::chrono::steady_clock::now()), last_() {}
+
+bool ProgressBar::stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
+
+void ProgressBar::update(double fraction, const std::string& detail, const std::string& rate) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (drawn_ && now - last_ < std::chrono::milliseconds(100) && fraction < 1) return;
+  last_ = now;
+  drawn_ = true;
+  fraction = std::clamp(std::isfinite(fraction) ? fraction : 0.0, 0.0, 1.0);
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  constexpr int kWidth = 24;
+  const int filled = static_cast<int>(fraction * kWidth);
+  std::string bar(filled, '#');
+  bar.resize(kWidth, '.');
+  char eta[32] = "";
+  if (fraction > 0.01) std::snprintf(eta, sizeof eta, "ETA %.0f s", elapsed * (1 - fraction) / fraction);
+  // \r and \033[K: back to the start of the line and clear it, so a shorter line leaves no tail.
+  std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %s  %s  %.0f s  %s", label_.c_str(), bar.c_str(), 100 * fraction,
+               detail.c_str(), rate.c_str(), elapsed, eta);
+  std::fflush(stderr);
+}
+
+void ProgressBar::finish() {
+  if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[K");
+  enabled_ = false;
+}
+
+torch::Tensor ProgressScore::score(const torch::Tensor& x, const torch::Tensor& t) const {
+  ++calls_;
+  const double mean_t = t.numel() ? t.mean().item<double>() : t_from_;
+  bar_.update((mean_t - t_from_) / (t_to_ - t_from_), "NFE " + std::to_string(calls_));
+  return model_.score(x, t);
+}
+
+}  // namespace sde::cli

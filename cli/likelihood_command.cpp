@@ -6,6 +6,8 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "outputs.hpp"
+#include "progress.hpp"
 #include "sde/errors.hpp"
 #include "sde/idx.hpp"
 #include "sde/npy.hpp"
@@ -99,7 +101,12 @@ Action add_likelihood_command(CLI::App& app) {
     const double log_scale_per_point = double(x[0].numel()) * std::log(std::abs(scale));
 
     const auto start = std::chrono::steady_clock::now();
-    const LikelihoodResult result = log_likelihood(*sde, model, x, o);
+    LikelihoodResult result;
+    {
+      ProgressBar bar("likelihood");
+      const ProgressScore progress(model, bar, o.eps, sde->t_max());
+      result = log_likelihood(*sde, progress, x, o);
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!result.ok()) {
       std::cerr << "scoresde: likelihood failed: " << result.message << " (nothing written)\n";
@@ -108,14 +115,29 @@ Action add_likelihood_command(CLI::App& app) {
     const torch::Tensor log_p = dequantization ? result.log_p : result.log_p + log_scale_per_point;
     save_npy(args->out, log_p);
     const double dims = double(x[0].numel());
-    std::cout << "points " << x.size(0) << "  mean log p " << log_p.mean().item<double>() << " nats  bits/dim "
-              << (dequantization ? discrete_bits_per_dim(result, *dequantization)
-                                 : -log_p.mean().item<double>() / (dims * std::log(2.0)));
+    const double bpd = dequantization ? discrete_bits_per_dim(result, *dequantization)
+                                      : -log_p.mean().item<double>() / (dims * std::log(2.0));
+    nlohmann::json summary = {{"points", x.size(0)}, {"mean_log_p", log_p.mean().item<double>()},
+                              {"bits_per_dim", bpd}, {"nfe", result.nfe}, {"seconds", seconds},
+                              {"trace", args->trace}, {"rtol", o.ode.rtol}, {"atol", o.ode.atol},
+                              {"data", args->data},  {"output", args->out}};
+    std::cout << "points " << x.size(0) << "  mean log p " << log_p.mean().item<double>() << " nats  bits/dim " << bpd;
     if (dequantization) std::cout << " (8-bit, dequantized: log p of the model's continuous density, offset included)";
-    if (result.std_error.defined())
-      std::cout << "  (Hutchinson, standard error of the mean "
-                << result.std_error.square().sum().sqrt().item<double>() / double(x.size(0)) << " nats)";
-    std::cout << "  NFE " << result.nfe << "  wall " << seconds << " s\nwrote " << args->out << "\n";
+    if (result.std_error.defined()) {
+      const double se = result.std_error.square().sum().sqrt().item<double>() / double(x.size(0));
+      summary["hutchinson_std_error"] = se;
+      std::cout << "  (Hutchinson, standard error of the mean " << se << " nats)";
+    }
+    // The spread over points, as a standard error of the mean bits/dim: what a subset says about
+    // the whole test set.
+    if (x.size(0) > 1) {
+      const double bpd_se = log_p.std().item<double>() / std::sqrt(double(x.size(0))) / (dims * std::log(2.0));
+      summary["bits_per_dim_std_error"] = bpd_se;
+      std::cout << "  (+- " << bpd_se << " bits/dim over the points)";
+    }
+    write_json(sibling(args->out, ".json"), summary);
+    std::cout << "  NFE " << result.nfe << "  wall " << seconds << " s\nwrote " << args->out << ", "
+              << sibling(args->out, ".json") << "\n";
     return 0;
   };
 }

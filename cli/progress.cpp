@@ -19,17 +19,20 @@ void ProgressBar::update(double fraction, const std::string& detail, const std::
   if (drawn_ && now - last_ < std::chrono::milliseconds(100) && fraction < 1) return;
   last_ = now;
   drawn_ = true;
-  fraction = std::clamp(std::isfinite(fraction) ? fraction : 0.0, 0.0, 1.0);
+  fraction = std::clamp(std::isfinite(fraction) ? fraction : 0.0, 0.0, 1.0) + 0.0;  // + 0.0: no "-0%"
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   constexpr int kWidth = 24;
   const int filled = static_cast<int>(fraction * kWidth);
   std::string bar(filled, '#');
   bar.resize(kWidth, '.');
-  char eta[32] = "";
-  if (fraction > 0.01) std::snprintf(eta, sizeof eta, "ETA %.0f s", elapsed * (1 - fraction) / fraction);
+  char times[64];
+  std::snprintf(times, sizeof times, fraction > 0.01 ? "%.0f s, ETA %.0f s" : "%.0f s", elapsed,
+                elapsed * (1 - fraction) / std::max(fraction, 1e-9));
+  std::string line = label_ + " [" + bar + "] " + std::to_string(int(100 * fraction)) + "%";
+  for (const std::string& part : {detail, rate, std::string(times)})
+    if (!part.empty()) line += "  " + part;
   // \r and \033[K: back to the start of the line and clear it, so a shorter line leaves no tail.
-  std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %s  %s  %.0f s  %s", label_.c_str(), bar.c_str(), 100 * fraction,
-               detail.c_str(), rate.c_str(), elapsed, eta);
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
 }
 

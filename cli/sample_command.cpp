@@ -6,12 +6,16 @@
 #include <set>
 
 #include "commands.hpp"
+#include "outputs.hpp"
+#include "progress.hpp"
 #include "sde_options.hpp"
 #include "sde/errors.hpp"
 #include "sde/gaussian_mixture.hpp"
+#include "sde/metrics.hpp"
 #include "sde/npy.hpp"
 #include "sde/sde_factory.hpp"
 #include "sde/solvers/registry.hpp"
+#include "sde/toy_data.hpp"
 #include "sde/torchscript_model.hpp"
 #include "sde/trained_model.hpp"
 
@@ -103,7 +107,12 @@ Action add_sample_command(CLI::App& app) {
     const auto sampler = make_sampler(args->solver, args->sampler, SolverParams(args->params));
 
     const auto start = std::chrono::steady_clock::now();
-    const SampleResult result = sampler->sample(*sde, model, args->count);
+    SampleResult result;
+    {
+      ProgressBar bar("sampling");
+      const ProgressScore progress(model, bar, sde->t_max(), args->sampler.eps);
+      result = sampler->sample(*sde, progress, args->count);
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!result.ok()) {
       std::cerr << "scoresde: sampling failed: " << result.message << " (nothing written)\n";
@@ -112,12 +121,37 @@ Action add_sample_command(CLI::App& app) {
     torch::Tensor samples = result.samples;
     if (trained)  // back from the model's scaled space to the data's
       samples = (samples - trained->metadata.data_shift) / trained->metadata.data_scale;
-    save_npy(args->out, samples.to(torch::kFloat32));
+    samples = samples.to(torch::kFloat32);
+    save_npy(args->out, samples);
     std::cout << "solver " << sampler->name() << "  sde " << sde->name() << "  samples "
                << args->count << "  NFE " << result.nfe;
     if (result.nfe_mean != double(result.nfe)) std::cout << " (mean per sample " << result.nfe_mean << ")";
-    std::cout << "  wall " << seconds << " s\n"
-              << "wrote " << args->out << "\n";
+    std::cout << "  wall " << seconds << " s\n";
+
+    // The summary, with the distance to exact samples when the density is known, and a picture.
+    nlohmann::json summary = {{"solver", sampler->name()}, {"sde", sde->name()},     {"samples", args->count},
+                              {"nfe", result.nfe},         {"nfe_mean", result.nfe_mean}, {"seconds", seconds},
+                              {"seed", args->sampler.seed}, {"steps", args->sampler.steps}, {"output", args->out}};
+    std::optional<GaussianMixture> density;
+    if (exact) density = exact->mixture();
+    if (trained && trained->metadata.data.rfind("toy:", 0) == 0) density = toy_mixture(trained->metadata.data.substr(4));
+    if (density) {
+      const GaussianMixtureScore truth(*density, sde);
+      const torch::Tensor reference = truth.sample(NoiseStream(args->sampler.seed + 1), {0, args->count}, 0.0);
+      const double w2 = sliced_w2(samples, reference), logp = mean_log_likelihood(samples, *density);
+      summary["sliced_w2"] = w2;
+      summary["w2_floor"] = sliced_w2(truth.sample(NoiseStream(args->sampler.seed + 2), {0, args->count}, 0.0), reference);
+      summary["mean_log_p"] = logp;
+      std::cout << "sliced W2 to exact samples " << w2 << " (floor " << summary["w2_floor"].get<double>()
+                << ")  mean log p " << logp << "\n";
+    }
+    write_json(sibling(args->out, ".json"), summary);
+    const bool symmetric = trained ? trained->metadata.data == "fashion-mnist" || samples.min().item<double>() < 0
+                                   : true;
+    const bool pictured = write_picture(sibling(args->out, ".png"), samples,
+                                        sampler->name() + ", NFE " + std::to_string(result.nfe), density, symmetric);
+    std::cout << "wrote " << args->out << ", " << sibling(args->out, ".json")
+              << (pictured ? ", " + sibling(args->out, ".png") : "") << "\n";
     return 0;
   };
 }

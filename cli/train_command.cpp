@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "progress.hpp"
 #include "sde_options.hpp"
 #include "sde/errors.hpp"
 #include "sde/idx.hpp"
@@ -122,12 +123,22 @@ Action add_train_command(CLI::App& app) {
               << args->data << " under " << sde->name() << ", data scale " << scale << ", from step "
               << trainer.steps_done() << " to " << args->train.steps << "\n";
     const TrainingData source = data.source;
+    // On a terminal a progress bar; otherwise (logs) a line every --log-every steps.
+    ProgressBar bar("training");
+    const bool terminal = ProgressBar::stderr_is_terminal();
     trainer.run([&](int64_t step, int64_t batch) { return source(step, batch) * scale; },
-                [](const TrainProgress& p) {
-                  std::printf("step %7lld/%lld  loss %.5f  %.1f it/s  ETA %.0f s\n", (long long)p.step,
-                              (long long)p.steps, p.loss, p.steps_per_second, p.eta_seconds);
-                  std::fflush(stdout);
+                [&](const TrainProgress& p) {
+                  char line[160];
+                  std::snprintf(line, sizeof line, "step %7lld/%lld  loss %.5f  %.1f it/s  ETA %.0f s",
+                                (long long)p.step, (long long)p.steps, p.loss, p.steps_per_second, p.eta_seconds);
+                  if (terminal) {
+                    bar.update(double(p.step) / double(p.steps), line);
+                  } else {
+                    std::printf("%s\n", line);
+                    std::fflush(stdout);
+                  }
                 });
+    bar.finish();
     ModelMetadata meta;
     meta.sde = args->sde;
     meta.parameterization = parameterization;

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <torch/script.h>
 
@@ -232,4 +234,38 @@ TEST_CASE("scoresde demo --quick trains, samples with every solver family and wr
   REQUIRE(scoresde("demo --quick --out " + out).code == 0);
   CHECK(torch::equal(first, sde::load_npy(out + "/samples/ddim.npy")));
   std::filesystem::remove_all(out);
+}
+
+TEST_CASE("--config reads a command's options from TOML; flags on the command line override it") {
+  const std::string config = "cli_test_run.toml", out = "cli_test_config.npy";
+  std::ofstream(config) << "# options per command\n[sample]\ntarget = \"" << ring
+                        << "\"\nsde = \"ve\"\nsteps = 40\nn = 30\nno_denoise = true\nout = \"" << out
+                        << "\"\n\n[train]\nsteps = 5\n";
+  const Run from_file = scoresde("sample --config " + config);
+  CAPTURE(from_file.output);
+  CHECK(from_file.code == 0);
+  CHECK(from_file.output.find("NFE 40") != std::string::npos);  // 40 steps, no denoising step
+  const Run overridden = scoresde("--config " + config + " sample --steps 20");
+  CHECK(overridden.output.find("NFE 20") != std::string::npos);
+  CHECK(sde::load_npy(out).size(0) == 30);
+
+  // The summary and the picture beside the samples.
+  CHECK(std::filesystem::exists("cli_test_config.json"));
+  CHECK(sde::load_png("cli_test_config.png").width() > 400);
+  std::ifstream summary("cli_test_config.json");
+  const std::string json((std::istreambuf_iterator<char>(summary)), std::istreambuf_iterator<char>());
+  CHECK(json.find("\"nfe\": 20") != std::string::npos);
+  CHECK(json.find("\"sliced_w2\"") != std::string::npos);
+
+  std::ofstream("cli_test_bad.toml") << "[sample]\nstepz = 3\n";
+  const Run unknown = scoresde("sample --config cli_test_bad.toml");
+  CHECK(unknown.code == 2);
+  CHECK(unknown.output.find("[sample] has no option 'stepz'") != std::string::npos);
+  std::ofstream("cli_test_bad.toml") << "steps = 3\n";
+  CHECK(scoresde("sample --config cli_test_bad.toml").output.find("not in a table named after a command") !=
+        std::string::npos);
+  CHECK(scoresde("sample --config missing.toml").output.find("cannot read missing.toml") != std::string::npos);
+  for (const std::string f : {config, out, std::string("cli_test_config.json"), std::string("cli_test_config.png"),
+                              std::string("cli_test_bad.toml")})
+    std::filesystem::remove(f);
 }

@@ -1,0 +1,21 @@
+// `--config run.toml`: every option of every subcommand from a TOML file, one table per
+// subcommand ([train] steps = 2000), flags on the command line overriding it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sde::cli {
+
+/// The command line with `--config FILE` (anywhere, also `--config=FILE`) replaced by the file's
+/// options for the chosen subcommand, inserted right after its name and skipping those the
+/// command line gives itself (so flags win). Parsing of the TOML is CLI11's. Throws
+/// sde::FileError for an unreadable file and sde::InvalidArgument for a table that names no
+/// subcommand, keys outside a table, or a key that `has_option(command, "--flag")` denies.
+/// Without --config the arguments come back unchanged.
+std::vector<std::string> expand_config(
+    const std::vector<std::string>& args, const std::vector<std::string>& commands,
+    const std::function<bool(const std::string& command, const std::string& flag)>& has_option);
+
+}  // namespace sde::cli

@@ -141,7 +141,7 @@ Action add_demo_command(CLI::App& app) {
     ScatterOptions plot;
     plot.size = 240;
     plot.range = range_of(reference);
-    if (exact) plot.log_density = [&](double x, double y) { return exact->log_prob(Eigen::Vector2d(x, y)); };
+    if (exact) plot.log_density = log_density_of(*exact);
     std::vector<Panel> panels = {{scatter_plot(reference, plot), "exact samples (W2 floor " + fixed(floor, 3) + ")"}};
     nlohmann::json rows = nlohmann::json::array();
     std::string table = "| solver | name | NFE | wall s | sliced W2 |" + std::string(exact ? " mean log p |" : "") +

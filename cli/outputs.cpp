@@ -20,7 +20,7 @@ bool write_picture(const std::string& path, const torch::Tensor& samples, const 
   if (samples.dim() == 2 && samples.size(1) == 2) {
     ScatterOptions options;
     options.size = 400;
-    if (density) options.log_density = [&](double x, double y) { return density->log_prob(Eigen::Vector2d(x, y)); };
+    if (density) options.log_density = log_density_of(*density);
     save_png(path, gallery({{scatter_plot(samples, options), caption}}, 1));
     return true;
   }

@@ -8,26 +8,23 @@
 // Part 2 runs the reverse SDE with Euler–Maruyama on a ring of 8 Gaussians whose score is known
 // exactly at every t, and compares the samples with exact ones by the sliced Wasserstein-2
 // distance. The "floor" is the same distance between two exact sample sets: the noise a
-// perfect sampler would show.
+// perfect sampler would show. The picture shows the ring diffusing under VP, and the three
+// samplers' results.
 //
-// Usage: 01_forward_and_em [--out DIR] [--n COUNT] [--steps N]
+// Usage: 01_forward_and_em [--out DIR] [--n COUNT] [--steps N] [--quick]
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
+#include <vector>
 
+#include "example_args.hpp"
+#include "sde/plots.hpp"
 #include "sde/sde.hpp"
 #include "sde/solvers/registry.hpp"
 
 int main(int argc, char** argv) {
-  std::string out = ".";
-  int64_t n = 4000, steps = 500;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--out")) out = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--n")) n = std::atoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--steps")) steps = std::atoll(argv[i + 1]);
-    else { std::fprintf(stderr, "unknown argument %s\n", argv[i]); return 2; }
-  }
+  const ExampleArgs args(argc, argv, {{"out", "."}, {"n", "4000"}, {"steps", "500"}});
+  const std::string out = args.text("out");
+  const int64_t n = args.quick() ? 500 : args.integer("n"), steps = args.quick() ? 50 : args.integer("steps");
 
   // ---- Part 1: the marginals of VP, sub-VP and VE ----
   const auto vp = sde::make_sde({"vp"}), subvp = sde::make_sde({"subvp"}), ve = sde::make_sde({"ve"});
@@ -49,6 +46,20 @@ int main(int argc, char** argv) {
   std::printf("\nEuler–Maruyama, %lld steps, %lld samples of the 8-Gaussian ring (exact score)\n",
               (long long)steps, (long long)n);
   std::printf("%6s | %5s | %10s | %10s | %12s\n", "SDE", "NFE", "sliced W2", "floor", "mean log p");
+  sde::ScatterOptions plot;
+  plot.size = 220;
+  plot.range = sde::PlotRange{-6, 6, -6, 6};
+  std::vector<sde::Panel> panels;
+  {  // The forward process under VP: exact samples of p_t, with p_t's contours.
+    const sde::GaussianMixtureScore exact(ring, vp);
+    for (double t : {0.0, 0.1, 0.25, 0.5, 1.0}) {
+      plot.log_density = sde::log_density_of(ring.perturbed(vp->alpha(t), vp->sigma(t)));
+      char caption[64];
+      std::snprintf(caption, sizeof caption, "VP forward, t = %g", t);
+      panels.push_back({sde::scatter_plot(exact.sample(sde::NoiseStream(5), {0, n}, t), plot), caption});
+    }
+  }
+  plot.log_density = sde::log_density_of(ring);
   for (const auto& process : {vp, subvp, ve}) {
     const sde::GaussianMixtureScore score(ring, process);
     sde::SamplerOptions options;
@@ -61,7 +72,10 @@ int main(int argc, char** argv) {
                 (long long)result.nfe, sde::sliced_w2(result.samples, exact_a),
                 sde::sliced_w2(exact_b, exact_a), sde::mean_log_likelihood(result.samples, ring));
     sde::save_npy(out + "/01_ring_em_" + process->name() + ".npy", result.samples);
+    panels.push_back({sde::scatter_plot(result.samples, plot), "EM, exact score, " + process->name()});
   }
-  std::printf("\nwrote %s/01_marginals.csv and %s/01_ring_em_{vp,subvp,ve}.npy\n", out.c_str(), out.c_str());
+  sde::save_png(out + "/01_forward_and_em.png", sde::gallery(panels, 4, "01: the ring diffused under VP, and sampled back"));
+  std::printf("\nwrote %s/01_marginals.csv, %s/01_ring_em_{vp,subvp,ve}.npy and %s/01_forward_and_em.png\n",
+              out.c_str(), out.c_str(), out.c_str());
   return 0;
 }

@@ -31,6 +31,11 @@ PlotRange range_of(const torch::Tensor& points, double margin) {
   return {lo - pad, hi + pad, lo - pad, hi + pad};
 }
 
+std::function<double(double, double)> log_density_of(const GaussianMixture& mixture) {
+  SDE_CHECK(mixture.dim() == 2, "log_density_of: the mixture is ", mixture.dim(), "-dimensional; plots are 2-D");
+  return [mixture](double x, double y) { return mixture.log_prob(Eigen::Vector2d(x, y)); };
+}
+
 Image scatter_plot(const torch::Tensor& points, const ScatterOptions& options) {
   const torch::Tensor p = checked_points(points, "scatter_plot");
   const PlotRange r = options.range.value_or(range_of(p));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sde/gaussian_mixture.hpp"
 #include "sde/image.hpp"
 
 namespace sde {
@@ -32,6 +33,9 @@ struct ScatterOptions {
   Rgb point_color = colors::kBlue;
   Rgb contour_color = colors::kRed;
 };
+
+/// The log-density of a 2-D mixture, for ScatterOptions::log_density (the mixture is copied in).
+std::function<double(double, double)> log_density_of(const GaussianMixture& mixture);
 
 /// Points [N, 2] as translucent dots (their overlap shows the density), framed, with the exact
 /// density's contours when given. Points outside the range are left out.

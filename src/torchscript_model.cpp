@@ -30,6 +30,10 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
     throw FileError("cannot load the TorchScript model '" + path + "': " + detail::archive_error_text(e));
   }
   module->eval();
+  // A module saved from Python keeps requires_grad on its parameters, so every output would carry
+  // a graph and the solvers' in-place (out=) arithmetic would refuse it. We never train a loaded
+  // module; gradients with respect to x (the likelihood's divergence) still flow.
+  for (const torch::Tensor& p : module->parameters()) p.requires_grad_(false);
   const auto dtype = module_dtype(*module);
   Network network = [module, dtype, path](const torch::Tensor& x, const torch::Tensor& label) {
     const torch::ScalarType compute = dtype.value_or(x.scalar_type());

@@ -20,10 +20,11 @@ std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("scoresde_torchscript_test_" + name)).string();
 }
 
-// forward(x, label) with the given body, saved to a file.
+// forward(x, label) with the given body, saved to a file. Its parameter requires grad, as those of
+// a module saved from Python do.
 std::string save_module(const std::string& name, const std::string& forward) {
   torch::jit::Module m("m");
-  m.register_parameter("gain", torch::ones({1}), false);
+  m.register_parameter("gain", torch::ones({1}).requires_grad_(), false);
   m.define(forward);
   const std::string path = temp_path(name);
   m.save(path);
@@ -51,6 +52,9 @@ def forward(self, x, label):
   const sde::TorchScriptScoreModel model(path, vp, sde::Parameterization::kNoise, sde::TimeConditioning::kSigma, {2});
   CHECK(model.sample_shape() == std::vector<int64_t>{2});
   check_exact_score(model);
+  // No graph on the output unless x asks for one: the solvers' out= arithmetic refuses graphs.
+  CHECK_FALSE(model.score(torch::ones({3, 2}), torch::full({3}, 0.5)).requires_grad());
+  CHECK(model.score(torch::ones({3, 2}).requires_grad_(), torch::full({3}, 0.5)).requires_grad());
   // Named wrongly (t labels instead of sigma), the same file is another score: the names matter.
   const sde::TorchScriptScoreModel wrong(path, vp, sde::Parameterization::kNoise, sde::TimeConditioning::kTime, {2});
   const auto x = torch::ones({3, 2});

@@ -2,7 +2,7 @@
 // at batch 512: DSM loss, backward, clipping, Adam, EMA, and the step's data and noise draws)
 // against the same model, loss and step in Python PyTorch (bench/training_throughput.py), on the
 // same machine in the same run, with the same number of LibTorch threads, for hidden widths 128
-// (the default MLP) and 32. The Python rows need Debian's python3-torch (under /usr/bin/python3);
+// (the default MLP) and 32, and for the U-Net at batch 64 on 28x28 images. The Python rows need Debian's python3-torch (under /usr/bin/python3);
 // without it they say so.
 //
 // Both sides run the same matrix products; what C++ saves is the interpreter's cost per
@@ -42,7 +42,7 @@ double cpp_steps_per_second(int64_t steps, int64_t batch, int64_t width) {
 }
 
 // The default U-Net (channels 32, levels 1-2-2, one block per level, attention at 7x7) on random
-// 28x28 images at batch 64: C++ only so far.
+// 28x28 images at batch 64; the Python script builds the same network (same parameter count).
 double unet_steps_per_second(int64_t steps) {
   sde::NetworkSpec spec;
   spec.kind = "unet";
@@ -60,16 +60,17 @@ double unet_steps_per_second(int64_t steps) {
   return double(steps) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Runs the Python script; 0 when python3-torch is missing or the script fails.
-double python_steps_per_second(int64_t steps, int64_t batch, int threads, int64_t width) {
+// Runs the Python script for `model` (mlp|unet); 0 when python3-torch is missing or the script fails.
+double python_steps_per_second(const std::string& model, int64_t steps, int64_t batch, int threads, int64_t width) {
   if (std::system("/usr/bin/python3 -c 'import torch' > /dev/null 2>&1") != 0) return 0;
   const std::string command = "/usr/bin/python3 " + std::string(SCORESDE_SOURCE_DIR) + "/bench/training_throughput.py " +
                               std::to_string(steps) + " " + std::to_string(batch) + " " + std::to_string(threads) + " " +
-                              std::to_string(width);
+                              model + " " + std::to_string(width);
   std::FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return 0;
+  long long parameters = 0;
   double rate = 0;
-  if (std::fscanf(pipe, "steps_per_second %lf", &rate) != 1) rate = 0;
+  if (std::fscanf(pipe, "parameters %lld steps_per_second %lf", &parameters, &rate) != 2) rate = 0;
   ::pclose(pipe);
   return rate;
 }
@@ -93,7 +94,7 @@ int main(int argc, char** argv) {
   std::string csv = "model,width,batch,steps,threads,cpp_steps_per_second,python_steps_per_second,ratio\n";
   for (const int64_t width : {128, 32}) {
     const double cpp = cpp_steps_per_second(steps, batch, width);
-    const double python = python_steps_per_second(steps, batch, threads, width);
+    const double python = python_steps_per_second("mlp", steps, batch, threads, width);
     if (python > 0)
       std::printf("%6lld | %14.1f | %14.1f | %8.2f\n", (long long)width, cpp, python, cpp / python);
     else
@@ -104,9 +105,15 @@ int main(int argc, char** argv) {
   std::printf("(target: C++ >= 1.5x Python for the default MLP, width 128)\n");
   const int64_t unet_steps = std::max<int64_t>(5, steps / 50);
   const double unet = unet_steps_per_second(unet_steps);
-  std::printf("\nU-Net (channels 32, levels 1-2-2, attention at 7x7), 28x28, batch 64, %lld timed steps: %.2f steps/s "
-              "(C++; no Python counterpart yet)\n", (long long)unet_steps, unet);
-  csv += sde::detail::concat("unet,32,64,", unet_steps, ",", threads, ",", unet, ",0,0\n");
+  const double unet_python = python_steps_per_second("unet", unet_steps, 64, threads, 0);
+  std::printf("\nU-Net (channels 32, levels 1-2-2, attention at 7x7), 28x28, batch 64, %lld timed steps after 3:\n"
+              "C++ %.3f steps/s", (long long)unet_steps, unet);
+  if (unet_python > 0)
+    std::printf(", Python %.3f steps/s, ratio %.2f\n", unet_python, unet / unet_python);
+  else
+    std::printf(", Python n/a (python3-torch missing)\n");
+  csv += sde::detail::concat("unet,32,64,", unet_steps, ",", threads, ",", unet, ",", unet_python, ",",
+                             unet_python > 0 ? unet / unet_python : 0.0, "\n");
   sde::write_file_atomic(csv_path, csv);
   std::printf("\nwrote %s\n", csv_path.c_str());
   return 0;

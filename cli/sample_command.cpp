@@ -14,6 +14,8 @@
 #include "sde/metrics.hpp"
 #include "sde/npy.hpp"
 #include "sde/sde_factory.hpp"
+#include "sde/distributed.hpp"
+#include "sde/solvers/distributed_sampling.hpp"
 #include "sde/solvers/registry.hpp"
 #include "sde/toy_data.hpp"
 #include "sde/torchscript_model.hpp"
@@ -106,9 +108,19 @@ Action add_sample_command(CLI::App& app) {
     args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
     const auto sampler = make_sampler(args->solver, args->sampler, SolverParams(args->params));
 
+    // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): each samples its shard, rank 0
+    // gathers and writes; the output is the one-process output bit for bit (docs/distributed.md).
+    const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
     const auto start = std::chrono::steady_clock::now();
     SampleResult result;
-    {
+    if (distributed.world_size > 1) {
+      const ProcessGroup group(distributed);
+      ProgressBar bar("sampling", group.is_root() && ProgressBar::stderr_is_terminal());
+      const ProgressScore progress(model, bar, sde->t_max(), args->sampler.eps);
+      result = sample_distributed(args->solver, args->sampler, SolverParams(args->params), *sde, progress, args->count,
+                                  group);
+      if (!group.is_root()) return result.ok() ? 0 : 3;  // rank 0 reports and writes
+    } else {
       ProgressBar bar("sampling");
       const ProgressScore progress(model, bar, sde->t_max(), args->sampler.eps);
       result = sampler->sample(*sde, progress, args->count);
@@ -131,7 +143,8 @@ Action add_sample_command(CLI::App& app) {
     // The summary, with the distance to exact samples when the density is known, and a picture.
     nlohmann::json summary = {{"solver", sampler->name()}, {"sde", sde->name()},     {"samples", args->count},
                               {"nfe", result.nfe},         {"nfe_mean", result.nfe_mean}, {"seconds", seconds},
-                              {"seed", args->sampler.seed}, {"steps", args->sampler.steps}, {"output", args->out}};
+                              {"seed", args->sampler.seed}, {"steps", args->sampler.steps}, {"output", args->out},
+                              {"processes", distributed.world_size}};
     std::optional<GaussianMixture> density;
     if (exact) density = exact->mixture();
     if (trained && trained->metadata.data.rfind("toy:", 0) == 0) density = toy_mixture(trained->metadata.data.substr(4));

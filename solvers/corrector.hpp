@@ -17,6 +17,8 @@ class Corrector {
   virtual std::string name() const = 0;
   /// Score calls (and noise draws) per correction.
   virtual int64_t steps() const = 0;
+  /// Whether batch means enter the update, so that a sample depends on its batch.
+  virtual bool uses_batch_statistics() const { return false; }
   /// Corrects x at time t in place. `s` is the next grid time (some step sizes use the local
   /// discretisation); noise(j) gives the normals of sub-step j, with x's shape.
   virtual void correct(ReverseSde& reverse, torch::Tensor& x, double t, double s,

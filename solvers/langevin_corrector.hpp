@@ -19,6 +19,7 @@ namespace sde {
 class LangevinCorrector final : public Corrector {
  public:
   LangevinCorrector(double snr, int64_t n_steps, bool batch_mean);
+  bool uses_batch_statistics() const override { return batch_mean_; }
   std::string name() const override { return "langevin"; }
   int64_t steps() const override { return n_steps_; }
   void correct(ReverseSde& reverse, torch::Tensor& x, double t, double s,

@@ -24,6 +24,9 @@ void OdeOptions::validate() const {
   SDE_CHECK(std::isfinite(h_init) && h_init >= 0 && h_init <= 1, "ODE option h_init = ", h_init,
             " must lie in [0, 1] (a fraction of the interval; 0 = chosen from the problem)");
   SDE_CHECK(max_steps >= 1, "ODE option max_steps = ", max_steps, " must be >= 1");
+  SDE_CHECK(!global_max || norm != OdeErrorNorm::kBatchRms,
+            "the batch-rms error norm averages over the whole batch, which split over processes would not be "
+            "bit-identical to one process; use norm rms or max");
 }
 
 OdeErrorNorm parse_error_norm(const std::string& name) {
@@ -42,8 +45,8 @@ using Dopri5 = odeint::runge_kutta_dopri5<torch::Tensor, double, torch::Tensor, 
 using CashKarp = odeint::runge_kutta_cash_karp54<torch::Tensor, double, torch::Tensor, double, Algebra, Operations>;
 using Rk4 = odeint::runge_kutta4<torch::Tensor, double, torch::Tensor, double, Algebra, Operations>;
 
-// One number from entrywise scaled errors, by the chosen norm.
-double norm_of(const torch::Tensor& scaled, OdeErrorNorm norm) {
+// One number from entrywise scaled errors, by the chosen norm (this process's part of the batch).
+double local_norm_of(const torch::Tensor& scaled, OdeErrorNorm norm) {
   if (norm == OdeErrorNorm::kMax) return scaled.abs().max().item<double>();
   if (norm == OdeErrorNorm::kBatchRms) return std::sqrt(scaled.square().mean().item<double>());
   // max over samples of sqrt(sum / n) = sqrt(max(sum) / n): the square root on one number.
@@ -58,17 +61,19 @@ class ScaledErrorChecker {
   typedef Algebra algebra_type;
   typedef Operations operations_type;
 
-  ScaledErrorChecker(double atol = 1e-6, double rtol = 1e-6, OdeErrorNorm norm = OdeErrorNorm::kMax)
-      : atol_(atol), rtol_(rtol), norm_(norm) {}
+  ScaledErrorChecker(double atol = 1e-6, double rtol = 1e-6, OdeErrorNorm norm = OdeErrorNorm::kMax,
+                     std::function<double(double)> global_max = {})
+      : atol_(atol), rtol_(rtol), norm_(norm), global_max_(std::move(global_max)) {}
 
   torch::Tensor scale(const torch::Tensor& x) const { return x.abs().mul_(rtol_).add_(atol_); }
-  double norm(const torch::Tensor& scaled) const { return norm_of(scaled, norm_); }
+  double norm(const torch::Tensor& scaled) const { return global(local_norm_of(scaled, norm_)); }
 
   template <class State, class Deriv, class Err, class Time>
   double error(algebra_type&, const State& x_old, const Deriv&, Err& x_err, Time) const {
     double error;
-    if (!detail::fused_scaled_error_norm(error, x_err, x_old, atol_, rtol_, norm_)) error = norm(x_err / scale(x_old));
-    return *last_error_ = error;
+    if (!detail::fused_scaled_error_norm(error, x_err, x_old, atol_, rtol_, norm_))
+      error = local_norm_of(x_err / scale(x_old), norm_);
+    return *last_error_ = global(error);
   }
   /// The last step's error, shared by the copies (Odeint keeps its own). Non-finite whenever the
   /// step's new state is: with dopri5 and Cash–Karp the error estimate combines every stage the new
@@ -76,8 +81,11 @@ class ScaledErrorChecker {
   double last_error() const { return *last_error_; }
 
  private:
+  double global(double local) const { return global_max_ ? global_max_(local) : local; }
+
   double atol_, rtol_;
   OdeErrorNorm norm_;
+  std::function<double(double)> global_max_;
   std::shared_ptr<double> last_error_ = std::make_shared<double>(0.0);
 };
 
@@ -124,7 +132,7 @@ double initial_step(const OdeRhs& rhs, const torch::Tensor& x, const torch::Tens
 template <class Stepper>
 OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double t1, const OdeOptions& o) {
   constexpr bool fsal = std::is_same<typename Stepper::stepper_category, odeint::explicit_error_stepper_fsal_tag>::value;
-  const ScaledErrorChecker checker(o.atol, o.rtol, o.norm);
+  const ScaledErrorChecker checker(o.atol, o.rtol, o.norm, o.global_max);
   odeint::controlled_runge_kutta<Stepper, ScaledErrorChecker, HairerStepAdjuster> stepper(checker);
   const auto system = std::cref(rhs);  // Odeint takes systems by value; this copies no std::function
   OdeSolution solution;

@@ -43,6 +43,10 @@ struct OdeOptions {
   /// (Hairer's rule: one extra evaluation of F).
   double h_init = 0;
   int64_t max_steps = 100000;  ///< attempted steps (accepted or rejected) before giving up
+  /// When the batch is split over processes: the largest of a value over all of them. Every error
+  /// norm passes through it, so each process takes the steps of the whole batch (kMax and
+  /// kPerSampleRms are maxima over samples, so this is exact; kBatchRms is refused with it).
+  std::function<double(double)> global_max;
   /// Throws sde::InvalidArgument naming the bad value.
   void validate() const;
 };

@@ -25,6 +25,9 @@ class PredictorCorrector final : public Sampler {
   std::string name() const override { return name_; }
   const Predictor& predictor() const { return *predictor_; }
   const Corrector* corrector() const { return corrector_.get(); }
+  BatchCoupling batch_coupling() const override {
+    return corrector_ && corrector_->uses_batch_statistics() ? BatchCoupling::kStatistics : BatchCoupling::kNone;
+  }
 
  protected:
   SampleResult sample_batch(const Sde& sde, const ScoreModel& model, SampleRange range) const override;

@@ -44,9 +44,11 @@ SampleResult ProbabilityFlowSampler::sample_batch(const Sde& sde, const ScoreMod
   const NoiseStream noise(opt.seed);
   ReverseSde reverse(sde, model);
   const torch::Tensor prior = sde.prior_sample(noise, range, model.sample_shape(), tensor_options);
+  OdeOptions ode = ode_;
+  ode.global_max = opt.global_max;
   const OdeSolution solution =
-      ode_.method == "rk4" ? integrate_fixed(flow_of(reverse), prior, make_time_grid(sde, opt.eps, opt.steps, opt.grid))
-                           : integrate_adaptive(flow_of(reverse), prior, sde.t_max(), opt.eps, ode_);
+      ode.method == "rk4" ? integrate_fixed(flow_of(reverse), prior, make_time_grid(sde, opt.eps, opt.steps, opt.grid))
+                          : integrate_adaptive(flow_of(reverse), prior, sde.t_max(), opt.eps, ode);
   SampleResult result;
   result.samples = solution.x;
   result.status = solution.status;

@@ -21,6 +21,11 @@ class ProbabilityFlowSampler final : public Sampler {
   ProbabilityFlowSampler(SamplerOptions options, OdeOptions ode);
   std::string name() const override { return "ode-" + ode_.method; }
   const OdeOptions& ode_options() const { return ode_; }
+  /// The adaptive methods share their steps across the batch; with options().global_max set,
+  /// across every process sampling a part of it.
+  BatchCoupling batch_coupling() const override {
+    return ode_.method == "rk4" ? BatchCoupling::kNone : BatchCoupling::kStepControl;
+  }
 
  protected:
   SampleResult sample_batch(const Sde& sde, const ScoreModel& model, SampleRange range) const override;

@@ -26,6 +26,12 @@ class FileError : public Error {
   using Error::Error;
 };
 
+/// A failure of the process group: a rank that does not join or dies, a timeout.
+class DistributedError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 template <class... Parts>
 std::string concat(Parts&&... parts) {

@@ -5,6 +5,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "sde/forward_sde.hpp"
@@ -24,6 +25,11 @@ struct SamplerOptions {
   int64_t batch_size = 0;     ///< samples per batch; 0 = all at once (results do not depend on it)
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;
+  /// Set when one batch is split over several processes (sde::sample_distributed does): the
+  /// largest of a value over all of them. Solvers whose steps depend on the whole batch
+  /// (BatchCoupling::kStepControl) pass their error norms through it, so every process takes the
+  /// steps the whole batch would. Empty: one process.
+  std::function<double(double)> global_max;
 
   /// Throws sde::InvalidArgument naming the bad value and the fix.
   void validate() const;
@@ -33,6 +39,13 @@ enum class SampleStatus {
   kSuccess,
   kNonFinite,  ///< the state became NaN or infinite; message names the step and time
   kStepLimit,  ///< an adaptive solver used up its step budget before reaching eps
+};
+
+/// How a sample depends on the other samples of its batch.
+enum class BatchCoupling {
+  kNone,         ///< sample i depends on (seed, i) only
+  kStepControl,  ///< adaptive steps shared by the batch through an error norm (the ODE solvers)
+  kStatistics,   ///< batch means enter the update (pc with batch-mean Langevin steps)
 };
 
 /// What a sampler returns.
@@ -58,6 +71,8 @@ class Sampler {
 
   virtual std::string name() const = 0;
   const SamplerOptions& options() const { return options_; }
+  /// kNone unless the solver couples the samples of a batch (see BatchCoupling).
+  virtual BatchCoupling batch_coupling() const { return BatchCoupling::kNone; }
 
   /// Samples with global indices [first_index, first_index + count). Throws on bad arguments
   /// (eps outside (0, T), count < 0); a numerical failure is reported in the result's status.

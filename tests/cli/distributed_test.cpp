@@ -1,0 +1,102 @@
+// Sampling over several processes (c10d Gloo on loopback), run as users run it: two scoresde
+// processes in torchrun's convention (RANK, WORLD_SIZE, MASTER_PORT) or under mpirun. The output
+// must equal the one-process output bit for bit; a rank that never joins must fail the other
+// with a message within the timeout and leave no output.
+#include "testing.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "sde/npy.hpp"
+
+namespace {
+
+struct Run {
+  int code;
+  std::string output;
+};
+
+Run shell(const std::string& command) {
+  std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[4096];
+  while (size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, got);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+const std::string cli = SCORESDE_CLI;
+const std::string ring = sde::testing::data_path("ring8.json");
+
+// `args` in two processes of one group on port `port`; rank 1 in the background.
+Run two_ranks(const std::string& args, int port) {
+  const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) +
+                          " SCORESDE_DIST_TIMEOUT=60 ";
+  return shell("(" + env + "RANK=1 " + cli + " " + args + " > /dev/null 2>&1 &); " + env + "RANK=0 " + cli + " " + args);
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+  const std::string ca((std::istreambuf_iterator<char>(fa)), {}), cb((std::istreambuf_iterator<char>(fb)), {});
+  return !ca.empty() && ca == cb;
+}
+
+}  // namespace
+
+TEST_CASE("two processes sample exactly what one does, stochastic and deterministic solvers") {
+  int port = 29610;
+  for (const std::string solver : {"em --steps 60", "ode-dopri5", "ddim --steps 15", "ode-dopri5 --batch 128",
+                                   "pc --steps 20 --corrector-steps 2"}) {
+    CAPTURE(solver);
+    const std::string args = "sample --target " + ring + " --solver " + solver + " --n 501 --seed 9 --out ";
+    REQUIRE(shell(cli + " " + args + "dist_one.npy").code == 0);
+    std::filesystem::remove("dist_two.npy");
+    const Run two = two_ranks(args + "dist_two.npy", port++);
+    CAPTURE(two.output);
+    CHECK(two.code == 0);
+    CHECK(same_file("dist_one.npy", "dist_two.npy"));
+  }
+  std::ifstream summary("dist_two.json");
+  const std::string json((std::istreambuf_iterator<char>(summary)), {});
+  CHECK(json.find("\"processes\": 2") != std::string::npos);
+  for (const char* f : {"dist_one.npy", "dist_one.json", "dist_one.png", "dist_two.npy", "dist_two.json", "dist_two.png"})
+    std::filesystem::remove(f);
+}
+
+TEST_CASE("mpirun launches the same group") {
+  if (shell("command -v mpirun").code != 0) {
+    MESSAGE("skipped: mpirun not installed (Debian package openmpi-bin)");
+    return;
+  }
+  const std::string args = "sample --target " + ring + " --solver ode-dopri5 --n 300 --seed 2 --out ";
+  REQUIRE(shell(cli + " " + args + "mpi_one.npy").code == 0);
+  const Run two = shell("MASTER_PORT=29620 mpirun --allow-run-as-root --oversubscribe -np 2 " + cli + " " + args +
+                        "mpi_two.npy");
+  CAPTURE(two.output);
+  CHECK(two.code == 0);
+  CHECK(same_file("mpi_one.npy", "mpi_two.npy"));
+  for (const char* f : {"mpi_one.npy", "mpi_one.json", "mpi_one.png", "mpi_two.npy", "mpi_two.json", "mpi_two.png"})
+    std::filesystem::remove(f);
+}
+
+TEST_CASE("a rank that never joins fails the other within the timeout, leaving no output") {
+  std::filesystem::remove("dist_alone.npy");
+  const Run alone = shell("WORLD_SIZE=2 RANK=0 MASTER_PORT=29630 SCORESDE_DIST_TIMEOUT=2 " + cli + " sample --target " +
+                          ring + " --n 20 --out dist_alone.npy");
+  CAPTURE(alone.output);
+  CHECK(alone.code != 0);
+  CHECK(alone.output.find("rank 0 of 2 could not join the process group at 127.0.0.1:29630 within 2 s") !=
+        std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("dist_alone.npy"));
+
+  // Batch means cannot be split: refused with the fix, on every rank.
+  const Run coupled = two_ranks("sample --target " + ring + " --solver pc --step-size batch-mean --n 20 --out x.npy", 29631);
+  CHECK(coupled.code != 0);
+  CHECK(coupled.output.find("give a batch size (--batch B)") != std::string::npos);
+  CHECK(shell("SCORESDE_DIST_TIMEOUT=x WORLD_SIZE=2 RANK=0 " + cli + " sample --target " + ring + " --n 2 --out x.npy")
+            .output.find("SCORESDE_DIST_TIMEOUT = 'x' is not a number") != std::string::npos);
+}

@@ -118,16 +118,27 @@ Action add_train_command(CLI::App& app) {
     const auto conditioning = parse_time_conditioning(args->conditioning);
     std::filesystem::create_directories(args->out);
     Trainer trainer(sde, ScoreNetwork(args->network, args->train.seed), parameterization, conditioning, args->train);
+    // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): data-parallel, rank 0 logs and writes.
+    const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
+    std::unique_ptr<ProcessGroup> group;
+    if (distributed.world_size > 1) {
+      group = std::make_unique<ProcessGroup>(distributed);
+      trainer.set_process_group(group.get());
+    }
+    const bool root = !group || group->is_root();
     if (args->resume) trainer.load_checkpoint(args->train.checkpoint_path);
-    std::cout << "training " << args->model << " (" << trainer.network().parameter_count() << " parameters) on "
+    if (root)
+      std::cout << (group ? "data-parallel over " + std::to_string(group->world_size()) + " processes: " : "")
+                << "training " << args->model << " (" << trainer.network().parameter_count() << " parameters) on "
               << args->data << " under " << sde->name() << ", data scale " << scale << ", from step "
               << trainer.steps_done() << " to " << args->train.steps << "\n";
     const TrainingData source = data.source;
     // On a terminal a progress bar; otherwise (logs) a line every --log-every steps.
-    ProgressBar bar("training");
+    ProgressBar bar("training", root && ProgressBar::stderr_is_terminal());
     const bool terminal = ProgressBar::stderr_is_terminal();
     trainer.run([&](int64_t step, int64_t batch) { return source(step, batch) * scale; },
                 [&](const TrainProgress& p) {
+                  if (!root) return;
                   char line[160];
                   std::snprintf(line, sizeof line, "step %7lld/%lld  loss %.5f  %.1f it/s  ETA %.0f s",
                                 (long long)p.step, (long long)p.steps, p.loss, p.steps_per_second, p.eta_seconds);
@@ -139,6 +150,7 @@ Action add_train_command(CLI::App& app) {
                   }
                 });
     bar.finish();
+    if (!root) return 0;  // rank 0 writes the model
     ModelMetadata meta;
     meta.sde = args->sde;
     meta.parameterization = parameterization;

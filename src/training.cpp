@@ -74,6 +74,7 @@ struct Trainer::Impl {
   TrainOptions options;
   std::unique_ptr<torch::optim::Adam> adam;
   int64_t step = 0;
+  const ProcessGroup* group = nullptr;
   DdpmSchedule ddpm;          // objective ddpm
   torch::Tensor smld_sigmas;  // objective smld
 
@@ -142,10 +143,15 @@ double Trainer::step(const torch::Tensor& data) {
   const TrainOptions& o = m.options;
   // The data in the network's dtype and device (an .npy file is often float64, the network float32).
   const torch::Tensor first = m.network.parameters().front();
-  const torch::Tensor x0 = data.to(first.device(), first.scalar_type());
-  const int64_t b = x0.size(0);
+  const int world = m.group ? m.group->world_size() : 1;
+  const int64_t global_batch = data.size(0), b = global_batch / world;
+  SDE_CHECK(global_batch % world == 0, "the batch ", global_batch, " does not divide by the ", world,
+            " processes; choose a batch that is a multiple of the world size");
+  // This rank's rows of the global batch, with the draws those rows have in one process.
+  const int64_t offset = m.group ? m.group->rank() * b : 0;
+  const torch::Tensor x0 = data.narrow(0, offset, b).to(first.device(), first.scalar_type());
   const NoiseStream noise(o.seed);
-  const SampleRange range{m.step * b, b};
+  const SampleRange range{m.step * global_batch + offset, b};
   const torch::Tensor u = noise.uniform(range, {}, kTimeDraw, x0.options());
   const torch::Tensor z = noise.normal(range, x0.sizes().slice(1), kNoiseDraw, x0.options());
   torch::Tensor loss;
@@ -167,7 +173,7 @@ double Trainer::step(const torch::Tensor& data) {
                                   : smld_loss(network, m.smld_sigmas, x0, labels, z, o.loss.reduce_mean))
                .mean();
   }
-  const double value = loss.item<double>();
+  const double value = m.group ? m.group->sum(loss.item<double>()) / world : loss.item<double>();
   SDE_CHECK(std::isfinite(value), "the training loss became ", value, " at step ", m.step + 1,
             "; nothing was applied. Lower --lr, raise --warmup, or check the data");
   // Linear warm-up (the reference's optimization_manager): lr min(1, (k + 1) / warmup).
@@ -175,6 +181,12 @@ double Trainer::step(const torch::Tensor& data) {
   for (auto& group : m.adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   m.adam->zero_grad();
   loss.backward();
+  if (m.group && world > 1) {  // the mean of the ranks' gradients is the gradient of the global mean loss
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : m.network.parameters())
+      if (p.grad().defined()) grads.push_back(p.mutable_grad());
+    m.group->average(grads);
+  }
   if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(m.network.parameters(), o.grad_clip);
   m.adam->step();
   {
@@ -212,12 +224,15 @@ void Trainer::run(const TrainingData& data, const std::function<void(const Train
       loss_count = 0;
     }
     if (evaluate && evaluate_every > 0 && k % evaluate_every == 0) evaluate(k, *ema_score_model());
-    if (!o.checkpoint_path.empty() && ((o.checkpoint_every > 0 && k % o.checkpoint_every == 0) || k == o.steps))
+    const bool writes = !impl_->group || impl_->group->is_root();
+    if (writes && !o.checkpoint_path.empty() &&
+        ((o.checkpoint_every > 0 && k % o.checkpoint_every == 0) || k == o.steps))
       save_checkpoint(o.checkpoint_path);
   }
 }
 
 int64_t Trainer::steps_done() const { return impl_->step; }
+void Trainer::set_process_group(const ProcessGroup* group) { impl_->group = group; }
 const ScoreNetwork& Trainer::network() const { return impl_->network; }
 const ScoreNetwork& Trainer::ema() const { return impl_->ema; }
 std::unique_ptr<ScoreModel> Trainer::ema_score_model() const { return impl_->score_model(impl_->ema); }

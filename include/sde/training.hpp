@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "sde/distributed.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/losses.hpp"
 #include "sde/networks.hpp"
@@ -81,6 +82,14 @@ class Trainer {
   /// One optimizer step on the batch `data` (cast to the network's dtype and device); returns the
   /// batch's mean loss.
   double step(const torch::Tensor& data);
+
+  /// Data-parallel training over `group` (not owned; null: one process). Every rank is given the
+  /// same global batch, computes the loss and gradients of its part (rows [r B/W, (r+1) B/W), with
+  /// the times and noise those rows have in one process), and the gradients are averaged over the
+  /// ranks before clipping, Adam and the EMA, which then run identically everywhere. The batch
+  /// must divide by the world size. Only rank 0 writes checkpoints. The result equals one-process
+  /// training up to the order of floating-point sums.
+  void set_process_group(const ProcessGroup* group);
 
   int64_t steps_done() const;
   const ScoreNetwork& network() const;

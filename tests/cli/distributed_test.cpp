@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "sde/npy.hpp"
+#include "sde/trained_model.hpp"
 
 namespace {
 
@@ -99,4 +100,65 @@ TEST_CASE("a rank that never joins fails the other within the timeout, leaving n
   CHECK(coupled.output.find("give a batch size (--batch B)") != std::string::npos);
   CHECK(shell("SCORESDE_DIST_TIMEOUT=x WORLD_SIZE=2 RANK=0 " + cli + " sample --target " + ring + " --n 2 --out x.npy")
             .output.find("SCORESDE_DIST_TIMEOUT = 'x' is not a number") != std::string::npos);
+}
+
+namespace {
+
+// The losses of a training log's progress lines ("step K/N  loss L ...").
+std::vector<double> losses(const std::string& log) {
+  std::vector<double> out;
+  for (size_t at = log.find("loss "); at != std::string::npos; at = log.find("loss ", at + 5))
+    out.push_back(std::stod(log.substr(at + 5)));
+  return out;
+}
+
+double weight_difference(const std::string& a, const std::string& b) {
+  const auto wa = sde::load_trained_model(a).network.parameters(), wb = sde::load_trained_model(b).network.parameters();
+  double largest = 0;
+  for (size_t i = 0; i < wa.size(); ++i) largest = std::max(largest, (wa[i] - wb[i]).abs().max().item<double>());
+  return largest;
+}
+
+}  // namespace
+
+TEST_CASE("data-parallel training over two processes follows one process's loss curve; resuming works") {
+  for (const char* dir : {"dist_train_one", "dist_train_two", "dist_train_resumed"}) std::filesystem::remove_all(dir);
+  const std::string args = "train --data toy:ring --batch 64 --log-every 10 --seed 4 ";
+  const Run one = shell(cli + " " + args + "--steps 40 --out dist_train_one");
+  REQUIRE(one.code == 0);
+  const Run two = two_ranks(args + "--steps 40 --out dist_train_two", 29640);
+  CAPTURE(two.output);
+  REQUIRE(two.code == 0);
+  CHECK(two.output.find("data-parallel over 2 processes") != std::string::npos);
+  const auto a = losses(one.output), b = losses(two.output);
+  REQUIRE(a.size() == 4);
+  REQUIRE(b.size() == a.size());
+  // Float tolerance: the two runs differ only in the order of the sums over the batch (the
+  // gradient's all-reduce, the loss's mean), ~1e-7 relative per step; the printed losses carry 6
+  // significant digits, so they agree to their last digit or two.
+  for (size_t i = 0; i < a.size(); ++i) CHECK(b[i] == doctest::Approx(a[i]).epsilon(1e-4));
+  CHECK(weight_difference("dist_train_one", "dist_train_two") < 1e-4);
+
+  // 20 steps, then 20 more from the checkpoint, both over two processes: the 40 steps of one.
+  REQUIRE(two_ranks(args + "--steps 20 --out dist_train_resumed", 29641).code == 0);
+  const Run resumed = two_ranks(args + "--steps 40 --resume --out dist_train_resumed", 29642);
+  CAPTURE(resumed.output);
+  REQUIRE(resumed.code == 0);
+  CHECK(resumed.output.find("from step 20 to 40") != std::string::npos);
+  CHECK(weight_difference("dist_train_one", "dist_train_resumed") < 1e-4);
+  for (const char* dir : {"dist_train_one", "dist_train_two", "dist_train_resumed"}) std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a rank that dies mid-run fails the other with a message, and no output is written") {
+  std::filesystem::remove("dist_killed.npy");
+  const std::string env = "WORLD_SIZE=2 MASTER_PORT=29650 SCORESDE_DIST_TIMEOUT=30 ";
+  const std::string args = " sample --target " + ring + " --solver ode-dopri5 --rtol 1e-9 --atol 1e-9 --n 20000 --out dist_killed.npy";
+  // Rank 1 is killed three seconds in (after the rendezvous), long before its shard is done.
+  const Run run = shell("(" + env + "RANK=1 timeout -s KILL 3 " + cli + args + " > /dev/null 2>&1 &); " + env +
+                        "RANK=0 " + cli + args);
+  CAPTURE(run.output);
+  CHECK(run.code != 0);
+  CHECK(run.output.find("rank 0 of 2") != std::string::npos);
+  CHECK(run.output.find("failed") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("dist_killed.npy"));
 }

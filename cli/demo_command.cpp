@@ -48,7 +48,7 @@ std::vector<DemoSolver> demo_solvers(bool quick) {
       // The reference's batch-mean Langevin step: per-sample steps throw ~2% of 2-D points far out
       // where ||s|| is near 0 (docs/solvers.md).
       {"predictor-corrector", "pc", 250 / s, TimeGridKind::kTime, {{"step_size", "batch-mean"}}},
-      {"ancestral (DDPM)", "ancestral", 500 / s, TimeGridKind::kTime, {}},
+      {"ancestral", "ancestral", 500 / s, TimeGridKind::kTime, {}},
       {"prob.-flow ODE, dopri5", "ode-dopri5", 0, TimeGridKind::kTime, {{"rtol", "1e-4"}, {"atol", "1e-4"}}},
       {"DDIM", "ddim", 50 / s, TimeGridKind::kTime, {}},
       {"Heun (EDM)", "heun", 18, TimeGridKind::kKarras, {}},

@@ -1,4 +1,6 @@
 // scoresde: the command-line front end. It parses options and calls the library, nothing more.
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <iostream>
 #include <string>
@@ -19,11 +21,15 @@ int main(int argc, char** argv) {
   const sde::cli::Action demo = sde::cli::add_demo_command(app);
   std::vector<std::string> commands;
   std::string config_help_sink;  // --config is taken out by expand_config; declared for --help
+  int threads = 0;
   for (CLI::App* cmd : app.get_subcommands({})) {
     commands.push_back(cmd->get_name());
     cmd->add_option("--config", config_help_sink,
                     "TOML file of options, a table per command ([" + cmd->get_name() +
                         "] steps = 100); command-line flags override it");
+    // LibTorch starts with one thread on these machines; OMP_NUM_THREADS also sets it.
+    cmd->add_option("--threads", threads, "LibTorch threads (default: OMP_NUM_THREADS, else LibTorch's choice)")
+        ->check(CLI::PositiveNumber);
   }
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     std::cerr << "scoresde: unknown command '" << argv[1] << "'; commands: " << CLI::detail::join(commands, ", ")
@@ -47,6 +53,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);  // prints the message naming the argument; non-zero unless --help
   }
+  if (threads > 0) at::set_num_threads(threads);
   try {
     if (app.got_subcommand("sample")) return sample();
     if (app.got_subcommand("likelihood")) return likelihood();

@@ -22,6 +22,8 @@ class ProgressBar {
   void update(double fraction, const std::string& detail = "", const std::string& rate = "");
   /// Ends the line; later updates are ignored.
   void finish();
+  /// Whether updates are drawn (callers may skip computing them otherwise).
+  bool active() const { return enabled_; }
 
   static bool stderr_is_terminal();
 

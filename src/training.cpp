@@ -173,20 +173,26 @@ double Trainer::step(const torch::Tensor& data) {
                                   : smld_loss(network, m.smld_sigmas, x0, labels, z, o.loss.reduce_mean))
                .mean();
   }
-  const double value = m.group ? m.group->sum(loss.item<double>()) / world : loss.item<double>();
-  SDE_CHECK(std::isfinite(value), "the training loss became ", value, " at step ", m.step + 1,
-            "; nothing was applied. Lower --lr, raise --warmup, or check the data");
   // Linear warm-up (the reference's optimization_manager): lr min(1, (k + 1) / warmup).
   const double lr = o.warmup > 0 ? o.lr * std::min(1.0, double(m.step + 1) / double(o.warmup)) : o.lr;
   for (auto& group : m.adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   m.adam->zero_grad();
   loss.backward();
-  if (m.group && world > 1) {  // the mean of the ranks' gradients is the gradient of the global mean loss
-    std::vector<torch::Tensor> grads;
+  double value = loss.item<double>();
+  if (m.group && world > 1) {
+    // One all-reduce per step, of the gradients and the loss together: the mean of the ranks'
+    // gradients is the gradient of the global mean loss (two collectives cost a step's worth of
+    // latency at the MLP's size).
+    std::vector<torch::Tensor> reduced;
     for (const auto& p : m.network.parameters())
-      if (p.grad().defined()) grads.push_back(p.mutable_grad());
-    m.group->average(grads);
+      if (p.grad().defined()) reduced.push_back(p.mutable_grad());
+    reduced.push_back(loss.detach().reshape({1}).clone());
+    m.group->average(reduced);
+    value = reduced.back().item<double>();
   }
+  // Checked before anything is applied: a non-finite loss leaves the weights and Adam untouched.
+  SDE_CHECK(std::isfinite(value), "the training loss became ", value, " at step ", m.step + 1,
+            "; nothing was applied. Lower --lr, raise --warmup, or check the data");
   if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(m.network.parameters(), o.grad_clip);
   m.adam->step();
   {

@@ -269,3 +269,10 @@ TEST_CASE("--config reads a command's options from TOML; flags on the command li
                               std::string("cli_test_bad.toml")})
     std::filesystem::remove(f);
 }
+
+TEST_CASE("--threads sets LibTorch's thread count for any command and refuses nonsense") {
+  CHECK(scoresde("solvers --threads 2").code == 0);
+  const Run bad = scoresde("solvers --threads 0");
+  CHECK(bad.code != 0);
+  CHECK(bad.output.find("--threads") != std::string::npos);
+}

@@ -71,22 +71,18 @@ int main(int argc, char** argv) {
       const double w2 = sde::sliced_w2(result.samples, exact);
       std::printf(" | %8.1e %8.3f", rms, w2);
       csv += sde::detail::concat(s.name, ",", result.nfe, ",", rms, ",", w2, "\n");
-      nfes.push_back(std::log(double(result.nfe)));
-      errors.push_back(std::log(rms));
+      nfes.push_back(double(result.nfe));
+      errors.push_back(rms);
       if (budget == budgets.front()) {
         char caption[64];
         std::snprintf(caption, sizeof caption, "%s, NFE %lld, W2 %.3f", s.name.c_str(), (long long)result.nfe, w2);
         panels.push_back({sde::scatter_plot(result.samples, plot), caption});
       }
     }
-    // Least-squares slope of log error against log NFE over the last three budgets (the
-    // asymptotic regime; the smallest budgets are pre-asymptotic).
-    const size_t k = std::min<size_t>(3, nfes.size()), first = nfes.size() - k;
-    double mx = 0, my = 0, sxy = 0, sxx = 0;
-    for (size_t i = first; i < nfes.size(); ++i) mx += nfes[i] / k, my += errors[i] / k;
-    for (size_t i = first; i < nfes.size(); ++i)
-      sxy += (nfes[i] - mx) * (errors[i] - my), sxx += (nfes[i] - mx) * (nfes[i] - mx);
-    std::printf(" | %5.2f\n", sxy / sxx);
+    // The slope of log error against log NFE over the last three budgets (the asymptotic
+    // regime; the smallest budgets are pre-asymptotic).
+    const size_t first = nfes.size() - std::min<size_t>(3, nfes.size());
+    std::printf(" | %5.2f\n", sde::log_log_slope({nfes.begin() + first, nfes.end()}, {errors.begin() + first, errors.end()}));
   }
   panels.push_back({sde::scatter_plot(reference.samples, plot), "reference ODE solution"});
   sde::write_file_atomic(out + "/05_fast_solvers.csv", csv);

@@ -98,4 +98,21 @@ double mean_log_likelihood(const torch::Tensor& samples, const GaussianMixture& 
   return sum / double(x.rows());
 }
 
+double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  SDE_CHECK(x.size() == y.size() && x.size() >= 2, "log_log_slope: needs two or more (x, y) pairs, got ", x.size(),
+            " x and ", y.size(), " y");
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    SDE_CHECK(x[i] > 0 && y[i] > 0, "log_log_slope: point ", i, " = (", x[i], ", ", y[i], ") is not positive");
+    mx += std::log(x[i]) / double(x.size());
+    my += std::log(y[i]) / double(y.size());
+  }
+  double sxy = 0, sxx = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+  }
+  return sxy / sxx;
+}
+
 }  // namespace sde

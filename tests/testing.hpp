@@ -4,13 +4,18 @@
 
 #include <torch/types.h>
 
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
+
+#include "sde/metrics.hpp"
 
 #ifndef SCORESDE_DATA_DIR
 #error "tests need SCORESDE_DATA_DIR (set by tests/CMakeLists.txt)"
@@ -32,19 +37,23 @@ inline bool within(double value, double target, double tolerance) {
   return std::abs(value - target) <= tolerance;
 }
 
-/// Least-squares slope of log y against log x: a measured convergence order.
-inline double log_log_slope(const std::vector<double>& x, const std::vector<double>& y) {
-  double mx = 0, my = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    mx += std::log(x[i]) / double(x.size());
-    my += std::log(y[i]) / double(y.size());
-  }
-  double sxy = 0, sxx = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
-    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
-  }
-  return sxy / sxx;
+/// The library's measured convergence order (sde/metrics.hpp), by its old name here.
+using ::sde::log_log_slope;
+
+/// What a shell command printed (stdout and stderr) and its exit code.
+struct CommandResult {
+  int code;
+  std::string output;
+};
+
+inline CommandResult run_command(const std::string& command) {
+  std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[4096];
+  while (size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, got);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
 }  // namespace sde::testing

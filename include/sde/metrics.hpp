@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "sde/gaussian_mixture.hpp"
 
@@ -35,5 +36,10 @@ double sliced_w2(const torch::Tensor& a, const torch::Tensor& b, int64_t directi
 
 /// Mean of log p(x_i) over the samples, under the mixture (float64 reference path).
 double mean_log_likelihood(const torch::Tensor& samples, const GaussianMixture& mixture);
+
+/// Least-squares slope of log y against log x: a measured convergence order (negated for errors
+/// against steps). Throws sde::InvalidArgument for fewer than two points, unequal lengths or a
+/// value that is not positive.
+double log_log_slope(const std::vector<double>& x, const std::vector<double>& y);
 
 }  // namespace sde

@@ -17,21 +17,9 @@
 
 namespace {
 
-struct Run {
-  int code;
-  std::string output;  // stdout and stderr
-};
+using Run = sde::testing::CommandResult;
 
-Run scoresde(const std::string& args) {
-  const std::string command = std::string(SCORESDE_CLI) + " " + args + " 2>&1";
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buffer[4096];
-  while (size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, got);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+Run scoresde(const std::string& args) { return sde::testing::run_command(std::string(SCORESDE_CLI) + " " + args); }
 
 const std::string ring = sde::testing::data_path("ring8.json");
 

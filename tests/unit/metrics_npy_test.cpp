@@ -50,3 +50,13 @@ TEST_CASE(".npy round trip and corrupt files") {
   CHECK_THROWS_WITH_AS(sde::load_npy("/nonexistent.npy"), doctest::Contains("cannot open"), sde::FileError);
   CHECK_THROWS_WITH_AS(sde::save_npy("/nonexistent/dir/x.npy", torch::zeros({2})), doctest::Contains("cannot write"), sde::FileError);
 }
+
+TEST_CASE("log_log_slope measures a power law exactly and refuses what has no logarithm") {
+  const std::vector<double> steps = {10, 20, 40, 80};
+  std::vector<double> errors;
+  for (double n : steps) errors.push_back(3.0 * std::pow(n, -2.0));
+  CHECK(sde::log_log_slope(steps, errors) == doctest::Approx(-2.0).epsilon(1e-12));
+  CHECK_THROWS_AS(sde::log_log_slope({1.0}, {1.0}), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::log_log_slope({1.0, 2.0}, {1.0, 0.0}), doctest::Contains("not positive"),
+                       sde::InvalidArgument);
+}

@@ -112,19 +112,18 @@ Action add_sample_command(CLI::App& app) {
     // gathers and writes; the output is the one-process output bit for bit (docs/distributed.md).
     const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
     const auto start = std::chrono::steady_clock::now();
+    std::unique_ptr<ProcessGroup> group;
+    if (distributed.world_size > 1) group = std::make_unique<ProcessGroup>(distributed);
+    const bool root = !group || group->is_root();
     SampleResult result;
-    if (distributed.world_size > 1) {
-      const ProcessGroup group(distributed);
-      ProgressBar bar("sampling", group.is_root() && ProgressBar::stderr_is_terminal());
+    {
+      ProgressBar bar("sampling", root && ProgressBar::stderr_is_terminal());
       const ProgressScore progress(model, bar, sde->t_max(), args->sampler.eps);
-      result = sample_distributed(args->solver, args->sampler, SolverParams(args->params), *sde, progress, args->count,
-                                  group);
-      if (!group.is_root()) return result.ok() ? 0 : 3;  // rank 0 reports and writes
-    } else {
-      ProgressBar bar("sampling");
-      const ProgressScore progress(model, bar, sde->t_max(), args->sampler.eps);
-      result = sampler->sample(*sde, progress, args->count);
+      result = group ? sample_distributed(args->solver, args->sampler, SolverParams(args->params), *sde, progress,
+                                          args->count, *group)
+                     : sampler->sample(*sde, progress, args->count);
     }
+    if (!root) return result.ok() ? 0 : 3;  // rank 0 reports and writes
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!result.ok()) {
       std::cerr << "scoresde: sampling failed: " << result.message << " (nothing written)\n";

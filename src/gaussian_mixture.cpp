@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "mixture/diagonal_score.hpp"
 #include "sde/errors.hpp"
 
 namespace sde {
@@ -17,6 +18,40 @@ constexpr double kLog2Pi = 1.8378770664093454836;  // log(2 pi)
 double log_sum_exp(const Eigen::VectorXd& v) {
   const double m = v.maxCoeff();
   return m + std::log((v.array() - m).exp().sum());
+}
+
+// LibTorch's float32 reductions over an outer dimension change their order of summation with the
+// size of the inner (batch) dimension, so sample i would depend on the batch it is in (DESIGN:
+// it must not). These reduce a short dimension (K components or D coordinates) by elementwise
+// operations in a fixed order, which give every sample the same arithmetic in any batch.
+torch::Tensor ordered_sum(const torch::Tensor& v, int64_t dim) {
+  if (v.size(dim) == 1) return v.select(dim, 0);
+  torch::Tensor acc = v.select(dim, 0) + v.select(dim, 1);
+  for (int64_t i = 2; i < v.size(dim); ++i) acc.add_(v.select(dim, i));
+  return acc;
+}
+
+torch::Tensor ordered_max(const torch::Tensor& v, int64_t dim) {
+  torch::Tensor acc = v.select(dim, 0);
+  for (int64_t i = 1; i < v.size(dim); ++i) acc = torch::maximum(acc, v.select(dim, i));
+  return acc;
+}
+
+// softmax and log-sum-exp over dimension 0, shifted by the maximum as LibTorch's (an infinite
+// maximum is replaced by 0, so that all -inf gives log-sum-exp -inf).
+torch::Tensor shifted_max(const torch::Tensor& v) {
+  const torch::Tensor m = ordered_max(v, 0);
+  return m.masked_fill(m.isinf(), 0);
+}
+
+torch::Tensor ordered_softmax(const torch::Tensor& v) {
+  const torch::Tensor e = (v - shifted_max(v)).exp();  // out of place: the likelihood differentiates it
+  return e / ordered_sum(e, 0);
+}
+
+torch::Tensor ordered_logsumexp(const torch::Tensor& v) {
+  const torch::Tensor m = shifted_max(v);
+  return ordered_sum((v - m).exp(), 0).log() + m;
 }
 
 }  // namespace
@@ -170,14 +205,15 @@ Eigen::MatrixXd GaussianMixture::covariance() const {
 // ---------------------------------------------------------------- GaussianMixtureScore (batched)
 
 GaussianMixtureScore::GaussianMixtureScore(GaussianMixture mixture, std::shared_ptr<const Sde> sde,
-                                           torch::Dtype dtype, torch::Device device)
-    : mixture_(std::move(mixture)),
-      sde_(std::move(sde)),
-      options_(torch::TensorOptions().dtype(dtype).device(device)) {
+                                           c10::optional<torch::Dtype> dtype, torch::Device device)
+    : mixture_(std::move(mixture)), sde_(std::move(sde)), dtype_(dtype), device_(device) {
   SDE_CHECK(sde_ != nullptr, "GaussianMixtureScore: the SDE must not be null");
-  SDE_CHECK(dtype == torch::kFloat64 || dtype == torch::kFloat32,
-            "GaussianMixtureScore: dtype must be float32 or float64, got ", dtype);
+  SDE_CHECK(!dtype_ || *dtype_ == torch::kFloat64 || *dtype_ == torch::kFloat32,
+            "GaussianMixtureScore: dtype must be float32 or float64 (or unset: the caller's), got ", *dtype_);
   const int64_t k = mixture_.components(), d = mixture_.dim();
+  bool diagonal = true;
+  for (const Eigen::MatrixXd& c : mixture_.covs())
+    diagonal = diagonal && (c - Eigen::MatrixXd(c.diagonal().asDiagonal())).cwiseAbs().maxCoeff() == 0;
   auto log_w = torch::empty({k}, torch::kFloat64);
   auto mu = torch::empty({k, d}, torch::kFloat64);
   auto basis = torch::empty({k, d, d}, torch::kFloat64);
@@ -185,22 +221,49 @@ GaussianMixtureScore::GaussianMixtureScore(GaussianMixture mixture, std::shared_
   auto chol = torch::empty({k, d, d}, torch::kFloat64);
   for (int64_t i = 0; i < k; ++i) {
     log_w[i] = std::log(mixture_.weights()[i]);
-    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(mixture_.covs()[i]);
-    const Eigen::MatrixXd lower = Eigen::LLT<Eigen::MatrixXd>(mixture_.covs()[i]).matrixL();
+    const Eigen::MatrixXd& cov = mixture_.covs()[i];
+    // A diagonal covariance is its own eigendecomposition (U = I), kept in the diagonal's order.
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(cov, diagonal ? Eigen::EigenvaluesOnly
+                                                                          : Eigen::ComputeEigenvectors);
+    const Eigen::VectorXd eigenvalues = diagonal ? Eigen::VectorXd(cov.diagonal()) : eig.eigenvalues();
+    const Eigen::MatrixXd lower = Eigen::LLT<Eigen::MatrixXd>(cov).matrixL();
     for (int64_t r = 0; r < d; ++r) {
       mu[i][r] = mixture_.means()[i](r);
-      lam[i][r] = eig.eigenvalues()(r);
+      lam[i][r] = eigenvalues(r);
       for (int64_t c = 0; c < d; ++c) {
-        basis[i][r][c] = eig.eigenvectors()(r, c);
+        if (!diagonal) basis[i][r][c] = eig.eigenvectors()(r, c);
         chol[i][r][c] = lower(r, c);
       }
     }
   }
-  log_weights_ = log_w.to(options_);
-  means_ = mu.to(options_);
-  basis_ = basis.to(options_);
-  eigenvalues_ = lam.to(options_);
-  cholesky_ = chol.to(options_);
+  const auto on_device = torch::TensorOptions().dtype(torch::kFloat64).device(device_);
+  const torch::Tensor u = diagonal ? torch::Tensor() : basis.to(on_device);
+  float64_ = {log_w.to(on_device), mu.to(on_device), u, diagonal ? u : u.transpose(1, 2).contiguous(),
+              lam.to(on_device), chol.to(on_device)};
+  auto cast = [](const torch::Tensor& v) { return v.defined() ? v.to(torch::kFloat32) : v; };
+  float32_ = {cast(float64_.log_weights), cast(float64_.means), cast(float64_.basis), cast(float64_.basis_t),
+              cast(float64_.eigenvalues), cast(float64_.cholesky)};
+}
+
+torch::ScalarType GaussianMixtureScore::compute_dtype(torch::ScalarType input) const {
+  if (dtype_) return *dtype_;
+  return input == torch::kFloat32 ? torch::kFloat32 : torch::kFloat64;
+}
+
+const GaussianMixtureScore::Constants& GaussianMixtureScore::constants(torch::ScalarType dtype) const {
+  return dtype == torch::kFloat32 ? float32_ : float64_;
+}
+
+std::pair<torch::Tensor, torch::Tensor> GaussianMixtureScore::alpha_sigma(const torch::Tensor& t) const {
+  auto tc = t.to(device_, torch::kFloat64);
+  // Samplers call with one time for the whole batch: then alpha, sigma and the variances are
+  // computed once and broadcast.
+  if (tc.numel() > 1) {
+    const auto [lo, hi] = torch::aminmax(tc);
+    if (lo.item<double>() == hi.item<double>()) tc = tc.narrow(0, 0, 1);
+  }
+  // In float64 whatever the dtype of the computation: sigma^2 = 1 - alpha^2 cancels near t = 0.
+  return {sde_->alpha(tc), sde_->sigma(tc)};
 }
 
 // Layout [K, D, B]: the batch is the innermost dimension, so every reduction over D or K runs
@@ -210,54 +273,70 @@ GaussianMixtureScore::GaussianMixtureScore(GaussianMixture mixture, std::shared_
 GaussianMixtureScore::Terms GaussianMixtureScore::terms(const torch::Tensor& x,
                                                         const torch::Tensor& t) const {
   check_score_inputs(*this, x, t);
-  const auto xt = x.to(options_).t().contiguous().unsqueeze(0);  // [1, D, B]
-  auto tc = t.to(options_);
-  // Samplers call with one time for the whole batch: then alpha, sigma and the variances are
-  // computed once and broadcast.
-  if (tc.numel() > 1) {
-    const auto [lo, hi] = torch::aminmax(tc);
-    if (lo.item<double>() == hi.item<double>()) tc = tc.narrow(0, 0, 1);
-  }
-  const auto a = sde_->alpha(tc).view({1, 1, -1});
-  const auto s = sde_->sigma(tc).view({1, 1, -1});
-  const auto diff = xt - a * means_.unsqueeze(2);                            // [K, D, B]
-  const auto z = torch::bmm(basis_.transpose(1, 2), diff);                    // U^T diff
-  const auto var = a.square() * eigenvalues_.unsqueeze(2) + s.square();       // [K, D, B or 1]
+  const torch::ScalarType dtype = compute_dtype(x.scalar_type());
+  const Constants& c = constants(dtype);
+  const auto xt = x.to(device_, dtype).t().contiguous().unsqueeze(0);  // [1, D, B]
+  const auto [alpha, sigma] = alpha_sigma(t);
+  const auto a = alpha.to(dtype).view({1, 1, -1});
+  const auto s = sigma.to(dtype).view({1, 1, -1});
+  const auto diff = xt - a * c.means.unsqueeze(2);                                     // [K, D, B]
+  // Both changes of basis take a transposed view as their first factor: OpenBLAS's dgemm then
+  // gives every column (sample) the same arithmetic in any batch, which it does not with a
+  // contiguous first factor (measured; the unit test on batch invariance pins it).
+  const auto z = c.basis.defined() ? torch::bmm(c.basis.transpose(1, 2), diff) : diff;  // U^T diff
+  const auto var = a.square() * c.eigenvalues.unsqueeze(2) + s.square();                // [K, D, B or 1]
   const auto y = z / var;
   const double d = double(mixture_.dim());
-  const auto log_normal = -0.5 * ((z * y).sum(1) + var.log().sum(1) + d * 1.8378770664093454836);
-  return {log_normal + log_weights_.unsqueeze(1), y};
+  const auto log_normal = -0.5 * (ordered_sum(z * y, 1) + ordered_sum(var.log(), 1) + d * kLog2Pi);
+  return {log_normal + c.log_weights.unsqueeze(1), y};
 }
 
 torch::Tensor GaussianMixtureScore::score(const torch::Tensor& x, const torch::Tensor& t) const {
+  // Diagonal covariances, no gradient asked for, on the CPU: the fused loops
+  // (mixture/diagonal_score.hpp).
+  const torch::ScalarType dtype = compute_dtype(x.scalar_type());
+  const Constants& c = constants(dtype);
+  if (!c.basis.defined() && device_.is_cpu() && x.device().is_cpu() &&
+      !(torch::GradMode::is_enabled() && x.requires_grad())) {
+    check_score_inputs(*this, x, t);
+    const auto [alpha, sigma] = alpha_sigma(t);
+    return detail::diagonal_mixture_score(x.to(dtype).contiguous(), alpha, sigma, c.means, c.eigenvalues,
+                                          c.log_weights)
+        .to(x.scalar_type());
+  }
   const Terms terms_ = terms(x, t);
-  const auto r = torch::softmax(terms_.log_joint, 0).unsqueeze(1);  // responsibilities [K, 1, B]
-  const auto s = torch::bmm(basis_, r * terms_.y).sum(0).neg_();    // back to x's basis: [D, B]
+  const torch::Tensor& basis_t = constants(terms_.y.scalar_type()).basis_t;
+  const auto r = ordered_softmax(terms_.log_joint).unsqueeze(1);  // responsibilities [K, 1, B]
+  const auto ry = r * terms_.y;  // not in place: the likelihood differentiates the score
+  const auto s = ordered_sum(basis_t.defined() ? torch::bmm(basis_t.transpose(1, 2), ry) : ry, 0).neg();  // U ry: [D, B]
   return s.t().to(x.options()).contiguous();
 }
 
 torch::Tensor GaussianMixtureScore::log_prob(const torch::Tensor& x, const torch::Tensor& t) const {
-  return torch::logsumexp(terms(x, t).log_joint, 0);
+  return ordered_logsumexp(terms(x, t).log_joint);
 }
 
 torch::Tensor GaussianMixtureScore::sample(const NoiseStream& noise, SampleRange range, double t,
                                            const torch::TensorOptions& options) const {
   const int64_t d = mixture_.dim(), k = mixture_.components();
+  const torch::ScalarType dtype = dtype_.value_or(torch::kFloat64);
+  const Constants& c = constants(dtype);
+  const auto compute = torch::TensorOptions().dtype(dtype).device(device_);
   // Component from one uniform per sample against the cumulative weights (float64).
-  const auto u = noise.uniform(range, {1}, /*draw=*/0).to(options_.device());
+  const auto u = noise.uniform(range, {1}, /*draw=*/0).to(device_);
   auto cumulative = torch::empty({std::max<int64_t>(k - 1, 1)}, torch::kFloat64);
   double acc = 0;
   for (int64_t i = 0; i + 1 < k; ++i) cumulative[i] = (acc += mixture_.weights()[i]);
   if (k == 1) cumulative[0] = 2.0;  // never exceeded
-  const auto component = (u > cumulative.to(options_.device()).unsqueeze(0)).sum(1);  // [B]
-  const auto z0 = noise.normal(range, {d}, /*draw=*/1, options_).unsqueeze(-1);       // [B, D, 1]
-  const auto x0 = means_.index_select(0, component) +
-                  torch::bmm(cholesky_.index_select(0, component), z0).squeeze(-1);
-  const auto zt = noise.normal(range, {d}, /*draw=*/2, options_);
+  const auto component = (u > cumulative.to(device_).unsqueeze(0)).sum(1);  // [B]
+  const auto z0 = noise.normal(range, {d}, /*draw=*/1, compute).unsqueeze(-1);  // [B, D, 1]
+  const auto x0 = c.means.index_select(0, component) +
+                  torch::bmm(c.cholesky.index_select(0, component), z0).squeeze(-1);
+  const auto zt = noise.normal(range, {d}, /*draw=*/2, compute);
   const auto xt = x0 * sde_->alpha(t) + zt * sde_->sigma(t);
   return xt.to(torch::TensorOptions()
-                   .dtype(options.has_dtype() ? options.dtype() : options_.dtype())
-                   .device(options.has_device() ? options.device() : options_.device()));
+                   .dtype(options.has_dtype() ? options.dtype() : compute.dtype())
+                   .device(options.has_device() ? options.device() : compute.device()));
 }
 
 }  // namespace sde

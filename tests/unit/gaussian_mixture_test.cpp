@@ -122,6 +122,74 @@ TEST_CASE("score inputs of the wrong shape are rejected") {
   CHECK_THROWS_WITH_AS(model.score(torch::zeros({4, 3}), torch::full({4}, 0.5)), doctest::Contains("x must have shape [B, [2]"), sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(model.score(torch::zeros({4, 2}), torch::full({3}, 0.5)), doctest::Contains("t must have shape [B]"), sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(model.score(torch::zeros({4, 2}), torch::full({4}, 2.0)), doctest::Contains("outside [0, T]"), sde::InvalidArgument);
-  // A float32 input gets a float32 score computed in float64.
+  // A float32 input gets a float32 score.
   CHECK((model.score(torch::zeros({4, 2}), torch::full({4}, 0.5)).scalar_type() == torch::kFloat32));
+}
+
+TEST_CASE("the exact score computes in the caller's dtype unless one is pinned") {
+  const auto mixture = GaussianMixture::from_json_file(data_path("aniso16.json"));
+  const auto vp = sde::make_sde({"vp"});
+  const GaussianMixtureScore follow(mixture, vp), pinned64(mixture, vp, torch::kFloat64),
+      pinned32(mixture, vp, torch::kFloat32);
+  const auto x64 = follow.sample(sde::NoiseStream(3), {0, 256}, 0.4);
+  const auto x32 = x64.to(torch::kFloat32);
+  const auto t = torch::full({256}, 0.4);
+  const auto truth = follow.score(x64, t.to(torch::kFloat64));
+  // Unset: float32 in, float32 arithmetic (the same numbers as pinned float32) ...
+  CHECK(torch::equal(follow.score(x32, t), pinned32.score(x32, t)));
+  // ... which is float32-accurate: 1e-4 relative to the score's scale allows for rounding over
+  // D = 16 coordinates and K = 4 components (float32's epsilon is 1.2e-7).
+  const double scale = truth.abs().max().item<double>();
+  CHECK((follow.score(x32, t).to(torch::kFloat64) - truth).abs().max().item<double>() < 1e-4 * scale);
+  // Pinned float64: a float32 caller gets the float64 result rounded once.
+  CHECK(torch::equal(pinned64.score(x32, t), pinned64.score(x32.to(torch::kFloat64), t).to(torch::kFloat32)));
+  CHECK(torch::equal(truth, pinned64.score(x64, t.to(torch::kFloat64))));
+}
+
+TEST_CASE("the exact score of sample i does not depend on its batch (float32 and float64)") {
+  // LibTorch's float32 reductions over the component axis change order with the batch size; the
+  // score reduces in a fixed order instead, so a shard of rows equals the same rows of the whole.
+  for (const std::string file : {"ring8.json", "aniso16.json"}) {
+    CAPTURE(file);
+    const GaussianMixtureScore model(GaussianMixture::from_json_file(data_path(file)), sde::make_sde({"vp"}));
+    for (const auto dtype : {torch::kFloat32, torch::kFloat64}) {
+      CAPTURE(dtype);
+      const auto x = model.sample(sde::NoiseStream(8), {0, 1000}, 0.2, dtype);
+      for (const bool per_sample_t : {false, true}) {
+        CAPTURE(per_sample_t);
+        const auto t = per_sample_t ? torch::linspace(0.01, 0.9, 1000, dtype) : torch::full({1000}, 0.2, dtype);
+        const auto whole = model.score(x, t), part = model.score(x.narrow(0, 300, 700), t.narrow(0, 300, 700));
+        CHECK(torch::equal(whole.narrow(0, 300, 700), part));
+        CHECK(torch::equal(model.log_prob(x, t).narrow(0, 300, 700), model.log_prob(x.narrow(0, 300, 700), t.narrow(0, 300, 700))));
+      }
+    }
+  }
+}
+
+TEST_CASE("the fused diagonal-mixture score agrees with the differentiable one") {
+  // Without gradients a mixture of diagonal Gaussians takes the fused loop; with x requiring
+  // grad it takes LibTorch's operations (which autograd can follow). Same formula, different
+  // order of rounding: 1e-12 relative in float64, 2e-5 in float32 (a few hundred ulps over
+  // K x D terms). An isotropic 32-D mixture and the ring, one and per-sample times.
+  std::vector<Eigen::VectorXd> means;
+  for (int i = 0; i < 5; ++i) means.push_back(Eigen::VectorXd::LinSpaced(32, -1.0 + i, 2.0 - i));
+  std::vector<Eigen::MatrixXd> covs;
+  for (int i = 0; i < 5; ++i) covs.push_back(Eigen::VectorXd::LinSpaced(32, 0.01 * (i + 1), 0.5).asDiagonal());
+  const GaussianMixture wide({0.1, 0.2, 0.3, 0.2, 0.2}, means, covs);
+  for (const GaussianMixture& mixture : {GaussianMixture::from_json_file(data_path("ring8.json")), wide}) {
+    const GaussianMixtureScore model(mixture, sde::make_sde({"vp"}));
+    for (const auto dtype : {torch::kFloat32, torch::kFloat64}) {
+      CAPTURE(dtype);
+      const auto x = model.sample(sde::NoiseStream(2), {0, 500}, 0.3, dtype) * 1.2;
+      for (const bool per_sample_t : {false, true}) {
+        CAPTURE(per_sample_t);
+        const auto t = per_sample_t ? torch::linspace(1e-3, 1.0, 500, dtype) : torch::full({500}, 0.3, dtype);
+        const auto fused = model.score(x, t);
+        const auto differentiable = model.score(x.clone().requires_grad_(true), t).detach();
+        const double tolerance = dtype == torch::kFloat64 ? 1e-12 : 2e-5;
+        const torch::Tensor scale = std::get<0>(differentiable.abs().max(1, true)).clamp_min(1.0);
+        CHECK(((fused - differentiable).abs() / scale).max().item<double>() < tolerance);
+      }
+    }
+  }
 }

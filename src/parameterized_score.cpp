@@ -1,5 +1,7 @@
 #include "sde/parameterized_score.hpp"
 
+#include <algorithm>
+
 #include "sde/errors.hpp"
 
 namespace sde {
@@ -42,15 +44,34 @@ std::string name_of(TimeConditioning c) {
 
 ParameterizedScoreModel::ParameterizedScoreModel(std::shared_ptr<const Sde> sde, Network network,
                                                  Parameterization parameterization, TimeConditioning conditioning,
-                                                 std::vector<int64_t> sample_shape)
+                                                 std::vector<int64_t> sample_shape, int64_t rows_per_call)
     : sde_(std::move(sde)),
       network_(std::move(network)),
       parameterization_(parameterization),
       conditioning_(conditioning),
-      sample_shape_(std::move(sample_shape)) {
+      sample_shape_(std::move(sample_shape)),
+      rows_per_call_(rows_per_call) {
   SDE_CHECK(sde_ != nullptr, "parameterized score model: the SDE must not be null");
   SDE_CHECK(static_cast<bool>(network_), "parameterized score model: the network must not be empty");
   SDE_CHECK(!sample_shape_.empty(), "parameterized score model: the sample shape must not be empty");
+  SDE_CHECK(rows_per_call_ >= kAutoRows, "parameterized score model: rows_per_call = ", rows_per_call_,
+            " must be a row count, 0 (whole batches) or kAutoRows");
+  if (rows_per_call_ == kAutoRows) {
+    int64_t entries = 1;
+    for (const int64_t n : sample_shape_) entries *= n;
+    rows_per_call_ = entries <= 64 ? 2048 : 0;
+  }
+}
+
+torch::Tensor ParameterizedScoreModel::network_output(const torch::Tensor& x, const torch::Tensor& label) const {
+  const int64_t batch = x.size(0);
+  if (rows_per_call_ == 0 || batch <= rows_per_call_) return network_(x, label);
+  std::vector<torch::Tensor> parts;
+  for (int64_t first = 0; first < batch; first += rows_per_call_) {
+    const int64_t rows = std::min(rows_per_call_, batch - first);
+    parts.push_back(network_(x.narrow(0, first, rows), label.narrow(0, first, rows)));
+  }
+  return torch::cat(parts, 0);
 }
 
 torch::Tensor ParameterizedScoreModel::label(const torch::Tensor& t) const {
@@ -66,7 +87,7 @@ torch::Tensor ParameterizedScoreModel::label(const torch::Tensor& t) const {
 
 torch::Tensor ParameterizedScoreModel::score(const torch::Tensor& x, const torch::Tensor& t) const {
   check_score_inputs(*this, x, t);
-  const torch::Tensor out = network_(x, label(t).to(x.dtype()));
+  const torch::Tensor out = network_output(x, label(t).to(x.dtype()));
   SDE_CHECK(out.sizes() == x.sizes(), "the network returned shape ", out.sizes(), " for input ", x.sizes(),
             "; a ", name_of(parameterization_), " prediction must have the input's shape");
   if (parameterization_ == Parameterization::kScore) return out;

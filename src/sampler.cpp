@@ -1,5 +1,7 @@
 #include "sde/sampler.hpp"
 
+#include <c10/core/InferenceMode.h>
+
 #include <cmath>
 #include <vector>
 
@@ -29,6 +31,9 @@ SampleResult Sampler::sample(const Sde& sde, const ScoreModel& model, int64_t co
   const int64_t batch = options_.batch_size > 0 ? options_.batch_size : std::max<int64_t>(count, 1);
   std::vector<torch::Tensor> parts;
   SampleResult merged;
+  // Sampling never differentiates: no autograd graph, version counters or view tracking for any
+  // tensor of the solve, whatever the score model's parameters ask for.
+  c10::InferenceMode inference;
   for (int64_t start = 0; start < count; start += batch) {
     const SampleRange range{first_index + start, std::min(batch, count - start)};
     SampleResult part = sample_batch(sde, model, range);
@@ -50,6 +55,10 @@ SampleResult Sampler::sample(const Sde& sde, const ScoreModel& model, int64_t co
   } else {
     merged.samples = parts.size() == 1 ? parts[0] : torch::cat(parts, 0);
   }
+  // The samples leave as an ordinary tensor: an inference tensor refuses in-place updates and
+  // autograd outside InferenceMode. One copy of the output, against steps x the batch.
+  c10::InferenceMode normal(false);
+  merged.samples = merged.samples.clone();
   return merged;
 }
 

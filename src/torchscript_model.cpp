@@ -19,7 +19,7 @@ c10::optional<torch::ScalarType> module_dtype(const torch::jit::Module& module) 
 
 TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::shared_ptr<const Sde> sde,
                                              Parameterization parameterization, TimeConditioning conditioning,
-                                             std::vector<int64_t> sample_shape) {
+                                             std::vector<int64_t> sample_shape, int64_t rows_per_call) {
   SDE_CHECK(!sample_shape.empty(), "TorchScript model '", path, "': give the shape of one sample, e.g. {2} or {1, 28, 28}");
   SDE_CHECK(sde != nullptr, "TorchScript model '", path, "': the SDE must not be null");
   const double t_probe = sde->t_max() / 2;
@@ -35,6 +35,15 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
   // module; gradients with respect to x (the likelihood's divergence) still flow.
   for (const torch::Tensor& p : module->parameters()) p.requires_grad_(false);
   const auto dtype = module_dtype(*module);
+  // Frozen: weights become constants of the graph, so the frozen-graph passes run (a linear
+  // layer's weight is transposed once, not at every call; measured 5-10% per call on the MLP of
+  // example 07 at batch 20000, docs/benchmarks.md). Inputs stay differentiable (the likelihood's
+  // divergence). torch::jit::optimize_for_inference was slower here (MKLDNN layouts) and is not
+  // applied. A module that cannot be frozen (one that changes its attributes) runs as it is.
+  try {
+    *module = torch::jit::freeze(*module);
+  } catch (const std::exception&) {
+  }
   Network network = [module, dtype, path](const torch::Tensor& x, const torch::Tensor& label) {
     const torch::ScalarType compute = dtype.value_or(x.scalar_type());
     torch::IValue out;
@@ -51,7 +60,7 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
     return out.toTensor().to(x.scalar_type());
   };
   model_ = std::make_unique<ParameterizedScoreModel>(std::move(sde), std::move(network), parameterization,
-                                                     conditioning, std::move(sample_shape));
+                                                     conditioning, std::move(sample_shape), rows_per_call);
   // The probe: two samples at T / 2, under no gradient.
   std::vector<int64_t> probe_shape = {2};
   for (const int64_t n : model_->sample_shape()) probe_shape.push_back(n);

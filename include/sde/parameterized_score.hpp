@@ -38,23 +38,40 @@ std::string name_of(TimeConditioning c);
 /// A network: output for inputs x [B, ...] and labels [B].
 using Network = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& label)>;
 
+/// Rows per network call (see ParameterizedScoreModel): kAutoRows picks by the sample's size,
+/// 0 evaluates every batch whole.
+constexpr int64_t kAutoRows = -1;
+
 /// The adapter: score(x, t) = convert(network(x, label(t))).
+///
+/// Large batches of small samples are evaluated in blocks of rows: an MLP on 2-D points at batch
+/// 20000 keeps [20000, width] activations (10 MB at width 128) that miss the cache at every layer,
+/// and blocks of 2048 rows ran 10-25% faster per call (docs/benchmarks.md). The network must then
+/// treat rows independently, as every score network in evaluation does. `rows_per_call`:
+/// kAutoRows (2048 rows for samples of at most 64 entries, whole batches otherwise: images gain
+/// nothing measurable), 0 (whole batches) or a row count.
 class ParameterizedScoreModel final : public ScoreModel {
  public:
   ParameterizedScoreModel(std::shared_ptr<const Sde> sde, Network network, Parameterization parameterization,
-                          TimeConditioning conditioning, std::vector<int64_t> sample_shape);
+                          TimeConditioning conditioning, std::vector<int64_t> sample_shape,
+                          int64_t rows_per_call = kAutoRows);
 
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
   std::vector<int64_t> sample_shape() const override { return sample_shape_; }
   /// The label the network sees at times t.
   torch::Tensor label(const torch::Tensor& t) const;
+  /// Rows per network call; 0: whole batches.
+  int64_t rows_per_call() const { return rows_per_call_; }
 
  private:
+  torch::Tensor network_output(const torch::Tensor& x, const torch::Tensor& label) const;
+
   std::shared_ptr<const Sde> sde_;
   Network network_;
   Parameterization parameterization_;
   TimeConditioning conditioning_;
   std::vector<int64_t> sample_shape_;
+  int64_t rows_per_call_;
 };
 
 }  // namespace sde

@@ -21,9 +21,12 @@ class TorchScriptScoreModel final : public ScoreModel {
   /// labels [B] to an output of x's shape) and checks it at once on a probe batch of two samples,
   /// so a wrong signature or output shape is an sde::InvalidArgument here, not a failure at the
   /// first solver step. A missing or unreadable file is an sde::FileError naming it.
-  /// Inputs are cast to the module's parameter dtype and outputs back to the caller's.
+  /// Inputs are cast to the module's parameter dtype and outputs back to the caller's. The module
+  /// is frozen (torch::jit::freeze) at load; large batches of small samples are evaluated in
+  /// blocks of `rows_per_call` rows (ParameterizedScoreModel), so its rows must be independent.
   TorchScriptScoreModel(const std::string& path, std::shared_ptr<const Sde> sde, Parameterization parameterization,
-                        TimeConditioning conditioning, std::vector<int64_t> sample_shape);
+                        TimeConditioning conditioning, std::vector<int64_t> sample_shape,
+                        int64_t rows_per_call = kAutoRows);
   ~TorchScriptScoreModel() override;
 
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;

@@ -63,3 +63,32 @@ TEST_CASE("labels follow the time conditioning, and bad networks are named") {
   CHECK_THROWS_WITH_AS(sde::parse_parameterization("eps"), doctest::Contains("known: score, noise, data, v"), sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(sde::parse_time_conditioning("1000t"), doctest::Contains("known: time, 999t, sigma, smld"), sde::InvalidArgument);
 }
+
+TEST_CASE("large batches of small samples are evaluated in blocks of rows, with the same result") {
+  const auto vp = sde::make_sde({"vp"});
+  // A network that records the rows of each call and is an exact function of each row.
+  auto calls = std::make_shared<std::vector<int64_t>>();
+  const sde::Network network = [calls](const torch::Tensor& x, const torch::Tensor& label) {
+    calls->push_back(x.size(0));
+    return x * label.unsqueeze(1) - x.square();
+  };
+  const sde::ParameterizedScoreModel automatic(vp, network, sde::Parameterization::kNoise,
+                                               sde::TimeConditioning::kTime, {2});
+  const sde::ParameterizedScoreModel whole(vp, network, sde::Parameterization::kNoise, sde::TimeConditioning::kTime,
+                                           {2}, /*rows_per_call=*/0);
+  CHECK(automatic.rows_per_call() == 2048);
+  CHECK(whole.rows_per_call() == 0);
+  const auto x = torch::randn({5000, 2}), t = torch::full({5000}, 0.4);
+  const auto blocked = automatic.score(x, t);
+  CHECK(*calls == std::vector<int64_t>{2048, 2048, 904});
+  calls->clear();
+  CHECK(torch::equal(blocked, whole.score(x, t)));
+  CHECK(*calls == std::vector<int64_t>{5000});
+  // Images are evaluated whole by default; a bad row count is named.
+  CHECK(sde::ParameterizedScoreModel(vp, network, sde::Parameterization::kNoise, sde::TimeConditioning::kTime,
+                                     {1, 28, 28})
+            .rows_per_call() == 0);
+  CHECK_THROWS_WITH_AS(sde::ParameterizedScoreModel(vp, network, sde::Parameterization::kNoise,
+                                                    sde::TimeConditioning::kTime, {2}, -5),
+                       doctest::Contains("rows_per_call = -5"), sde::InvalidArgument);
+}

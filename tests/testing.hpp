@@ -5,6 +5,7 @@
 #include <torch/types.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +13,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,28 @@ inline bool within(double value, double target, double tolerance) {
 
 /// The library's measured convergence order (sde/metrics.hpp), by its old name here.
 using ::sde::log_log_slope;
+
+/// A test program that writes files under relative names declares one of these at namespace
+/// scope: it works in a fresh temporary directory (under $TMPDIR), removed at exit, so no test
+/// writes into the source or build tree.
+class ScratchDirectory {
+ public:
+  ScratchDirectory() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "scoresde_test_XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr || ::chdir(pattern.c_str()) != 0) std::abort();
+    path_ = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    std::filesystem::current_path(std::filesystem::temp_directory_path(), ignored);
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+
+ private:
+  std::string path_;
+};
 
 /// What a shell command printed (stdout and stderr) and its exit code.
 struct CommandResult {

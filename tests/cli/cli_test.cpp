@@ -17,6 +17,9 @@
 
 namespace {
 
+// Every file these tests write has a relative name: they all land in a temporary directory.
+const sde::testing::ScratchDirectory scratch;
+
 using Run = sde::testing::CommandResult;
 
 Run scoresde(const std::string& args) { return sde::testing::run_command(std::string(SCORESDE_CLI) + " " + args); }

@@ -15,6 +15,9 @@
 
 namespace {
 
+// Every file these tests write has a relative name: they all land in a temporary directory.
+const sde::testing::ScratchDirectory scratch;
+
 using Run = sde::testing::CommandResult;
 
 Run shell(const std::string& command) { return sde::testing::run_command(command); }

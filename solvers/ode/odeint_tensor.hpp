@@ -1,9 +1,9 @@
 // torch::Tensor as a Boost.Odeint state (with vector_space_algebra). Private to the library: it
 // brings in Boost, which the installed headers do not need.
 //
-// The one trap (measured, see ../shared/TOOLCHAIN.md): Odeint copies states with copy_impl, whose
-// default is plain assignment. For tensors that shares storage, and an in-place right-hand side
-// then corrupts Odeint's saved stages silently. copy_impl here deep-copies; a unit test pins it.
+// The one trap (measured: error 9e-6 in 106 steps instead of 6.6e-10 in 8): Odeint copies
+// states with copy_impl, whose default is plain assignment. For tensors that shares storage, and
+// an in-place right-hand side then corrupts Odeint's saved stages silently. copy_impl here deep-copies; a unit test pins it.
 #pragma once
 
 #include <torch/types.h>

@@ -163,25 +163,25 @@ torch::Tensor diagonal_mixture_score(const torch::Tensor& x, const torch::Tensor
     }
     const scalar_t* xp = x.data_ptr<scalar_t>();
     scalar_t* ep = e.data_ptr<scalar_t>();
+    scalar_t* op = out.data_ptr<scalar_t>();
     // Blocks are independent: any split over threads gives the same numbers.
-    at::parallel_for(0, blocks, 4, [&](int64_t first, int64_t last) {
-      Block<scalar_t> blk(k, d, p.per_sample);
-      for (int64_t block = first; block < last; ++block) {
-        const int64_t b0 = block * kBlock;
-        const int64_t n = std::min(kBlock, batch - b0);
-        p.per_sample ? log_joint<true>(xp, b0, n, p, c, blk, ep + b0 * k)
-                     : log_joint<false>(xp, b0, n, p, c, blk, ep + b0 * k);
-      }
+    const auto for_each_block = [&](const auto& pass) {
+      at::parallel_for(0, blocks, 4, [&](int64_t first, int64_t last) {
+        Block<scalar_t> blk(k, d, p.per_sample);
+        for (int64_t block = first; block < last; ++block) {
+          const int64_t b0 = block * kBlock;
+          pass(b0, std::min(kBlock, batch - b0), blk);
+        }
+      });
+    };
+    for_each_block([&](int64_t b0, int64_t n, Block<scalar_t>& blk) {
+      p.per_sample ? log_joint<true>(xp, b0, n, p, c, blk, ep + b0 * k)
+                   : log_joint<false>(xp, b0, n, p, c, blk, ep + b0 * k);
     });
     e.exp_();
-    scalar_t* op = out.data_ptr<scalar_t>();
-    at::parallel_for(0, blocks, 4, [&](int64_t first, int64_t last) {
-      Block<scalar_t> blk(k, d, p.per_sample);
-      for (int64_t block = first; block < last; ++block) {
-        const int64_t b0 = block * kBlock;
-        const int64_t n = std::min(kBlock, batch - b0);
-        p.per_sample ? score<true>(xp, b0, n, p, c, blk, ep + b0 * k, op) : score<false>(xp, b0, n, p, c, blk, ep + b0 * k, op);
-      }
+    for_each_block([&](int64_t b0, int64_t n, Block<scalar_t>& blk) {
+      p.per_sample ? score<true>(xp, b0, n, p, c, blk, ep + b0 * k, op)
+                   : score<false>(xp, b0, n, p, c, blk, ep + b0 * k, op);
     });
   });
   return out;

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "sde/errors.hpp"
@@ -19,7 +20,7 @@ bool given(const std::vector<std::string>& args, const std::string& flag) {
 
 std::vector<std::string> expand_config(
     const std::vector<std::string>& args, const std::vector<std::string>& commands,
-    const std::function<bool(const std::string& command, const std::string& flag)>& has_option) {
+    const std::function<OptionKind(const std::string& command, const std::string& flag)>& option_kind) {
   std::vector<std::string> rest;
   std::string file;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -33,6 +34,8 @@ std::vector<std::string> expand_config(
     }
   }
   if (file.empty()) return rest;
+  if (std::filesystem::is_directory(file))
+    throw FileError(detail::concat("--config: ", file, " is a directory; give a TOML file"));
   if (!std::ifstream(file)) throw FileError(detail::concat("--config: cannot read ", file, " (check the path)"));
   const auto command = std::find_if(rest.begin() + 1, rest.end(), [&](const std::string& a) {
     return std::find(commands.begin(), commands.end(), a) != commands.end();
@@ -55,11 +58,19 @@ std::vector<std::string> expand_config(
     if (item.parents[0] != *command) continue;
     std::string flag = "--" + item.name;
     std::replace(flag.begin(), flag.end(), '_', '-');
-    SDE_CHECK(has_option(*command, flag), "--config ", file, ": [", *command, "] has no option '", item.name,
+    SDE_CHECK(flag != "--config", "--config ", file, ": [", *command, "] config = ... names another file; ",
+              "a configuration does not include others: merge them into one");
+    const OptionKind kind = option_kind(*command, flag);
+    SDE_CHECK(kind != OptionKind::kNone, "--config ", file, ": [", *command, "] has no option '", item.name,
               "' (see scoresde ", *command, " --help)");
     if (given(rest, flag)) continue;  // the command line wins
-    if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "false")) {
-      if (item.inputs[0] == "true") inserted.push_back(flag);  // a switch
+    const bool boolean = item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "false");
+    SDE_CHECK(boolean || kind == OptionKind::kValue, "--config ", file, ": [", *command, "] ", item.name,
+              " is a switch: write ", item.name, " = true or false");
+    if (boolean) {
+      SDE_CHECK(kind == OptionKind::kSwitch, "--config ", file, ": [", *command, "] ", item.name, " = ",
+                item.inputs[0], ": '", item.name, "' takes a value, not true/false");
+      if (item.inputs[0] == "true") inserted.push_back(flag);
       continue;
     }
     inserted.push_back(flag);

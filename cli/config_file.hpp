@@ -12,10 +12,14 @@ namespace sde::cli {
 /// options for the chosen subcommand, inserted right after its name and skipping those the
 /// command line gives itself (so flags win). Parsing of the TOML is CLI11's. Throws
 /// sde::FileError for an unreadable file and sde::InvalidArgument for a table that names no
-/// subcommand, keys outside a table, or a key that `has_option(command, "--flag")` denies.
+/// subcommand, keys outside a table, a key that `option_kind(command, "--flag")` does not know,
+/// true/false for an option that takes a value, and a nested `config` key.
 /// Without --config the arguments come back unchanged.
+/// What a command's option takes, as expand_config asks it.
+enum class OptionKind { kNone, kSwitch, kValue };
+
 std::vector<std::string> expand_config(
     const std::vector<std::string>& args, const std::vector<std::string>& commands,
-    const std::function<bool(const std::string& command, const std::string& flag)>& has_option);
+    const std::function<OptionKind(const std::string& command, const std::string& flag)>& option_kind);
 
 }  // namespace sde::cli

@@ -11,7 +11,9 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "outputs.hpp"
 #include "progress.hpp"
+#include "validators.hpp"
 #include "sde/atomic_file.hpp"
 #include "sde/errors.hpp"
 #include "sde/metrics.hpp"
@@ -76,8 +78,8 @@ Action add_demo_command(CLI::App& app) {
                                         "swissroll | checkerboard | moons")
       ->check(CLI::IsMember(toy_data_names()))->capture_default_str();
   cmd->add_option("--sde", args->sde, "forward SDE")->check(CLI::IsMember({"vp", "subvp", "ve"}))->capture_default_str();
-  cmd->add_option("--train-steps", args->train_steps, "optimizer steps")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--n", args->count, "samples per solver")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--train-steps", args->train_steps, "optimizer steps")->check(positive_count())->capture_default_str();
+  cmd->add_option("--n", args->count, "samples per solver")->check(positive_count())->capture_default_str();
   cmd->add_option("--seed", args->seed, "seed of training and sampling")->capture_default_str();
   cmd->add_flag("--quick", args->quick, "300 training steps, 500 samples, a tenth of the solver steps: checks the "
                                         "pipeline in seconds (the pictures are rough)");
@@ -88,8 +90,7 @@ Action add_demo_command(CLI::App& app) {
       args->train_steps = std::min<int64_t>(args->train_steps, 300);
       args->count = std::min<int64_t>(args->count, 500);
     }
-    std::filesystem::create_directories(args->out + "/samples");
-    std::filesystem::create_directories(args->out + "/model");
+    const OutputDirectory out(args->out);  // refused if a file; removed again if the demo fails at once
     const std::optional<GaussianMixture> exact = toy_mixture(args->data);
 
     // ---- 1. Train: an MLP (width 128, depth 3, Fourier time features) by denoising score matching.
@@ -113,6 +114,8 @@ Action add_demo_command(CLI::App& app) {
                 (long long)train.steps);
     std::fflush(stdout);
     const TrainingData data = toy_training_data(args->data, args->seed);
+    std::filesystem::create_directories(args->out + "/model");
+    std::filesystem::create_directories(args->out + "/samples");
     {
       ProgressBar bar("   training");
       trainer.run([&](int64_t step, int64_t batch) { return data(step, batch) * scale; },

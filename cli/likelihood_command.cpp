@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "outputs.hpp"
 #include "progress.hpp"
+#include "sde/atomic_file.hpp"
 #include "sde/errors.hpp"
 #include "sde/idx.hpp"
 #include "sde/npy.hpp"
@@ -65,6 +66,7 @@ Action add_likelihood_command(CLI::App& app) {
   return [args, cmd]() {
     SDE_CHECK(!args->problem.target.empty() || !args->model.empty(),
               "likelihood needs --target MIXTURE.json (exact score) or --model DIR (a trained network)");
+    check_npy_output(args->out);
     std::shared_ptr<const Sde> sde;
     std::unique_ptr<GaussianMixtureScore> exact;
     std::unique_ptr<LoadedModel> trained;
@@ -92,7 +94,13 @@ Action add_likelihood_command(CLI::App& app) {
     } else {
       SDE_CHECK(std::filesystem::is_regular_file(args->data), "--data ", args->data,
                 " is not a file; give an .npy or fashion-mnist:test");
-      x = load_npy(args->data).to(torch::kFloat64) * scale + shift;
+      x = load_npy(args->data).to(torch::kFloat64);
+      SDE_CHECK(x.dim() >= 1 && x.size(0) >= 1, "--data ", args->data, " has shape ", x.sizes(),
+                "; give at least one point, as an array of shape (n, ...)");
+      const torch::Tensor finite = torch::isfinite(x).reshape({x.size(0), -1}).all(1);
+      SDE_CHECK(finite.all().item<bool>(), "--data ", args->data, " row ", (~finite).nonzero()[0][0].item<int64_t>(),
+                " holds NaN or infinity; drop or fix it");
+      x = x * scale + shift;
     }
     std::vector<int64_t> expected = {x.size(0)};
     for (const int64_t n : model.sample_shape()) expected.push_back(n);
@@ -113,29 +121,37 @@ Action add_likelihood_command(CLI::App& app) {
       return 3;
     }
     const torch::Tensor log_p = dequantization ? result.log_p : result.log_p + log_scale_per_point;
-    save_npy(args->out, log_p);
-    const double dims = double(x[0].numel());
-    const double bpd = dequantization ? discrete_bits_per_dim(result, *dequantization)
-                                      : -log_p.mean().item<double>() / (dims * std::log(2.0));
-    nlohmann::json summary = {{"points", x.size(0)}, {"mean_log_p", log_p.mean().item<double>()},
+    // Statistics over the points that did not fail (a failed point's log p is NaN, with a reason).
+    const torch::Tensor good = log_p.index({torch::isfinite(log_p)});
+    const int64_t n = good.size(0);
+    const double dims = double(x[0].numel()), mean = good.mean().item<double>();
+    const double bpd = dequantization ? discrete_bits_per_dim(result, *dequantization) : -mean / (dims * std::log(2.0));
+    nlohmann::json summary = {{"points", x.size(0)}, {"mean_log_p", mean},
                               {"bits_per_dim", bpd}, {"nfe", result.nfe}, {"seconds", seconds},
                               {"trace", args->trace}, {"rtol", o.ode.rtol}, {"atol", o.ode.atol},
                               {"data", args->data},  {"output", args->out}};
-    std::cout << "points " << x.size(0) << "  mean log p " << log_p.mean().item<double>() << " nats  bits/dim " << bpd;
+    for (const PointFailure& f : result.failures) {
+      summary["failed_points"].push_back({{"index", f.index}, {"reason", f.message}});
+      std::cerr << "scoresde: warning: point " << f.index << " failed (log p written as NaN): " << f.message << "\n";
+    }
+    std::cout << "points " << x.size(0);
+    if (!result.failures.empty()) std::cout << " (" << result.failures.size() << " failed, left out below)";
+    std::cout << "  mean log p " << mean << " nats  bits/dim " << bpd;
     if (dequantization) std::cout << " (8-bit, dequantized: log p of the model's continuous density, offset included)";
     if (result.std_error.defined()) {
-      const double se = result.std_error.square().sum().sqrt().item<double>() / double(x.size(0));
+      const torch::Tensor se2 = result.std_error.square();
+      const double se = se2.index({torch::isfinite(se2)}).sum().sqrt().item<double>() / double(n);
       summary["hutchinson_std_error"] = se;
       std::cout << "  (Hutchinson, standard error of the mean " << se << " nats)";
     }
     // The spread over points, as a standard error of the mean bits/dim: what a subset says about
     // the whole test set.
-    if (x.size(0) > 1) {
-      const double bpd_se = log_p.std().item<double>() / std::sqrt(double(x.size(0))) / (dims * std::log(2.0));
+    if (n > 1) {
+      const double bpd_se = good.std().item<double>() / std::sqrt(double(n)) / (dims * std::log(2.0));
       summary["bits_per_dim_std_error"] = bpd_se;
       std::cout << "  (+- " << bpd_se << " bits/dim over the points)";
     }
-    write_json(sibling(args->out, ".json"), summary);
+    write_files_atomic({{args->out, npy_bytes(log_p)}, {sibling(args->out, ".json"), summary.dump(2) + "\n"}});
     std::cout << "  NFE " << result.nfe << "  wall " << seconds << " s\nwrote " << args->out << ", "
               << sibling(args->out, ".json") << "\n";
     return 0;

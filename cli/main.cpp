@@ -1,5 +1,6 @@
 // scoresde: the command-line front end. It parses options and calls the library, nothing more.
 #include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
 
 #include <algorithm>
 #include <iostream>
@@ -8,6 +9,7 @@
 
 #include "commands.hpp"
 #include "config_file.hpp"
+#include "validators.hpp"
 #include "sde/errors.hpp"
 
 int main(int argc, char** argv) {
@@ -29,7 +31,7 @@ int main(int argc, char** argv) {
                         "] steps = 100); command-line flags override it");
     // LibTorch starts with one thread on these machines; OMP_NUM_THREADS also sets it.
     cmd->add_option("--threads", threads, "LibTorch threads (default: OMP_NUM_THREADS, else LibTorch's choice)")
-        ->check(CLI::PositiveNumber);
+        ->check(sde::cli::positive_count(1024));
   }
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     std::cerr << "scoresde: unknown command '" << argv[1] << "'; commands: " << CLI::detail::join(commands, ", ")
@@ -40,9 +42,12 @@ int main(int argc, char** argv) {
   try {
     args = sde::cli::expand_config(std::vector<std::string>(argv, argv + argc), commands,
                                    [&](const std::string& command, const std::string& flag) {
-                                     return app.get_subcommand(command)->get_option_no_throw(flag) != nullptr;
+                                     const CLI::Option* o = app.get_subcommand(command)->get_option_no_throw(flag);
+                                     if (o == nullptr) return sde::cli::OptionKind::kNone;
+                                     return o->get_expected_min() == 0 ? sde::cli::OptionKind::kSwitch
+                                                                       : sde::cli::OptionKind::kValue;
                                    });
-  } catch (const sde::Error& e) {
+  } catch (const std::exception& e) {
     std::cerr << "scoresde: error: " << e.what() << "\n";
     return 2;
   }
@@ -51,7 +56,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(int(pointers.size()), pointers.data());
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);  // prints the message naming the argument; non-zero unless --help
+    // CLI11 prints the message naming the argument; its own exit codes (104-127) all mean a
+    // usage error here, which is exit code 2 (0 for --help).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (threads > 0) at::set_num_threads(threads);
   try {
@@ -61,6 +68,18 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("solvers")) return solvers();
     if (app.got_subcommand("demo")) return demo();
   } catch (const sde::Error& e) {
+    std::cerr << "scoresde: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "scoresde: error: out of memory; use fewer samples (--n), a smaller --batch or a smaller model\n";
+    return 1;
+  } catch (const c10::Error& e) {
+    // LibTorch's own checks: a message without its C++ backtrace, which says nothing to a user.
+    std::cerr << "scoresde: error: " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    // The library names its failures as sde::Error; anything else is a check we have not written
+    // yet. It still ends with a message and exit code 1, never with a signal.
     std::cerr << "scoresde: error: " << e.what() << "\n";
     return 1;
   }

@@ -1,4 +1,5 @@
-// The files a command writes beside its main output: a JSON summary and a picture.
+// The files a command writes: its main output with a JSON summary and a picture beside it, or an
+// output directory. Output paths are checked before any work, so a bad one costs nothing.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,13 +15,29 @@ namespace sde::cli {
 /// `out` with its extension replaced: samples.npy -> samples.json.
 std::string sibling(const std::string& out, const std::string& extension);
 
-/// Writes `summary` (indented) atomically.
-void write_json(const std::string& path, const nlohmann::json& summary);
+/// Checks `--out` of a command that writes OUT.npy with OUT.json (and OUT.png) beside it: the name
+/// must end in .npy (so that no two outputs share a path) and each path must be writable
+/// (sde::check_writable_target). Throws sde::InvalidArgument / sde::FileError naming the fix.
+void check_npy_output(const std::string& out);
 
-/// The picture of samples: a scatter plot for [N, 2] points (with the density's contours when
-/// `density` is given), a grid of the first 64 for [N, C, H, W] images with C 1 or 3 (values in
-/// [-1, 1] when `symmetric`, else [0, 1]). Returns false, writing nothing, for other shapes.
-bool write_picture(const std::string& path, const torch::Tensor& samples, const std::string& caption,
-                   const std::optional<GaussianMixture>& density, bool symmetric);
+/// The picture of samples as PNG bytes: a scatter plot for [N, 2] points (with the density's
+/// contours when `density` is given), a grid of the first 64 for [N, C, H, W] images with C 1 or 3
+/// (values in [-1, 1] when `symmetric`, else [0, 1]). Empty for other shapes.
+std::string picture_png(const torch::Tensor& samples, const std::string& caption,
+                        const std::optional<GaussianMixture>& density, bool symmetric);
+
+/// An output directory (train, demo): refused when the path is a file, created when missing, and
+/// removed again when the command ends with it still empty (it failed before writing anything).
+class OutputDirectory {
+ public:
+  explicit OutputDirectory(const std::string& path);
+  ~OutputDirectory();
+  OutputDirectory(const OutputDirectory&) = delete;
+  OutputDirectory& operator=(const OutputDirectory&) = delete;
+
+ private:
+  std::string path_;
+  bool created_ = false;
+};
 
 }  // namespace sde::cli

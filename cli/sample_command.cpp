@@ -9,6 +9,8 @@
 #include "outputs.hpp"
 #include "progress.hpp"
 #include "sde_options.hpp"
+#include "validators.hpp"
+#include "sde/atomic_file.hpp"
 #include "sde/errors.hpp"
 #include "sde/gaussian_mixture.hpp"
 #include "sde/metrics.hpp"
@@ -57,7 +59,7 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--schedule", args->schedule, "time grid: uniform in t, in log-SNR, or Karras'")
       ->check(CLI::IsMember({"time", "logsnr", "karras"}))->capture_default_str();
   cmd->add_option("--rho", args->sampler.grid.rho, "Karras grid exponent")->capture_default_str();
-  cmd->add_option("--n", args->count, "number of samples")->required()->check(CLI::PositiveNumber);
+  cmd->add_option("--n", args->count, "number of samples")->required()->check(positive_count());
   cmd->add_option("--seed", args->sampler.seed, "random seed")->capture_default_str();
   cmd->add_option("--eps", args->sampler.eps, "final time eps")->capture_default_str();
   cmd->add_option("--batch", args->sampler.batch_size, "samples per batch (0: all)")->capture_default_str();
@@ -79,6 +81,7 @@ Action add_sample_command(CLI::App& app) {
   return [args, cmd]() {
     SDE_CHECK(!args->problem.target.empty() || !args->model.empty(),
               "sample needs --target MIXTURE.json (exact score) or --model DIR (a trained network)");
+    check_npy_output(args->out);
     std::shared_ptr<const Sde> sde;
     std::unique_ptr<GaussianMixtureScore> exact;
     std::unique_ptr<LoadedModel> trained;
@@ -133,7 +136,6 @@ Action add_sample_command(CLI::App& app) {
     if (trained)  // back from the model's scaled space to the data's
       samples = (samples - trained->metadata.data_shift) / trained->metadata.data_scale;
     samples = samples.to(torch::kFloat32);
-    save_npy(args->out, samples);
     std::cout << "solver " << sampler->name() << "  sde " << sde->name() << "  samples "
                << args->count << "  NFE " << result.nfe;
     if (result.nfe_mean != double(result.nfe)) std::cout << " (mean per sample " << result.nfe_mean << ")";
@@ -157,13 +159,17 @@ Action add_sample_command(CLI::App& app) {
       std::cout << "sliced W2 to exact samples " << w2 << " (floor " << summary["w2_floor"].get<double>()
                 << ")  mean log p " << logp << "\n";
     }
-    write_json(sibling(args->out, ".json"), summary);
     const bool symmetric = trained ? trained->metadata.data == "fashion-mnist" || samples.min().item<double>() < 0
                                    : true;
-    const bool pictured = write_picture(sibling(args->out, ".png"), samples,
-                                        sampler->name() + ", NFE " + std::to_string(result.nfe), density, symmetric);
+    // The samples, the summary and the picture land together or not at all.
+    std::vector<std::pair<std::string, std::string>> files = {{args->out, npy_bytes(samples)},
+                                                              {sibling(args->out, ".json"), summary.dump(2) + "\n"}};
+    const std::string picture =
+        picture_png(samples, sampler->name() + ", NFE " + std::to_string(result.nfe), density, symmetric);
+    if (!picture.empty()) files.emplace_back(sibling(args->out, ".png"), picture);
+    write_files_atomic(files);
     std::cout << "wrote " << args->out << ", " << sibling(args->out, ".json")
-              << (pictured ? ", " + sibling(args->out, ".png") : "") << "\n";
+              << (picture.empty() ? "" : ", " + sibling(args->out, ".png")) << "\n";
     return 0;
   };
 }

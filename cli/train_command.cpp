@@ -4,8 +4,11 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "outputs.hpp"
 #include "progress.hpp"
 #include "sde_options.hpp"
+#include "validators.hpp"
+#include "sde/checksum.hpp"
 #include "sde/errors.hpp"
 #include "sde/idx.hpp"
 #include "sde/npy.hpp"
@@ -99,7 +102,7 @@ Action add_train_command(CLI::App& app) {
     const auto sde = make_sde_from(cmd, args->sde);
     Data data = open_data(args->data, args->data_seed);
     const bool images = data.sample.dim() == 4;
-    const double scale = args->scale != "auto" ? std::stod(args->scale)
+    const double scale = args->scale != "auto" ? parse_finite("--scale", args->scale)
                          : images             ? 1.0
                                               : 1.0 / data.sample.std().item<double>();
     SDE_CHECK(std::isfinite(scale) && scale > 0, "--scale ", args->scale, " gives ", scale, "; it must be > 0");
@@ -116,7 +119,12 @@ Action add_train_command(CLI::App& app) {
     args->train.checkpoint_path = args->out + "/checkpoint.pt";
     const auto parameterization = parse_parameterization(args->parameterization);
     const auto conditioning = parse_time_conditioning(args->conditioning);
-    std::filesystem::create_directories(args->out);
+    // A checkpoint resumes only on the same data: the name, its scaling and seed, and a file's contents.
+    nlohmann::json identity = {{"data", args->data}, {"scale", scale}, {"data_seed", args->data_seed}};
+    if (args->data.rfind("toy:", 0) != 0 && args->data != "fashion-mnist")
+      identity["crc32"] = tensors_crc32({data.sample});
+    args->train.data_identity = identity.dump();
+    const OutputDirectory out(args->out);  // refused if a file; removed again if training fails before writing
     Trainer trainer(sde, ScoreNetwork(args->network, args->train.seed), parameterization, conditioning, args->train);
     // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): data-parallel, rank 0 logs and writes.
     const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();

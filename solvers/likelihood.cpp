@@ -1,6 +1,8 @@
 #include "sde/solvers/likelihood.hpp"
 
 #include <cmath>
+#include <functional>
+#include <limits>
 
 #include <torch/csrc/autograd/autograd.h>
 
@@ -19,8 +21,10 @@ void LikelihoodOptions::validate() const {
 
 double LikelihoodResult::bits_per_dim() const {
   const double dim = double(latent.numel() / std::max<int64_t>(latent.size(0), 1));
-  return -log_p.mean().item<double>() / (dim * std::log(2.0));
+  return -mean_log_p() / (dim * std::log(2.0));
 }
+
+double LikelihoodResult::mean_log_p() const { return log_p.nanmean().item<double>(); }
 
 void Dequantization::validate() const {
   SDE_CHECK(levels >= 2, "dequantization: levels = ", levels, " must be >= 2 (256 for 8-bit data)");
@@ -77,36 +81,62 @@ LikelihoodResult log_likelihood(const Sde& sde, const ScoreModel& model, const t
   const bool exact = o.trace == TraceEstimator::kExact;
   const int64_t columns = exact ? 1 : o.probes;  // integrals carried along with x
   const torch::Tensor probes = exact ? torch::Tensor() : make_probes(o, batch, dim, x.options());
-  const auto shape = x.sizes().vec();
-
   ReverseSde reverse(sde, model);
-  // State [B, D + columns]: the flattened point, then the running integrals of the divergence.
-  const OdeRhs rhs = [&](const torch::Tensor& state, torch::Tensor& dstate, double t) {
-    torch::AutoGradMode grad_on(true);
-    const torch::Tensor point = state.narrow(1, 0, dim).detach().reshape(shape).requires_grad_(true);
-    const torch::Tensor drift = reverse.probability_flow_drift(point, t).reshape({batch, dim});
-    std::vector<torch::Tensor> divergence;
-    for (int64_t j = 0; j < (exact ? dim : columns); ++j) {
-      const bool last = j + 1 == (exact ? dim : columns);
-      const torch::Tensor out = exact ? drift.select(1, j).sum() : (drift * probes[j]).sum();
-      const torch::Tensor grad = torch::autograd::grad({out}, {point}, {}, /*retain_graph=*/!last)[0].reshape({batch, dim});
-      divergence.push_back(exact ? grad.select(1, j) : (grad * probes[j]).sum(1));
-    }
-    torch::Tensor div = exact ? torch::stack(divergence, 1).sum(1, true) : torch::stack(divergence, 1);
-    dstate = torch::cat({drift.detach(), div.detach()}, 1);
+
+  // The points [first, first + count) together, their integrals in the last columns of the state.
+  auto integrate_rows = [&](int64_t first, int64_t count) {
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape[0] = count;
+    const torch::Tensor v = exact ? torch::Tensor() : probes.narrow(1, first, count);
+    const OdeRhs rhs = [&](const torch::Tensor& state, torch::Tensor& dstate, double t) {
+      torch::AutoGradMode grad_on(true);
+      const torch::Tensor point = state.narrow(1, 0, dim).detach().reshape(shape).requires_grad_(true);
+      const torch::Tensor drift = reverse.probability_flow_drift(point, t).reshape({count, dim});
+      std::vector<torch::Tensor> divergence;
+      for (int64_t j = 0; j < (exact ? dim : columns); ++j) {
+        const bool last = j + 1 == (exact ? dim : columns);
+        const torch::Tensor out = exact ? drift.select(1, j).sum() : (drift * v[j]).sum();
+        const torch::Tensor grad =
+            torch::autograd::grad({out}, {point}, {}, /*retain_graph=*/!last)[0].reshape({count, dim});
+        divergence.push_back(exact ? grad.select(1, j) : (grad * v[j]).sum(1));
+      }
+      torch::Tensor div = exact ? torch::stack(divergence, 1).sum(1, true) : torch::stack(divergence, 1);
+      dstate = torch::cat({drift.detach(), div.detach()}, 1);
+    };
+    const torch::Tensor start = torch::cat(
+        {x.narrow(0, first, count).reshape({count, dim}), torch::zeros({count, columns}, x.options())}, 1);
+    return integrate_adaptive(rhs, start, o.eps, sde.t_max(), o.ode);
   };
-  const torch::Tensor start = torch::cat({x.reshape({batch, dim}), torch::zeros({batch, columns}, x.options())}, 1);
-  const OdeSolution solution = integrate_adaptive(rhs, start, o.eps, sde.t_max(), o.ode);
 
   LikelihoodResult result;
+  torch::Tensor end = torch::full({batch, dim + columns}, std::numeric_limits<double>::quiet_NaN(), x.options());
+  // A batch shares its step sizes, so one point the controller cannot follow (far out in the
+  // tails) would stop every point. A failed range is split in halves until the points that fail
+  // alone are found: those get NaN and a reason, the others their log p. (Only in one process:
+  // with the batch split over processes every process must take the same steps. Not for a spent
+  // step budget either: each half would spend it again.)
+  std::function<void(int64_t, int64_t)> solve = [&](int64_t first, int64_t count) {
+    const OdeSolution solution = integrate_rows(first, count);
+    if (solution.ok()) {
+      end.narrow(0, first, count).copy_(solution.x);
+    } else if (count == 1 || o.ode.global_max || solution.status == SampleStatus::kStepLimit) {
+      for (int64_t i = first; i < first + count; ++i) result.failures.push_back({i, solution.message});
+      if (result.failures.size() == size_t(count)) result.status = solution.status;
+    } else {
+      solve(first, count / 2);
+      solve(first + count / 2, count - count / 2);
+    }
+  };
+  solve(0, batch);
   result.nfe = reverse.nfe();
-  result.latent = solution.x.narrow(1, 0, dim).reshape(shape);
-  result.status = solution.status;
-  if (!solution.ok()) {
-    result.message = "likelihood: " + solution.message;
+  const auto shape = x.sizes().vec();
+  result.latent = end.narrow(1, 0, dim).reshape(shape);
+  if (result.failures.size() == size_t(batch)) {
+    result.message = "likelihood: " + result.failures.front().message;
     return result;
   }
-  const torch::Tensor integrals = solution.x.narrow(1, dim, columns).to(torch::kFloat64);
+  result.status = SampleStatus::kSuccess;
+  const torch::Tensor integrals = end.narrow(1, dim, columns).to(torch::kFloat64);
   result.prior_log_p = sde.prior_log_prob(result.latent.to(torch::kFloat64));
   result.log_p = result.prior_log_p + integrals.mean(1);
   if (!exact && columns >= 2) result.std_error = integrals.std(1) / std::sqrt(double(columns));

@@ -5,6 +5,9 @@
 
 #include <torch/types.h>
 
+#include <string>
+#include <vector>
+
 #include "sde/solvers/ode_integrator.hpp"
 #include "sde/random.hpp"
 #include "sde/score_model.hpp"
@@ -27,16 +30,27 @@ struct LikelihoodOptions {
   void validate() const;
 };
 
+/// A point whose likelihood could not be computed, and why.
+struct PointFailure {
+  int64_t index;
+  std::string message;
+};
+
 struct LikelihoodResult {
-  torch::Tensor log_p;      ///< [B] float64: log p_eps(x) in nats (prior log-density + integral)
+  torch::Tensor log_p;      ///< [B] float64: log p_eps(x) in nats (prior log-density + integral); NaN where failed
   torch::Tensor std_error;  ///< [B] the Hutchinson estimate's standard error (probes >= 2), else undefined
   torch::Tensor latent;     ///< [B, ...] x_T, where the flow takes the data
   torch::Tensor prior_log_p;  ///< [B] log N(x_T; 0, prior_std^2 I), the first term of log_p
   int64_t nfe = 0;          ///< score calls (each right-hand side is one; backward passes not counted)
-  SampleStatus status = SampleStatus::kSuccess;
+  /// Points the integration could not follow (their log_p is NaN); the others are unaffected.
+  std::vector<PointFailure> failures;
+  SampleStatus status = SampleStatus::kSuccess;  ///< a failure only when every point failed
   std::string message;
   bool ok() const { return status == SampleStatus::kSuccess; }
-  /// Mean bits per dimension, -mean(log_p) / (D ln 2), for data with D entries per point.
+  /// Mean log p over the points that did not fail.
+  double mean_log_p() const;
+  /// Mean bits per dimension, -mean(log_p) / (D ln 2), for data with D entries per point (over the
+  /// points that did not fail).
   double bits_per_dim() const;
 };
 
@@ -63,7 +77,10 @@ double discrete_bits_per_dim(const LikelihoodResult& result, const Dequantizatio
 
 /// log p_eps of every point of x ([B, sample_shape...]) under the model's probability flow.
 /// Needs a score model that autograd can differentiate with respect to x. Throws on bad input
-/// (shape, NaN); numerical failures are reported in the status.
+/// (shape, NaN). A point the step-size controller cannot follow does not stop the others: the
+/// batch is split until it is found, and it is listed in `failures` with NaN as its log p (the
+/// points integrated in smaller groups then take their own steps, within the tolerances).
+/// When every point fails, the status says why.
 LikelihoodResult log_likelihood(const Sde& sde, const ScoreModel& model, const torch::Tensor& x,
                                 const LikelihoodOptions& options);
 

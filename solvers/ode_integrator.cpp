@@ -129,6 +129,8 @@ double initial_step(const OdeRhs& rhs, const torch::Tensor& x, const torch::Tens
   return direction * std::min({100 * h0, h1, span});
 }
 
+constexpr double kSmallestStep = 1e-12;
+
 template <class Stepper>
 OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double t1, const OdeOptions& o) {
   constexpr bool fsal = std::is_same<typename Stepper::stepper_category, odeint::explicit_error_stepper_fsal_tag>::value;
@@ -157,6 +159,16 @@ OdeSolution run_controlled(const OdeRhs& rhs, torch::Tensor x, double t0, double
     odeint::controlled_step_result result;
     if constexpr (fsal) result = stepper.try_step(system, x, dxdt, t, x_new, dxdt_new, dt);
     else result = stepper.try_step(system, x, dxdt, t, x_new, dt);
+    // The next step, as the controller proposes it, below 1e-12 of the interval would need 10^12
+    // steps to cross it: the controller has given up on some sample (one point far out in the
+    // tails, say), and waiting for max_steps only burns time. Said at once, so that the caller can
+    // find and drop that sample. (A step cut to end at t1 may be tiny and is not checked.)
+    if ((result != odeint::success || !last) && std::abs(dt) < kSmallestStep * std::abs(t1 - t0)) {
+      solution.status = SampleStatus::kStepTooSmall;
+      solution.message = detail::concat("the step size fell to ", std::abs(dt), " at t = ", t, " (below 1e-12 of the ",
+                                        "interval from ", t0, " to ", t1, ")");
+      break;
+    }
     if (result != odeint::success) {
       // A NaN error estimate compares as acceptable to Odeint, so a non-finite state is caught
       // below; an infinite one is a rejection, and the step limit ends it.

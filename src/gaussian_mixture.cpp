@@ -330,8 +330,16 @@ torch::Tensor GaussianMixtureScore::sample(const NoiseStream& noise, SampleRange
   if (k == 1) cumulative[0] = 2.0;  // never exceeded
   const auto component = (u > cumulative.to(device_).unsqueeze(0)).sum(1);  // [B]
   const auto z0 = noise.normal(range, {d}, /*draw=*/1, compute).unsqueeze(-1);  // [B, D, 1]
-  const auto x0 = c.means.index_select(0, component) +
-                  torch::bmm(c.cholesky.index_select(0, component), z0).squeeze(-1);
+  // x0 = mean + L z per sample, through each sample's own copy of its factor L (the same
+  // arithmetic for a row in any batch). The copies are made for a block of rows at a time, at most
+  // 2^25 entries: at D = 3000 all rows at once took 72 MB each.
+  auto x0 = c.means.index_select(0, component);
+  const int64_t block = std::max<int64_t>(1, (int64_t(1) << 25) / std::max<int64_t>(d * d, 1));
+  for (int64_t first = 0; first < range.count; first += block) {
+    const int64_t rows = std::min(block, range.count - first);
+    x0.narrow(0, first, rows) +=
+        torch::bmm(c.cholesky.index_select(0, component.narrow(0, first, rows)), z0.narrow(0, first, rows)).squeeze(-1);
+  }
   const auto zt = noise.normal(range, {d}, /*draw=*/2, compute);
   const auto xt = x0 * sde_->alpha(t) + zt * sde_->sigma(t);
   return xt.to(torch::TensorOptions()

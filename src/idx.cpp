@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sde/errors.hpp"
+#include "sde/memory_limits.hpp"
 
 namespace sde {
 
@@ -52,17 +53,17 @@ torch::Tensor load_idx(const std::string& path) {
   if (rank == 0 || bytes.size() < 4 + 4 * size_t(rank))
     throw FileError(detail::concat("'", path, "' is truncated: its header names ", int(rank), " dimensions"));
   std::vector<int64_t> sizes;
-  size_t count = 1;
-  for (uint8_t d = 0; d < rank; ++d) {
-    sizes.push_back(big_endian(&bytes[4 + 4 * d]));
-    count *= size_t(sizes.back());
-  }
+  for (uint8_t d = 0; d < rank; ++d) sizes.push_back(big_endian(&bytes[4 + 4 * d]));
+  // Up to 255 sizes of 32 bits: the product can wrap, so it is checked before it is compared.
+  uint64_t count = 0;
+  if (!checked_byte_count(sizes, element, count))
+    throw FileError(detail::concat("'", path, "': its header's sizes ", c10::IntArrayRef(sizes), " overflow 64 bits"));
   const size_t offset = 4 + 4 * size_t(rank);
-  if (bytes.size() - offset != count * element)
+  if (bytes.size() - offset != count)
     throw FileError(detail::concat("'", path, "' holds ", bytes.size() - offset, " bytes of data; its header ",
-                                   c10::IntArrayRef(sizes), " needs ", count * element));
+                                   c10::IntArrayRef(sizes), " needs ", count));
   torch::Tensor out = torch::empty(sizes, dtype);
-  std::memcpy(out.data_ptr(), bytes.data() + offset, count * element);
+  if (count > 0) std::memcpy(out.data_ptr(), bytes.data() + offset, count);
   return out;
 }
 

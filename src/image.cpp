@@ -152,13 +152,14 @@ bool Image::draw_text(const std::string& text, int x, int y, double pixel_height
   return true;
 }
 
-void save_png(const std::string& path, const Image& image) {
+void save_png(const std::string& path, const Image& image) { write_file_atomic(path, png_bytes(image)); }
+
+std::string png_bytes(const Image& image) {
   std::string bytes;
   const int ok = stbi_write_png_to_func(png_bytes, &bytes, image.width(), image.height(), 3, image.bytes().data(),
                                         image.width() * 3);
-  if (!ok) throw FileError(detail::concat("save_png: could not encode ", image.width(), " x ", image.height(),
-                                          " image for ", path));
-  write_file_atomic(path, bytes);
+  if (!ok) throw FileError(detail::concat("save_png: could not encode a ", image.width(), " x ", image.height(), " image"));
+  return bytes;
 }
 
 Image load_png(const std::string& path) {

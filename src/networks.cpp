@@ -9,7 +9,9 @@
 #include "archive_errors.hpp"
 #include "sde/atomic_file.hpp"
 #include "nn/layers.hpp"
+#include "sde/checksum.hpp"
 #include "sde/errors.hpp"
+#include "sde/memory_limits.hpp"
 
 namespace sde {
 
@@ -61,6 +63,11 @@ void NetworkSpec::validate() const {
     SDE_CHECK(depth >= 1, "network depth = ", depth, " must be >= 1 hidden layer");
     SDE_CHECK(activation == "silu" || activation == "relu" || activation == "gelu" || activation == "tanh",
               "unknown activation '", activation, "'; known: silu, relu, gelu, tanh");
+    // A lower bound of the parameters; with gradients and Adam's two moments, 16 bytes each. A
+    // width of 1e9 (a typo, a damaged model.json) is refused here, not by the allocator.
+    const double w = double(width), d = double(sample_shape[0]);
+    check_fits_in_memory(16.0 * (w * (d + 2.0 * fourier_features) + double(depth - 1) * w * w + w * d),
+                         detail::concat("an mlp of width ", width, " and depth ", depth), "use a smaller width or depth");
     return;
   }
   SDE_CHECK(sample_shape.size() == 3 && sample_shape[0] >= 1, "a unet takes images of shape {C, H, W}; got ",
@@ -76,6 +83,10 @@ void NetworkSpec::validate() const {
     SDE_CHECK(m >= 1 && (channels * m) % groups == 0, "channel_mult entry ", m, " gives ", channels * m,
               " channels, not divisible by groups = ", groups);
   SDE_CHECK(dropout >= 0 && dropout < 1, "dropout = ", dropout, " must lie in [0, 1)");
+  double convolutions = 0;  // two 3x3 convolutions per residual block: a lower bound of the parameters
+  for (const int64_t m : channel_mult) convolutions += 18.0 * double(res_blocks) * std::pow(double(channels * m), 2);
+  check_fits_in_memory(16.0 * convolutions, detail::concat("a unet of ", channels, " channels"),
+                       "use fewer channels, levels or residual blocks");
 }
 
 std::string NetworkSpec::to_json() const {
@@ -199,6 +210,7 @@ std::shared_ptr<torch::nn::Module> ScoreNetwork::module() const { return impl_->
 void ScoreNetwork::save(const std::string& path) const {
   torch::serialize::OutputArchive archive;
   archive.write("spec", c10::IValue(impl_->spec.to_json()));
+  archive.write("checksum", c10::IValue(int64_t(state_checksum())));
   impl_->net.module->save(archive);
   std::ostringstream bytes;
   archive.save_to(bytes);
@@ -216,11 +228,26 @@ void ScoreNetwork::load(const std::string& path) {
   }
   SDE_CHECK(spec.isString() && spec.toStringRef() == impl_->spec.to_json(), "'", path,
             "' holds the weights of another network; build the network its model.json describes");
+  c10::IValue checksum;
   try {
+    if (!archive.try_read("checksum", checksum) || !checksum.isInt())
+      throw FileError("'" + path + "' has no checksum of its weights (written by an older scoresde); retrain, or "
+                      "load it with torch::load and save it again with ScoreNetwork::save");
     impl_->net.module->load(archive);
+  } catch (const FileError&) {
+    throw;
   } catch (const std::exception& e) {
     throw FileError("corrupt network weights in '" + path + "': " + detail::archive_error_text(e));
   }
+  if (uint32_t(checksum.toInt()) != state_checksum())
+    throw FileError("corrupt network weights in '" + path + "': the weights do not match the checksum stored with "
+                    "them (a damaged copy?); copy the file again or retrain");
+}
+
+uint32_t ScoreNetwork::state_checksum() const {
+  std::vector<torch::Tensor> tensors;
+  for (const auto& [name, tensor] : state()) tensors.push_back(tensor);
+  return tensors_crc32(tensors);
 }
 
 std::unique_ptr<ScoreModel> score_model_of(std::shared_ptr<const Sde> sde, const ScoreNetwork& network,

@@ -2,12 +2,13 @@
 
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "sde/atomic_file.hpp"
 #include "sde/errors.hpp"
+#include "sde/memory_limits.hpp"
 
 namespace sde {
 namespace {
@@ -23,13 +24,101 @@ constexpr DtypeCode kCodes[] = {{torch::kFloat32, "<f4"},
                                 {torch::kInt32, "<i4"},
                                 {torch::kInt64, "<i8"}};
 
+
+struct NpyHeader {
+  std::string descr;
+  bool fortran_order = false;
+  std::vector<int64_t> shape;
+};
+
+// The header is a Python dict literal, {'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }.
+// A small scanner without recursion or backtracking: any header, however long, is read in one
+// pass (std::regex recursed per character and overflowed the stack on long fields).
+template <class Fail>
+NpyHeader parse_header(std::string_view text, const Fail& fail) {
+  size_t i = 0;
+  auto skip = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
+  };
+  auto expect = [&](char c, const char* where) {
+    skip();
+    if (i >= text.size() || text[i] != c)
+      throw fail(detail::concat("header: expected '", c, "' ", where, " at character ", i));
+    ++i;
+  };
+  auto quoted = [&](const char* where) {
+    skip();
+    if (i >= text.size() || (text[i] != '\'' && text[i] != '"'))
+      throw fail(detail::concat("header: expected a quoted string ", where, " at character ", i));
+    const char quote = text[i++];
+    const size_t end = text.find(quote, i);
+    if (end == std::string_view::npos) throw fail("header: unterminated string");
+    const std::string_view value = text.substr(i, end - i);
+    i = end + 1;
+    if (value.size() > 64) throw fail(detail::concat("header: a ", value.size(), "-character string ", where));
+    return std::string(value);
+  };
+  NpyHeader header;
+  bool has_descr = false, has_shape = false;
+  expect('{', "to open the header");
+  for (;;) {
+    skip();
+    if (i < text.size() && text[i] == '}') break;
+    const std::string key = quoted("as a key");
+    expect(':', "after a key");
+    skip();
+    if (key == "descr") {
+      header.descr = quoted("as 'descr'");
+      has_descr = true;
+    } else if (key == "fortran_order") {
+      if (text.compare(i, 4, "True") == 0) {
+        header.fortran_order = true;
+        i += 4;
+      } else if (text.compare(i, 5, "False") == 0) {
+        i += 5;
+      } else {
+        throw fail("header: 'fortran_order' is neither True nor False");
+      }
+    } else if (key == "shape") {
+      expect('(', "to open 'shape'");
+      for (;;) {
+        skip();
+        if (i < text.size() && text[i] == ')') break;
+        const size_t first = i;
+        int64_t n = 0;
+        for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
+          if (__builtin_mul_overflow(n, int64_t(10), &n) || __builtin_add_overflow(n, int64_t(text[i] - '0'), &n))
+            throw fail("header: a 'shape' entry overflows 64 bits");
+        if (i == first) throw fail(detail::concat("header: 'shape' entry at character ", i, " is not a non-negative integer"));
+        header.shape.push_back(n);
+        if (header.shape.size() > 64) throw fail("header: 'shape' has more than 64 dimensions");
+        skip();
+        if (i < text.size() && text[i] == ',') ++i;
+        else if (i >= text.size() || text[i] != ')') throw fail("header: 'shape' is not a tuple of integers");
+      }
+      ++i;
+      has_shape = true;
+    } else {
+      throw fail(detail::concat("header: unknown key '", key, "'"));
+    }
+    skip();
+    if (i < text.size() && text[i] == ',') ++i;
+    else if (i >= text.size() || text[i] != '}') throw fail("header: expected ',' or '}' after a value");
+  }
+  if (!has_descr) throw fail("no 'descr'");
+  if (!has_shape) throw fail("no 'shape'");
+  return header;
+}
+
 }  // namespace
 
-void save_npy(const std::string& path, const torch::Tensor& tensor) {
+void save_npy(const std::string& path, const torch::Tensor& tensor) { write_file_atomic(path, npy_bytes(tensor)); }
+
+std::string npy_bytes(const torch::Tensor& tensor) {
   const char* descr = nullptr;
   for (const auto& code : kCodes)
     if (tensor.scalar_type() == code.dtype) descr = code.descr;
-  SDE_CHECK(descr != nullptr, "save_npy('", path, "'): dtype ", tensor.scalar_type(),
+  SDE_CHECK(descr != nullptr, "save_npy: dtype ", tensor.scalar_type(),
             " is not supported; convert to float32, float64, int32 or int64");
   std::ostringstream shape;
   shape << "(";
@@ -51,8 +140,9 @@ void save_npy(const std::string& path, const torch::Tensor& tensor) {
   bytes += char(header.size() & 0xff);
   bytes += char(header.size() >> 8);
   bytes += header;
-  bytes.append(static_cast<const char*>(data.data_ptr()), data.numel() * data.element_size());
-  write_file_atomic(path, bytes);
+  if (data.numel() > 0)  // a zero-element tensor has no storage to copy from
+    bytes.append(static_cast<const char*>(data.data_ptr()), data.numel() * data.element_size());
+  return bytes;
 }
 
 torch::Tensor load_npy(const std::string& path) {
@@ -75,32 +165,24 @@ torch::Tensor load_npy(const std::string& path) {
   } else {
     throw fail(detail::concat("unsupported format version ", major));
   }
-  if (bytes.size() < offset + header_len) throw fail("truncated header");
-  const std::string header = bytes.substr(offset, header_len);
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']*)'"))) throw fail("no 'descr'");
-  const std::string descr = m[1];
-  if (std::regex_search(header, m, std::regex("'fortran_order':\\s*True")))
-    throw fail("Fortran order is not supported; save with np.ascontiguousarray");
-  if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) throw fail("no 'shape'");
-  std::vector<int64_t> shape;
-  std::stringstream dims(m[1].str());
-  for (std::string item; std::getline(dims, item, ',');) {
-    if (item.find_first_not_of(" ") == std::string::npos) continue;
-    shape.push_back(std::stoll(item));
-  }
+  if (bytes.size() - offset < header_len) throw fail("truncated header");
+  const NpyHeader header = parse_header(std::string_view(bytes).substr(offset, header_len), fail);
   const DtypeCode* code = nullptr;
   for (const auto& c : kCodes)
-    if (descr == c.descr) code = &c;
+    if (header.descr == c.descr) code = &c;
   if (code == nullptr)
-    throw fail(detail::concat("dtype '", descr, "' is not supported (use <f4, <f8, <i4 or <i8)"));
-  auto tensor = torch::empty(shape, code->dtype);
-  const size_t need = size_t(tensor.numel()) * tensor.element_size();
+    throw fail(detail::concat("dtype '", header.descr, "' is not supported (use <f4, <f8, <i4 or <i8)"));
+  if (header.fortran_order) throw fail("Fortran order is not supported; save with np.ascontiguousarray");
+  // The size the header claims is checked against the file before anything is allocated.
+  uint64_t need = 0;
+  if (!checked_byte_count(header.shape, c10::elementSize(code->dtype), need))
+    throw fail(detail::concat("shape ", c10::IntArrayRef(header.shape), " overflows 64-bit sizes"));
   const size_t data_offset = offset + header_len;
-  if (bytes.size() != data_offset + need)
-    throw fail(detail::concat("expected ", need, " data bytes for shape ", tensor.sizes(), ", found ",
-                              bytes.size() - data_offset));
-  std::memcpy(tensor.data_ptr(), bytes.data() + data_offset, need);
+  if (bytes.size() - data_offset != need)
+    throw fail(detail::concat("expected ", need, " data bytes for shape ", c10::IntArrayRef(header.shape),
+                              ", found ", bytes.size() - data_offset));
+  auto tensor = torch::empty(header.shape, code->dtype);
+  if (need > 0) std::memcpy(tensor.data_ptr(), bytes.data() + data_offset, need);
   return tensor;
 }
 

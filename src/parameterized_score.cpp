@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sde/errors.hpp"
+#include "sde/memory_limits.hpp"
 
 namespace sde {
 
@@ -53,7 +54,10 @@ ParameterizedScoreModel::ParameterizedScoreModel(std::shared_ptr<const Sde> sde,
       rows_per_call_(rows_per_call) {
   SDE_CHECK(sde_ != nullptr, "parameterized score model: the SDE must not be null");
   SDE_CHECK(static_cast<bool>(network_), "parameterized score model: the network must not be empty");
-  SDE_CHECK(!sample_shape_.empty(), "parameterized score model: the sample shape must not be empty");
+  uint64_t bytes = 0;
+  SDE_CHECK(!sample_shape_.empty() && checked_byte_count(sample_shape_, 4, bytes) && bytes > 0,
+            "parameterized score model: the sample shape ", c10::IntArrayRef(sample_shape_),
+            " must have entries >= 1 (e.g. {2} or {1, 28, 28})");
   SDE_CHECK(rows_per_call_ >= kAutoRows, "parameterized score model: rows_per_call = ", rows_per_call_,
             " must be a row count, 0 (whole batches) or kAutoRows");
   if (rows_per_call_ == kAutoRows) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sde/errors.hpp"
+#include "sde/memory_limits.hpp"
 
 namespace sde {
 
@@ -29,6 +30,14 @@ SampleResult Sampler::sample(const Sde& sde, const ScoreModel& model, int64_t co
   SDE_CHECK(options_.eps < sde.t_max(), name(), ": eps = ", options_.eps,
             " must be smaller than the SDE's end time T = ", sde.t_max());
   const int64_t batch = options_.batch_size > 0 ? options_.batch_size : std::max<int64_t>(count, 1);
+  // The samples are kept, and a batch needs a few states of its size (x, the score, the noise):
+  // refused up front rather than by the allocator hours later.
+  double entries = 1;
+  for (const int64_t n : model.sample_shape()) entries *= double(n);
+  const double element = double(c10::elementSize(options_.dtype));
+  check_fits_in_memory((double(count) + 4.0 * double(std::min(batch, count))) * entries * element,
+                       detail::concat(count, " samples of shape ", c10::IntArrayRef(model.sample_shape())),
+                       "draw fewer samples (and a smaller batch)");
   std::vector<torch::Tensor> parts;
   SampleResult merged;
   // Sampling never differentiates: no autograd graph, version counters or view tracking for any

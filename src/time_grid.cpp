@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sde/errors.hpp"
+#include "sde/memory_limits.hpp"
 
 namespace sde {
 
@@ -30,6 +31,7 @@ std::string TimeGrid::name(TimeGridKind kind) {
 std::vector<double> make_time_grid(const Sde& sde, double eps, int64_t steps, const TimeGrid& grid) {
   grid.validate();
   SDE_CHECK(steps >= 1, "time grid: steps = ", steps, " must be >= 1");
+  check_fits_in_memory(8.0 * double(steps), detail::concat("a time grid of steps = ", steps), "take fewer steps");
   const double t_max = sde.t_max();
   SDE_CHECK(std::isfinite(eps) && eps > 0 && eps < t_max, "time grid: eps = ", eps,
             " must lie in (0, T) = (0, ", t_max, ")");

@@ -4,6 +4,7 @@
 
 #include "archive_errors.hpp"
 #include "sde/errors.hpp"
+#include "sde/memory_limits.hpp"
 
 namespace sde {
 
@@ -61,9 +62,15 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
   };
   model_ = std::make_unique<ParameterizedScoreModel>(std::move(sde), std::move(network), parameterization,
                                                      conditioning, std::move(sample_shape), rows_per_call);
-  // The probe: two samples at T / 2, under no gradient.
+  // The probe: two samples at T / 2, under no gradient (the shape's entries are checked by now).
   std::vector<int64_t> probe_shape = {2};
-  for (const int64_t n : model_->sample_shape()) probe_shape.push_back(n);
+  double entries = 1;
+  for (const int64_t n : model_->sample_shape()) {
+    probe_shape.push_back(n);
+    entries *= double(n);
+  }
+  check_fits_in_memory(8.0 * 4.0 * entries, detail::concat("one sample of shape ", c10::IntArrayRef(model_->sample_shape())),
+                       "check --shape (one sample's shape, e.g. 2 or 1,28,28)");
   torch::NoGradGuard no_grad;
   model_->score(torch::zeros(probe_shape), torch::full({2}, t_probe));
 }

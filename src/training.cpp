@@ -9,6 +9,7 @@
 
 #include "archive_errors.hpp"
 #include "sde/atomic_file.hpp"
+#include "sde/checksum.hpp"
 #include "sde/errors.hpp"
 #include "sde/random.hpp"
 #include "sde/toy_data.hpp"
@@ -96,8 +97,27 @@ struct Trainer::Impl {
                               {"eps", options.eps},
                               {"objective", options.objective},
                               {"likelihood_weighting", options.loss.likelihood_weighting},
-                              {"reduce_mean", options.loss.reduce_mean}};
+                              {"reduce_mean", options.loss.reduce_mean},
+                              {"data", options.data_identity}};
     return j.dump();
+  }
+
+  // CRC-32 of what a checkpoint restores: the step, both networks and Adam's moments.
+  uint32_t checksum() const {
+    std::vector<torch::Tensor> tensors = {torch::tensor(step)};
+    for (const ScoreNetwork* net : {&network, &ema})
+      for (const auto& [name, tensor] : net->state()) tensors.push_back(tensor);
+    for (const auto& group : adam->param_groups())
+      for (const auto& p : group.params()) {
+        const auto found = adam->state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+        if (found == adam->state().end()) continue;  // before the first step
+        const auto& moments = static_cast<const torch::optim::AdamParamState&>(*found->second);
+        tensors.push_back(torch::tensor(moments.step()));
+        tensors.push_back(moments.exp_avg());
+        tensors.push_back(moments.exp_avg_sq());
+        if (moments.max_exp_avg_sq().defined()) tensors.push_back(moments.max_exp_avg_sq());
+      }
+    return tensors_crc32(tensors);
   }
 
   std::unique_ptr<ScoreModel> score_model(const ScoreNetwork& net) const {
@@ -248,6 +268,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
   archive.write("format", c10::IValue(std::string(kCheckpointFormat)));
   archive.write("fingerprint", c10::IValue(impl_->fingerprint()));
   archive.write("step", c10::IValue(impl_->step));
+  archive.write("checksum", c10::IValue(int64_t(impl_->checksum())));
   impl_->network.module()->save(network);
   impl_->ema.module()->save(ema);
   impl_->adam->save(adam);
@@ -261,7 +282,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
 
 void Trainer::load_checkpoint(const std::string& path) {
   torch::serialize::InputArchive archive, network, ema, adam;
-  c10::IValue format, fingerprint, step;
+  c10::IValue format, fingerprint, step, checksum;
   try {
     archive.load_from(path);
     archive.read("format", format);
@@ -273,6 +294,7 @@ void Trainer::load_checkpoint(const std::string& path) {
   try {
     archive.read("fingerprint", fingerprint);
     archive.read("step", step);
+    archive.read("checksum", checksum);
     archive.read("network", network);
     archive.read("ema", ema);
     archive.read("adam", adam);
@@ -291,6 +313,9 @@ void Trainer::load_checkpoint(const std::string& path) {
   }
   for (auto& p : impl_->ema.parameters()) p.requires_grad_(false);
   impl_->step = step.toInt();
+  if (!checksum.isInt() || uint32_t(checksum.toInt()) != impl_->checksum())
+    throw FileError("corrupt checkpoint '" + path + "': its weights and optimizer state do not match the checksum "
+                    "stored with them; resume from another copy or start again without --resume");
 }
 
 }  // namespace sde

@@ -62,6 +62,9 @@ class Image {
 /// the path when it cannot be written.
 void save_png(const std::string& path, const Image& image);
 
+/// The PNG bytes save_png writes.
+std::string png_bytes(const Image& image);
+
 /// Reads an 8-bit PNG (grey, grey+alpha, RGB or RGBA; alpha dropped). Throws sde::FileError
 /// naming the path when it is missing or not a PNG.
 Image load_png(const std::string& path);

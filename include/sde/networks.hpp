@@ -84,9 +84,13 @@ class ScoreNetwork {
   void to(const torch::Device& device, torch::ScalarType dtype) const;
   std::shared_ptr<torch::nn::Module> module() const;
 
-  /// Weights to and from a LibTorch archive file (written atomically); load checks the spec.
+  /// Weights to and from a LibTorch archive file (written atomically) with the spec and a
+  /// checksum of the weights; load refuses another network's spec and weights that do not match
+  /// their checksum (a damaged file), naming the file.
   void save(const std::string& path) const;
   void load(const std::string& path);
+  /// CRC-32 of every parameter and buffer (sde::tensors_crc32), in the order of state().
+  uint32_t state_checksum() const;
 
  private:
   struct Impl;

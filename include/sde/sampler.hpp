@@ -39,6 +39,7 @@ enum class SampleStatus {
   kSuccess,
   kNonFinite,  ///< the state became NaN or infinite; message names the step and time
   kStepLimit,  ///< an adaptive solver used up its step budget before reaching eps
+  kStepTooSmall,  ///< an adaptive solver's step fell below the time resolution (a point far out, a stiff model)
 };
 
 /// How a sample depends on the other samples of its batch.

@@ -51,6 +51,9 @@ struct TrainOptions {
   int64_t log_every = 100;        ///< progress line every this many steps (0: none)
   int64_t checkpoint_every = 0;   ///< checkpoint every this many steps (0: only at the end, if a path is set)
   std::string checkpoint_path;    ///< where checkpoints go (written atomically); empty: none
+  /// What the data are (their name, scaling, seed, a checksum of a file's contents): part of the
+  /// run's fingerprint, so a checkpoint is resumed only on the data it was trained on.
+  std::string data_identity;
 
   void validate() const;
 };

@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -207,40 +209,47 @@ void ScoreNetwork::to(const torch::Device& device, torch::ScalarType dtype) cons
 
 std::shared_ptr<torch::nn::Module> ScoreNetwork::module() const { return impl_->net.module; }
 
-void ScoreNetwork::save(const std::string& path) const {
+void ScoreNetwork::save(const std::string& path) const { write_file_atomic(path, to_bytes()); }
+
+std::string ScoreNetwork::to_bytes() const {
   torch::serialize::OutputArchive archive;
   archive.write("spec", c10::IValue(impl_->spec.to_json()));
   archive.write("checksum", c10::IValue(int64_t(state_checksum())));
   impl_->net.module->save(archive);
   std::ostringstream bytes;
   archive.save_to(bytes);
-  write_file_atomic(path, bytes.str());
+  return bytes.str();
 }
 
 void ScoreNetwork::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError("cannot read network weights from '" + path + "': cannot open it; check the path");
+  load_bytes(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), path);
+}
+
+void ScoreNetwork::load_bytes(const std::string& bytes, const std::string& origin) {
   torch::serialize::InputArchive archive;
-  c10::IValue spec;
+  c10::IValue spec, checksum;
   try {
-    archive.load_from(path);
+    archive.load_from(bytes.data(), bytes.size());
     archive.read("spec", spec);
   } catch (const std::exception& e) {
-    throw FileError("cannot read network weights from '" + path + "': " + detail::archive_error_text(e));
+    throw FileError("cannot read network weights from '" + origin + "': " + detail::archive_error_text(e));
   }
-  SDE_CHECK(spec.isString() && spec.toStringRef() == impl_->spec.to_json(), "'", path,
+  SDE_CHECK(spec.isString() && spec.toStringRef() == impl_->spec.to_json(), "'", origin,
             "' holds the weights of another network; build the network its model.json describes");
-  c10::IValue checksum;
   try {
     if (!archive.try_read("checksum", checksum) || !checksum.isInt())
-      throw FileError("'" + path + "' has no checksum of its weights (written by an older scoresde); retrain, or "
+      throw FileError("'" + origin + "' has no checksum of its weights (written by an older scoresde); retrain, or "
                       "load it with torch::load and save it again with ScoreNetwork::save");
     impl_->net.module->load(archive);
   } catch (const FileError&) {
     throw;
   } catch (const std::exception& e) {
-    throw FileError("corrupt network weights in '" + path + "': " + detail::archive_error_text(e));
+    throw FileError("corrupt network weights in '" + origin + "': " + detail::archive_error_text(e));
   }
   if (uint32_t(checksum.toInt()) != state_checksum())
-    throw FileError("corrupt network weights in '" + path + "': the weights do not match the checksum stored with "
+    throw FileError("corrupt network weights in '" + origin + "': the weights do not match the checksum stored with "
                     "them (a damaged copy?); copy the file again or retrain");
 }
 

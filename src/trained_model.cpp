@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sde/atomic_file.hpp"
+#include "sde/checksum.hpp"
 #include "sde/errors.hpp"
 
 namespace sde {
@@ -14,9 +15,9 @@ namespace {
 
 constexpr const char* kModelFormat = "scoresde-model-1";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw FileError("cannot open '" + path + "'; is the model directory complete?");
+std::string read_file(const std::string& path, const std::string& hint) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError("cannot open '" + path + "'; " + hint);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
@@ -44,15 +45,20 @@ void save_trained_model(const std::string& dir, const ModelMetadata& m, const Sc
                             {"data_scale", m.data_scale},
                             {"data_shift", m.data_shift},
                             {"steps_trained", m.steps_trained}};
-  weights.save(dir + "/weights.pt");
-  write_file_atomic(dir + "/model.json", j.dump(2) + "\n");
+  // The file's CRC-32 is checked before LibTorch parses it: its archive reader crashes on some
+  // damaged archives (found by fuzz_checkpoint). The two files are written as one.
+  const std::string bytes = weights.to_bytes();
+  nlohmann::json with_crc = j;
+  with_crc["weights_crc32"] = bytes_crc32(bytes.data(), bytes.size());
+  write_files_atomic({{dir + "/weights.pt", bytes}, {dir + "/model.json", with_crc.dump(2) + "\n"}});
 }
 
 LoadedModel load_trained_model(const std::string& dir) {
   const std::string path = dir + "/model.json";
   ModelMetadata m;
+  uint32_t weights_crc = 0;
   try {
-    const auto j = nlohmann::json::parse(read_text(path));
+    const auto j = nlohmann::json::parse(read_file(path, "is the model directory complete?"));
     SDE_CHECK(j.at("format").get<std::string>() == kModelFormat, "'", path, "' is not a scoresde model (format ",
               j.at("format").dump(), ", expected ", kModelFormat, ")");
     const auto& s = j.at("sde");
@@ -69,13 +75,19 @@ LoadedModel load_trained_model(const std::string& dir) {
     m.data_scale = j.at("data_scale").get<double>();
     m.data_shift = j.at("data_shift").get<double>();
     m.steps_trained = j.at("steps_trained").get<int64_t>();
+    weights_crc = j.at("weights_crc32").get<uint32_t>();
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument("'" + path + "' is not a valid model description: " + e.what());
   }
   SDE_CHECK(std::isfinite(m.data_scale) && m.data_scale != 0 && std::isfinite(m.data_shift), "'", path,
             "': data_scale = ", m.data_scale, " and data_shift = ", m.data_shift, " must be finite, scale != 0");
   LoadedModel loaded{m, make_sde(m.sde), ScoreNetwork(m.network, 0), nullptr};
-  loaded.network.load(dir + "/weights.pt");
+  const std::string weights_path = dir + "/weights.pt";
+  const std::string bytes = read_file(weights_path, "is the model directory complete?");
+  if (bytes_crc32(bytes.data(), bytes.size()) != weights_crc)
+    throw FileError("'" + weights_path + "' does not match the checksum in '" + path +
+                    "' (a damaged or replaced file); copy the model directory again or retrain");
+  loaded.network.load_bytes(bytes, weights_path);
   loaded.network.set_training(false);
   for (auto& p : loaded.network.parameters()) p.requires_grad_(false);
   loaded.score = score_model_of(loaded.sde, loaded.network, m.parameterization, m.conditioning);

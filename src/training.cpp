@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "archive_errors.hpp"
@@ -20,9 +22,13 @@ namespace sde {
 
 namespace {
 
-// Checkpoint files say what they are, so that a weights file or another program's archive is
-// refused by name rather than half-read.
-constexpr const char* kCheckpointFormat = "scoresde-checkpoint-1";
+// A checkpoint file: this line, then the archive's length (8 bytes) and CRC-32 (4 bytes), both
+// little-endian, then LibTorch's archive. The line says what the file is, so a weights file or
+// another program's archive is refused by name rather than half-read; the CRC is checked before
+// LibTorch parses anything (its archive reader crashes on some damaged files: found by
+// fuzz_checkpoint in LibTorch 1.13's TorchScript type parser).
+constexpr char kCheckpointMagic[] = "scoresde checkpoint 2\n";
+constexpr size_t kMagicBytes = sizeof kCheckpointMagic - 1, kHeaderBytes = kMagicBytes + 12;
 
 // The draws of a training step (see the header): t from draw 0, z from draw 1 of the trainer's
 // stream; a data set's row indices from draw 0 of the data's own stream.
@@ -100,24 +106,6 @@ struct Trainer::Impl {
                               {"reduce_mean", options.loss.reduce_mean},
                               {"data", options.data_identity}};
     return j.dump();
-  }
-
-  // CRC-32 of what a checkpoint restores: the step, both networks and Adam's moments.
-  uint32_t checksum() const {
-    std::vector<torch::Tensor> tensors = {torch::tensor(step)};
-    for (const ScoreNetwork* net : {&network, &ema})
-      for (const auto& [name, tensor] : net->state()) tensors.push_back(tensor);
-    for (const auto& group : adam->param_groups())
-      for (const auto& p : group.params()) {
-        const auto found = adam->state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
-        if (found == adam->state().end()) continue;  // before the first step
-        const auto& moments = static_cast<const torch::optim::AdamParamState&>(*found->second);
-        tensors.push_back(torch::tensor(moments.step()));
-        tensors.push_back(moments.exp_avg());
-        tensors.push_back(moments.exp_avg_sq());
-        if (moments.max_exp_avg_sq().defined()) tensors.push_back(moments.max_exp_avg_sq());
-      }
-    return tensors_crc32(tensors);
   }
 
   std::unique_ptr<ScoreModel> score_model(const ScoreNetwork& net) const {
@@ -265,45 +253,57 @@ std::unique_ptr<ScoreModel> Trainer::ema_score_model() const { return impl_->sco
 
 void Trainer::save_checkpoint(const std::string& path) const {
   torch::serialize::OutputArchive archive, network, ema, adam;
-  archive.write("format", c10::IValue(std::string(kCheckpointFormat)));
   archive.write("fingerprint", c10::IValue(impl_->fingerprint()));
   archive.write("step", c10::IValue(impl_->step));
-  archive.write("checksum", c10::IValue(int64_t(impl_->checksum())));
   impl_->network.module()->save(network);
   impl_->ema.module()->save(ema);
   impl_->adam->save(adam);
   archive.write("network", network);
   archive.write("ema", ema);
   archive.write("adam", adam);
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  write_file_atomic(path, bytes.str());
+  std::ostringstream out;
+  archive.save_to(out);
+  const std::string payload = out.str();
+  std::string bytes(kCheckpointMagic, kMagicBytes);
+  const uint64_t length = payload.size();
+  const uint32_t crc = bytes_crc32(payload.data(), payload.size());
+  for (int i = 0; i < 8; ++i) bytes += char((length >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i) bytes += char((crc >> (8 * i)) & 0xff);
+  write_file_atomic(path, bytes + payload);
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError("cannot read a checkpoint from '" + path + "': cannot open it; check the path");
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < kHeaderBytes || bytes.compare(0, kMagicBytes, kCheckpointMagic) != 0)
+    throw FileError("'" + path + "' is not a scoresde training checkpoint");
+  uint64_t length = 0;
+  uint32_t crc = 0;
+  for (int i = 0; i < 8; ++i) length |= uint64_t(uint8_t(bytes[kMagicBytes + i])) << (8 * i);
+  for (int i = 0; i < 4; ++i) crc |= uint32_t(uint8_t(bytes[kMagicBytes + 8 + i])) << (8 * i);
+  if (length != bytes.size() - kHeaderBytes)
+    throw FileError(detail::concat("corrupt checkpoint '", path, "': it holds ", bytes.size() - kHeaderBytes,
+                                   " bytes of archive, its header says ", length, " (a truncated copy?)"));
+  if (bytes_crc32(bytes.data() + kHeaderBytes, length) != crc)
+    throw FileError("corrupt checkpoint '" + path + "': its contents do not match their checksum (a damaged copy?); "
+                    "resume from another copy or start again without --resume");
   torch::serialize::InputArchive archive, network, ema, adam;
-  c10::IValue format, fingerprint, step, checksum;
+  c10::IValue fingerprint, step;
   try {
-    archive.load_from(path);
-    archive.read("format", format);
-  } catch (const std::exception& e) {
-    throw FileError("cannot read a checkpoint from '" + path + "': " + detail::archive_error_text(e));
-  }
-  SDE_CHECK(format.isString() && format.toStringRef() == kCheckpointFormat, "'", path,
-            "' is not a scoresde training checkpoint");
-  try {
+    archive.load_from(bytes.data() + kHeaderBytes, length);
     archive.read("fingerprint", fingerprint);
     archive.read("step", step);
-    archive.read("checksum", checksum);
     archive.read("network", network);
     archive.read("ema", ema);
     archive.read("adam", adam);
   } catch (const std::exception& e) {
     throw FileError("corrupt checkpoint '" + path + "': " + detail::archive_error_text(e));
   }
-  SDE_CHECK(fingerprint.toStringRef() == impl_->fingerprint(), "checkpoint '", path,
-            "' comes from a different run: it was\n  ", fingerprint.toStringRef(), "\nthis run is\n  ",
-            impl_->fingerprint(), "\nresume with the options it was written with");
+  SDE_CHECK(fingerprint.isString() && fingerprint.toStringRef() == impl_->fingerprint(), "checkpoint '", path,
+            "' comes from a different run: it was\n  ", fingerprint.isString() ? fingerprint.toStringRef() : "?",
+            "\nthis run is\n  ", impl_->fingerprint(), "\nresume with the options it was written with");
+  SDE_CHECK(step.isInt() && step.toInt() >= 0, "corrupt checkpoint '", path, "': no valid step count");
   try {
     impl_->network.module()->load(network);
     impl_->ema.module()->load(ema);
@@ -313,9 +313,6 @@ void Trainer::load_checkpoint(const std::string& path) {
   }
   for (auto& p : impl_->ema.parameters()) p.requires_grad_(false);
   impl_->step = step.toInt();
-  if (!checksum.isInt() || uint32_t(checksum.toInt()) != impl_->checksum())
-    throw FileError("corrupt checkpoint '" + path + "': its weights and optimizer state do not match the checksum "
-                    "stored with them; resume from another copy or start again without --resume");
 }
 
 }  // namespace sde

@@ -89,6 +89,9 @@ class ScoreNetwork {
   /// their checksum (a damaged file), naming the file.
   void save(const std::string& path) const;
   void load(const std::string& path);
+  /// The bytes save writes, and load from such bytes (`origin` names them in messages).
+  std::string to_bytes() const;
+  void load_bytes(const std::string& bytes, const std::string& origin);
   /// CRC-32 of every parameter and buffer (sde::tensors_crc32), in the order of state().
   uint32_t state_checksum() const;
 

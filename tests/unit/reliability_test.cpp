@@ -20,6 +20,7 @@
 #include "sde/npy.hpp"
 #include "sde/sde_factory.hpp"
 #include "sde/solvers/likelihood.hpp"
+#include "sde/trained_model.hpp"
 #include "sde/training.hpp"
 
 namespace {
@@ -216,6 +217,15 @@ TEST_CASE("a flipped bit in a weights file or a checkpoint is refused, never use
       [&] { return loaded.state_checksum() == trained.state_checksum(); });
   CHECK(weights_caught > 0);  // flips in the tensor data: LibTorch reads them without complaint
 
+  // In a model directory the file's CRC-32 (in model.json) is checked before LibTorch parses it:
+  // every flip is refused.
+  sde::ModelMetadata meta;
+  meta.network = small_mlp();
+  sde::save_trained_model("model", meta, trained);
+  CHECK(check_bit_flips(
+            "model/weights.pt", 96, [&] { sde::load_trained_model("model"); }, [] { return false; }) == 96);
+  std::filesystem::remove_all("model");
+
   const auto vp = sde::make_sde({"vp"});
   sde::TrainOptions o;
   o.steps = 3;
@@ -234,7 +244,7 @@ TEST_CASE("a flipped bit in a weights file or a checkpoint is refused, never use
         loaded.load_state(resumed.network());
       },
       [&] { return loaded.state_checksum() == first.network().state_checksum(); });
-  CHECK(checkpoint_caught > 0);
+  CHECK(checkpoint_caught >= 90);  // all but the header's own bytes (magic, length, CRC) by the CRC
   std::filesystem::remove("weights.pt");
   std::filesystem::remove("checkpoint.pt");
 }

@@ -66,7 +66,7 @@ Action add_likelihood_command(CLI::App& app) {
   return [args, cmd]() {
     SDE_CHECK(!args->problem.target.empty() || !args->model.empty(),
               "likelihood needs --target MIXTURE.json (exact score) or --model DIR (a trained network)");
-    check_npy_output(args->out);
+    check_npy_output(args->out, /*picture=*/false);
     std::shared_ptr<const Sde> sde;
     std::unique_ptr<GaussianMixtureScore> exact;
     std::unique_ptr<LoadedModel> trained;

@@ -12,11 +12,12 @@ std::string sibling(const std::string& out, const std::string& extension) {
   return std::filesystem::path(out).replace_extension(extension).string();
 }
 
-void check_npy_output(const std::string& out) {
+void check_npy_output(const std::string& out, bool picture) {
   SDE_CHECK(std::filesystem::path(out).extension() == ".npy", "--out ", out,
             " must end in .npy: the summary (and a picture) go beside it as ", sibling(out, ".json"), " (and ",
             sibling(out, ".png"), "), which must not be the output itself");
-  for (const char* extension : {".npy", ".json", ".png"}) check_writable_target(sibling(out, extension));
+  for (const char* extension : {".npy", ".json", ".png"})
+    if (picture || std::string(extension) != ".png") check_writable_target(sibling(out, extension));
 }
 
 std::string picture_png(const torch::Tensor& samples, const std::string& caption,

@@ -15,10 +15,10 @@ namespace sde::cli {
 /// `out` with its extension replaced: samples.npy -> samples.json.
 std::string sibling(const std::string& out, const std::string& extension);
 
-/// Checks `--out` of a command that writes OUT.npy with OUT.json (and OUT.png) beside it: the name
-/// must end in .npy (so that no two outputs share a path) and each path must be writable
-/// (sde::check_writable_target). Throws sde::InvalidArgument / sde::FileError naming the fix.
-void check_npy_output(const std::string& out);
+/// Checks `--out` of a command that writes OUT.npy with OUT.json (and OUT.png when `picture`)
+/// beside it: the name must end in .npy (so that no two outputs share a path) and each path must be
+/// writable (sde::check_writable_target). Throws sde::InvalidArgument / sde::FileError naming the fix.
+void check_npy_output(const std::string& out, bool picture);
 
 /// The picture of samples as PNG bytes: a scatter plot for [N, 2] points (with the density's
 /// contours when `density` is given), a grid of the first 64 for [N, C, H, W] images with C 1 or 3

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "commands.hpp"
@@ -81,7 +82,7 @@ Action add_sample_command(CLI::App& app) {
   return [args, cmd]() {
     SDE_CHECK(!args->problem.target.empty() || !args->model.empty(),
               "sample needs --target MIXTURE.json (exact score) or --model DIR (a trained network)");
-    check_npy_output(args->out);
+    check_npy_output(args->out, /*picture=*/true);
     std::shared_ptr<const Sde> sde;
     std::unique_ptr<GaussianMixtureScore> exact;
     std::unique_ptr<LoadedModel> trained;
@@ -150,7 +151,9 @@ Action add_sample_command(CLI::App& app) {
     if (exact) density = exact->mixture();
     if (trained && trained->metadata.data.rfind("toy:", 0) == 0) density = toy_mixture(trained->metadata.data.substr(4));
     if (density) {
-      const GaussianMixtureScore truth(*density, sde);
+      // The exact model is reused: at D = 3000 each one costs minutes of eigendecompositions.
+      std::optional<GaussianMixtureScore> toy;
+      const GaussianMixtureScore& truth = exact ? *exact : toy.emplace(*density, sde);
       const torch::Tensor reference = truth.sample(NoiseStream(args->sampler.seed + 1), {0, args->count}, 0.0);
       const double w2 = sliced_w2(samples, reference), logp = mean_log_likelihood(samples, *density);
       summary["sliced_w2"] = w2;

@@ -10,6 +10,7 @@
 
 #include "archive_errors.hpp"
 #include "sde/atomic_file.hpp"
+#include "json_integers.hpp"
 #include "nn/layers.hpp"
 #include "sde/checksum.hpp"
 #include "sde/errors.hpp"
@@ -113,17 +114,17 @@ NetworkSpec NetworkSpec::from_json(const std::string& text) {
   try {
     const auto j = nlohmann::json::parse(text);
     spec.kind = j.at("kind").get<std::string>();
-    spec.sample_shape = j.at("sample_shape").get<std::vector<int64_t>>();
-    spec.fourier_features = j.at("fourier_features").get<int64_t>();
+    spec.sample_shape = detail::json_integers(j.at("sample_shape"), "network sample_shape");
+    spec.fourier_features = detail::json_integer(j.at("fourier_features"), "network fourier_features");
     spec.fourier_scale = j.at("fourier_scale").get<double>();
-    spec.width = j.at("width").get<int64_t>();
-    spec.depth = j.at("depth").get<int64_t>();
+    spec.width = detail::json_integer(j.at("width"), "network width");
+    spec.depth = detail::json_integer(j.at("depth"), "network depth");
     spec.activation = j.at("activation").get<std::string>();
-    spec.channels = j.at("channels").get<int64_t>();
-    spec.channel_mult = j.at("channel_mult").get<std::vector<int64_t>>();
-    spec.res_blocks = j.at("res_blocks").get<int64_t>();
-    spec.attention_resolutions = j.at("attention_resolutions").get<std::vector<int64_t>>();
-    spec.groups = j.at("groups").get<int64_t>();
+    spec.channels = detail::json_integer(j.at("channels"), "network channels");
+    spec.channel_mult = detail::json_integers(j.at("channel_mult"), "network channel_mult");
+    spec.res_blocks = detail::json_integer(j.at("res_blocks"), "network res_blocks");
+    spec.attention_resolutions = detail::json_integers(j.at("attention_resolutions"), "network attention_resolutions");
+    spec.groups = detail::json_integer(j.at("groups"), "network groups");
     spec.dropout = j.at("dropout").get<double>();
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("network description: ") + e.what());

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "json_integers.hpp"
 #include "sde/atomic_file.hpp"
 #include "sde/checksum.hpp"
 #include "sde/errors.hpp"
@@ -74,8 +75,10 @@ LoadedModel load_trained_model(const std::string& dir) {
     m.data = j.at("data").get<std::string>();
     m.data_scale = j.at("data_scale").get<double>();
     m.data_shift = j.at("data_shift").get<double>();
-    m.steps_trained = j.at("steps_trained").get<int64_t>();
-    weights_crc = j.at("weights_crc32").get<uint32_t>();
+    m.steps_trained = detail::json_integer(j.at("steps_trained"), "steps_trained");
+    const int64_t crc = detail::json_integer(j.at("weights_crc32"), "weights_crc32");
+    SDE_CHECK(crc >= 0 && crc <= int64_t(UINT32_MAX), "'", path, "': weights_crc32 = ", crc, " is not a CRC-32");
+    weights_crc = uint32_t(crc);
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument("'" + path + "' is not a valid model description: " + e.what());
   }

@@ -305,3 +305,17 @@ TEST_CASE("one point the ODE controller cannot follow fails alone: NaN and a rea
   // Without the step-size floor the batch stalled until max_steps (100 000 attempts).
   CHECK(result.nfe < 20000);
 }
+
+TEST_CASE("whole numbers in a network description must be written as whole numbers") {
+  // "width": 4e100 was cast to int64 without a check (undefined behaviour; found by fuzz_model_dir).
+  const std::string good = small_mlp().to_json();
+  for (const std::string bad : {"4e100", "12.5", "-1e30", "18446744073709551615"}) {
+    CAPTURE(bad);
+    std::string text = good;
+    const size_t at = text.find("\"width\": ") + 9;
+    text.replace(at, text.find_first_of(",\n", at) - at, bad);
+    CHECK_THROWS_WITH_AS(sde::NetworkSpec::from_json(text), doctest::Contains("must be a whole number"),
+                         sde::InvalidArgument);
+  }
+  CHECK(sde::NetworkSpec::from_json(good).width == 32);
+}

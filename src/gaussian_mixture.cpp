@@ -227,14 +227,18 @@ GaussianMixtureScore::GaussianMixtureScore(GaussianMixture mixture, std::shared_
                                                                           : Eigen::ComputeEigenvectors);
     const Eigen::VectorXd eigenvalues = diagonal ? Eigen::VectorXd(cov.diagonal()) : eig.eigenvalues();
     const Eigen::MatrixXd lower = Eigen::LLT<Eigen::MatrixXd>(cov).matrixL();
-    for (int64_t r = 0; r < d; ++r) {
-      mu[i][r] = mixture_.means()[i](r);
-      lam[i][r] = eigenvalues(r);
-      for (int64_t c = 0; c < d; ++c) {
-        if (!diagonal) basis[i][r][c] = eig.eigenvectors()(r, c);
-        chol[i][r][c] = lower(r, c);
-      }
-    }
+    // Whole copies: entry by entry, each assignment through a tensor view cost ~10 us, 3 minutes
+    // at D = 3000. Eigen stores columns, so its data read as rows is the transpose.
+    auto matrix = [d](const Eigen::MatrixXd& m) {
+      return torch::from_blob(const_cast<double*>(m.data()), {d, d}, torch::kFloat64).t();
+    };
+    auto vector = [d](const Eigen::VectorXd& v) {
+      return torch::from_blob(const_cast<double*>(v.data()), {d}, torch::kFloat64);
+    };
+    mu[i].copy_(vector(mixture_.means()[i]));
+    lam[i].copy_(vector(eigenvalues));
+    if (!diagonal) basis[i].copy_(matrix(eig.eigenvectors()));
+    chol[i].copy_(matrix(lower));
   }
   const auto on_device = torch::TensorOptions().dtype(torch::kFloat64).device(device_);
   const torch::Tensor u = diagonal ? torch::Tensor() : basis.to(on_device);

@@ -70,7 +70,6 @@ class AdaptiveSampler final : public Sampler {
   AdaptiveSampler(SamplerOptions options, AdaptiveOptions adaptive, std::unique_ptr<EmbeddedPair> pair);
 
   std::string name() const override { return pair_->name(); }
-  const AdaptiveOptions& adaptive_options() const { return adaptive_; }
 
  protected:
   SampleResult sample_batch(const Sde& sde, const ScoreModel& model, SampleRange range) const override;

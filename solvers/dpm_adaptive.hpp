@@ -19,7 +19,6 @@ class DpmAdaptivePair final : public EmbeddedPair {
   explicit DpmAdaptivePair(int order);
 
   std::string name() const override { return "dpm-adaptive"; }
-  int order() const { return order_; }
   double step_variable(const Sde& sde, double t) const override { return sde.log_snr(t); }
   torch::Tensor time_at(const Sde& sde, const torch::Tensor& u) const override {
     return sde.time_at_log_snr(u);

@@ -23,8 +23,6 @@ class PredictorCorrector final : public Sampler {
                      std::unique_ptr<Corrector> corrector);
 
   std::string name() const override { return name_; }
-  const Predictor& predictor() const { return *predictor_; }
-  const Corrector* corrector() const { return corrector_.get(); }
   BatchCoupling batch_coupling() const override {
     return corrector_ && corrector_->uses_batch_statistics() ? BatchCoupling::kStatistics : BatchCoupling::kNone;
   }

@@ -20,7 +20,6 @@ class ProbabilityFlowSampler final : public Sampler {
  public:
   ProbabilityFlowSampler(SamplerOptions options, OdeOptions ode);
   std::string name() const override { return "ode-" + ode_.method; }
-  const OdeOptions& ode_options() const { return ode_; }
   /// The adaptive methods share their steps across the batch; with options().global_max set,
   /// across every process sampling a part of it.
   BatchCoupling batch_coupling() const override {

@@ -16,8 +16,6 @@ class SolverParams {
   SolverParams() = default;
   explicit SolverParams(std::map<std::string, std::string> values) : values_(std::move(values)) {}
 
-  void set(const std::string& key, const std::string& value) { values_[key] = value; }
-  bool has(const std::string& key) const { return values_.count(key) != 0; }
 
   std::string read_string(const std::string& key, const std::string& fallback,
                           const std::vector<std::string>& allowed) const;

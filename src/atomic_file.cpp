@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "sde/errors.hpp"
 
@@ -52,6 +53,17 @@ void check_target(const std::string& path, const fs::path& target) {
                                    "' does not exist; create it first"));
 }
 
+// Whether process `pid` still runs. A killed process that its parent has not reaped yet (a zombie:
+// a writer killed with its parent, waiting for init) still answers kill(pid, 0), so /proc says.
+bool running(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: trust kill()
+  const size_t paren = line.rfind(')');       // "pid (name) state ...": the name may hold spaces
+  return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+}
+
 // Temporaries NAME.tmp.PID whose writer is gone (killed during a write). A live process's are kept.
 void remove_stale_temporaries(const fs::path& target) {
   std::error_code ec;
@@ -63,7 +75,7 @@ void remove_stale_temporaries(const fs::path& target) {
     const std::string pid = name.substr(prefix.size());
     if (pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) continue;
     const pid_t owner = pid_t(std::stol(pid));
-    if (owner != ::getpid() && ::kill(owner, 0) != 0 && errno == ESRCH) fs::remove(it->path(), ec);
+    if (owner != ::getpid() && !running(owner)) fs::remove(it->path(), ec);
   }
 }
 

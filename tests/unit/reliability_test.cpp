@@ -142,8 +142,17 @@ TEST_CASE("atomic writes replace only regular files, keep links, and clear what 
   const std::string live = "out.bin.tmp." + std::to_string(::getppid());
   write_bytes(stale, std::string(1000, 'x'));
   write_bytes(live, "y");
+  // A writer killed along with its parent stays a zombie until init reaps it: also stale.
+  const pid_t zombie = ::fork();
+  if (zombie == 0) ::_exit(0);
+  ::usleep(200000);  // let it exit; it stays a zombie until waited for
+  const std::string unreaped = "out.bin.tmp." + std::to_string(zombie);
+  write_bytes(unreaped, "z");
   sde::write_file_atomic("out.bin", "data");
+  int status = 0;
+  ::waitpid(zombie, &status, 0);
   CHECK_FALSE(std::filesystem::exists(stale));
+  CHECK_FALSE(std::filesystem::exists(unreaped));
   CHECK(std::filesystem::exists(live));
   CHECK(read_bytes("out.bin") == "data");
   for (const char* p : {"a_directory", "a_fifo", "target.txt", "link.txt", "out.bin"}) std::filesystem::remove(p);

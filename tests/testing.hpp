@@ -15,6 +15,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -79,6 +81,31 @@ inline CommandResult run_command(const std::string& command) {
   while (size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, got);
   const int status = ::pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+/// The bytes of a file, and a file made of given bytes (crafted inputs).
+inline std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+/// A version-2 .npy (4-byte header length) with the given header text and data bytes: headers
+/// that lie, for the loaders' tests.
+inline std::string npy_with_header(const std::string& header, const std::string& data = "") {
+  std::string out = "\x93NUMPY";
+  out += '\x02';
+  out += '\x00';
+  const uint32_t n = uint32_t(header.size() + 1);
+  for (int i = 0; i < 4; ++i) out += char((n >> (8 * i)) & 0xff);
+  return out + header + "\n" + data;
+}
+
+/// The header of a float32 .npy with the given shape text, e.g. "(-3, 2)".
+inline std::string npy_shape_header(const std::string& shape) {
+  return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
 }
 
 }  // namespace sde::testing

@@ -25,23 +25,10 @@ Run scoresde(const std::string& args) { return sde::testing::run_command(std::st
 
 const std::string ring = sde::testing::data_path("ring8.json");
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
+using sde::testing::npy_with_header;
+using sde::testing::write_bytes;
 
-// A version-2 .npy with the given header text.
-std::string npy_with_header(const std::string& header) {
-  std::string out = "\x93NUMPY";
-  out += '\x02';
-  out += '\x00';
-  const uint32_t n = uint32_t(header.size() + 1);
-  for (int i = 0; i < 4; ++i) out += char((n >> (8 * i)) & 0xff);
-  return out + header + "\n";
-}
-
-std::string shape_npy(const std::string& shape) {
-  return npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }");
-}
+std::string shape_npy(const std::string& shape) { return npy_with_header(sde::testing::npy_shape_header(shape)); }
 
 // The outputs the cases name: none may exist after a refused command.
 const std::vector<std::string> outputs = {"s.npy", "s.json", "s.png", "s.npy.json", "q.png", "q.json", "m", "d"};

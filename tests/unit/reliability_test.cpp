@@ -2,6 +2,7 @@
 // regular files, writes that fail half-way, flipped bits in weights and checkpoints, and one
 // point that an ODE solve cannot follow. Each input is made here; each test fails without its fix.
 #include "testing.hpp"
+#include "small_networks.hpp"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -27,28 +28,10 @@ namespace {
 
 const sde::testing::ScratchDirectory scratch;
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
-
-// A version-2 .npy (4-byte header length) with the given header text and data bytes.
-std::string npy_with_header(const std::string& header, const std::string& data = "") {
-  std::string out = "\x93NUMPY";
-  out += '\x02';
-  out += '\x00';
-  const uint32_t n = uint32_t(header.size() + 1);
-  for (int i = 0; i < 4; ++i) out += char((n >> (8 * i)) & 0xff);
-  return out + header + "\n" + data;
-}
-
-std::string shape_header(const std::string& shape) {
-  return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
-}
+using sde::testing::npy_shape_header;
+using sde::testing::npy_with_header;
+using sde::testing::read_bytes;
+using sde::testing::write_bytes;
 
 // The process id of a process that has exited (its temporaries are stale).
 pid_t dead_pid() {
@@ -78,12 +61,12 @@ TEST_CASE(".npy headers that lie are refused before anything is allocated") {
       {"long field", npy_with_header(long_field), "40003-character string"},
       {"long padding", npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (" +
                                        std::string(40000, ' ') + "1,), }", std::string(4, '\0')), ""},
-      {"negative", npy_with_header(shape_header("(-3, 2)")), "not a non-negative integer"},
-      {"not a number", npy_with_header(shape_header("(abc, 2)")), "not a non-negative integer"},
-      {"int64 overflow", npy_with_header(shape_header("(99999999999999999999999, 2)")), "overflows 64 bits"},
-      {"product overflow", npy_with_header(shape_header("(4611686018427387904, 4)")), "overflows 64-bit sizes"},
+      {"negative", npy_with_header(npy_shape_header("(-3, 2)")), "not a non-negative integer"},
+      {"not a number", npy_with_header(npy_shape_header("(abc, 2)")), "not a non-negative integer"},
+      {"int64 overflow", npy_with_header(npy_shape_header("(99999999999999999999999, 2)")), "overflows 64 bits"},
+      {"product overflow", npy_with_header(npy_shape_header("(4611686018427387904, 4)")), "overflows 64-bit sizes"},
       // 8 TB claimed by a 100-byte file: was allocated before the size was compared.
-      {"huge", npy_with_header(shape_header("(1000000000000, 2)")), "expected 8000000000000 data bytes"},
+      {"huge", npy_with_header(npy_shape_header("(1000000000000, 2)")), "expected 8000000000000 data bytes"},
       {"no shape", npy_with_header("{'descr': '<f4', 'fortran_order': False, }"), "no 'shape'"},
       {"unterminated", npy_with_header("{'descr': '<f4"), "unterminated string"},
       {"fortran", npy_with_header("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", std::string(4, '\0')),
@@ -207,13 +190,7 @@ int check_bit_flips(const std::string& path, int count, const Load& load, const 
   return caught_by_checksum;
 }
 
-sde::NetworkSpec small_mlp() {
-  sde::NetworkSpec spec;
-  spec.sample_shape = {2};
-  spec.width = 32;
-  spec.depth = 2;
-  return spec;
-}
+using sde::testing::small_mlp;
 
 }  // namespace
 

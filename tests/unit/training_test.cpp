@@ -1,6 +1,7 @@
 // Networks, the trainer and the files they leave: seeded construction, weights and checkpoints
 // that round-trip, a resumed run identical to an uninterrupted one, and clear errors for bad input.
 #include "testing.hpp"
+#include "small_networks.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -14,13 +15,7 @@
 
 namespace {
 
-sde::NetworkSpec small_mlp() {
-  sde::NetworkSpec spec;
-  spec.sample_shape = {2};
-  spec.width = 32;
-  spec.depth = 2;
-  return spec;
-}
+using sde::testing::small_mlp;
 
 sde::TrainOptions short_run(int64_t steps) {
   sde::TrainOptions o;

@@ -15,8 +15,6 @@
 #include <string>
 
 #include "sde/sde.hpp"
-#include "sde/solvers/adaptive_sampler.hpp"
-#include "sde/solvers/probability_flow.hpp"
 #include "sde/solvers/registry.hpp"
 
 namespace {
@@ -118,9 +116,7 @@ int main(int argc, char** argv) {
       const double wall = seconds_since(start);
       if (!result.ok()) std::fprintf(stderr, "sampling failed: %s\n", result.message.c_str());
       // Adaptive and ODE solvers: per batched score call (one right-hand side for the ODE methods).
-      if (dynamic_cast<const sde::AdaptiveSampler*>(sampler.get()) ||
-          dynamic_cast<const sde::ProbabilityFlowSampler*>(sampler.get()))
-        units = result.nfe;
+      if (solver.name.rfind("ode-", 0) == 0 || solver.name.find("adaptive") != std::string::npos) units = result.nfe;
       if (wall - timed.seconds() < best_overhead) {
         best_overhead = wall - timed.seconds();
         best_wall = wall;

@@ -22,7 +22,7 @@ namespace {
 struct LikelihoodArgs {
   SdeArgs problem;
   std::string model;  ///< a model directory written by `scoresde train`, instead of --target
-  std::string data, out, trace = "exact", norm = "rms";
+  std::string data, out, trace = "exact", norm = "rms", method = "dopri5";
   int64_t limit = 0;  ///< fashion-mnist:test: the first LIMIT images (0: all)
   LikelihoodOptions options;
 };
@@ -53,7 +53,7 @@ Action add_likelihood_command(CLI::App& app) {
   cmd->add_option("--probes", args->options.probes, "Hutchinson probes per point")->capture_default_str();
   cmd->add_flag("--gaussian-probes", args->options.gaussian_probes, "N(0, I) probes instead of Rademacher");
   cmd->add_option("--seed", args->options.seed, "key of the probes")->capture_default_str();
-  cmd->add_option("--method", args->options.ode.method, "ODE method")
+  cmd->add_option("--method", args->method, "ODE method")
       ->check(CLI::IsMember({"dopri5", "cash-karp"}))->capture_default_str();
   cmd->add_option("--rtol", args->options.ode.rtol, "relative tolerance")->capture_default_str();
   cmd->add_option("--atol", args->options.ode.atol, "absolute tolerance")->capture_default_str();
@@ -82,6 +82,7 @@ Action add_likelihood_command(CLI::App& app) {
     LikelihoodOptions& o = args->options;
     o.trace = args->trace == "hutchinson" ? TraceEstimator::kHutchinson : TraceEstimator::kExact;
     o.ode.norm = parse_error_norm(args->norm);
+    o.ode.method = parse_ode_method(args->method);
     // The points in the model's space: x_m = scale x + shift, so log p(x) = log p_m(x_m) + D log|scale|.
     // Fashion-MNIST's 8-bit pixels k are dequantized straight into it: x = 2 (k + u) / 256 - 1.
     std::optional<Dequantization> dequantization;

@@ -58,7 +58,7 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--solver", args->solver, "solver name (see `scoresde solvers`)")->capture_default_str();
   cmd->add_option("--steps", args->sampler.steps, "number of solver steps N")->capture_default_str();
   cmd->add_option("--schedule", args->schedule, "time grid: uniform in t, in log-SNR, or Karras'")
-      ->check(CLI::IsMember({"time", "logsnr", "karras"}))->capture_default_str();
+      ->check(CLI::IsMember(TimeGrid::names()))->capture_default_str();
   cmd->add_option("--rho", args->sampler.grid.rho, "Karras grid exponent")->capture_default_str();
   cmd->add_option("--n", args->count, "number of samples")->required()->check(positive_count());
   cmd->add_option("--seed", args->sampler.seed, "random seed")->capture_default_str();
@@ -110,21 +110,21 @@ Action add_sample_command(CLI::App& app) {
     args->sampler.denoise = !args->no_denoise;
     args->sampler.grid.kind = TimeGrid::parse(args->schedule);
     args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
-    const auto sampler = make_sampler(args->solver, args->sampler, SolverParams(args->params));
+    const SolverParams params(args->params);
 
     // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): each samples its shard, rank 0
     // gathers and writes; the output is the one-process output bit for bit (docs/distributed.md).
     const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
-    const auto start = std::chrono::steady_clock::now();
     std::unique_ptr<ProcessGroup> group;
     if (distributed.world_size > 1) group = std::make_unique<ProcessGroup>(distributed);
+    const auto sampler = group ? nullptr : make_sampler(args->solver, args->sampler, params);
+    const auto start = std::chrono::steady_clock::now();
     const bool root = !group || group->is_root();
     SampleResult result;
     {
       ProgressBar bar("sampling", root && ProgressBar::stderr_is_terminal());
       const ProgressScore progress(model, bar, sde->t_max(), args->sampler.eps);
-      result = group ? sample_distributed(args->solver, args->sampler, SolverParams(args->params), *sde, progress,
-                                          args->count, *group)
+      result = group ? sample_distributed(args->solver, args->sampler, params, *sde, progress, args->count, *group)
                      : sampler->sample(*sde, progress, args->count);
     }
     if (!root) return result.ok() ? 0 : 3;  // rank 0 reports and writes
@@ -133,23 +133,24 @@ Action add_sample_command(CLI::App& app) {
       std::cerr << "scoresde: sampling failed: " << result.message << " (nothing written)\n";
       return 3;
     }
-    torch::Tensor samples = result.samples;
-    if (trained)  // back from the model's scaled space to the data's
-      samples = (samples - trained->metadata.data_shift) / trained->metadata.data_scale;
-    samples = samples.to(torch::kFloat32);
-    std::cout << "solver " << sampler->name() << "  sde " << sde->name() << "  samples "
-               << args->count << "  NFE " << result.nfe;
+    const torch::Tensor samples = (trained ? trained->metadata.to_data(result.samples) : result.samples).to(torch::kFloat32);
+    std::cout << "solver " << args->solver << "  sde " << sde->name() << "  samples " << args->count << "  NFE "
+              << result.nfe;
     if (result.nfe_mean != double(result.nfe)) std::cout << " (mean per sample " << result.nfe_mean << ")";
     std::cout << "  wall " << seconds << " s\n";
 
     // The summary, with the distance to exact samples when the density is known, and a picture.
-    nlohmann::json summary = {{"solver", sampler->name()}, {"sde", sde->name()},     {"samples", args->count},
-                              {"nfe", result.nfe},         {"nfe_mean", result.nfe_mean}, {"seconds", seconds},
-                              {"seed", args->sampler.seed}, {"steps", args->sampler.steps}, {"output", args->out},
+    // nfe: batched score-model calls; nfe_mean: calls per sample; steps: the grid's (fixed-grid
+    // solvers only), accepted_steps and rejected_steps: per sample, as the solve took them.
+    nlohmann::json summary = {{"solver", args->solver},      {"sde", sde->name()},
+                              {"samples", args->count},      {"nfe", result.nfe},
+                              {"nfe_mean", result.nfe_mean}, {"accepted_steps", result.accepted_steps},
+                              {"rejected_steps", result.rejected_steps}, {"seconds", seconds},
+                              {"seed", args->sampler.seed},  {"output", args->out},
                               {"processes", distributed.world_size}};
-    std::optional<GaussianMixture> density;
-    if (exact) density = exact->mixture();
-    if (trained && trained->metadata.data.rfind("toy:", 0) == 0) density = toy_mixture(trained->metadata.data.substr(4));
+    if (solver_info(args->solver).uses_time_grid) summary["steps"] = args->sampler.steps;
+    const std::optional<GaussianMixture> density =
+        exact ? std::optional<GaussianMixture>(exact->mixture()) : trained ? trained->metadata.data_density() : std::nullopt;
     if (density) {
       // The exact model is reused: at D = 3000 each one costs minutes of eigendecompositions.
       std::optional<GaussianMixtureScore> toy;
@@ -162,13 +163,12 @@ Action add_sample_command(CLI::App& app) {
       std::cout << "sliced W2 to exact samples " << w2 << " (floor " << summary["w2_floor"].get<double>()
                 << ")  mean log p " << logp << "\n";
     }
-    const bool symmetric = trained ? trained->metadata.data == "fashion-mnist" || samples.min().item<double>() < 0
-                                   : true;
+    const bool symmetric = trained ? trained->metadata.signed_values(samples) : true;
     // The samples, the summary and the picture land together or not at all.
     std::vector<std::pair<std::string, std::string>> files = {{args->out, npy_bytes(samples)},
                                                               {sibling(args->out, ".json"), summary.dump(2) + "\n"}};
     const std::string picture =
-        picture_png(samples, sampler->name() + ", NFE " + std::to_string(result.nfe), density, symmetric);
+        picture_png(samples, args->solver + ", NFE " + std::to_string(result.nfe), density, symmetric);
     if (!picture.empty()) files.emplace_back(sibling(args->out, ".png"), picture);
     write_files_atomic(files);
     std::cout << "wrote " << args->out << ", " << sibling(args->out, ".json")

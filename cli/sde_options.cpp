@@ -17,7 +17,7 @@ bool sde_options_given(const CLI::App* cmd) {
 
 void add_sde_options(CLI::App* cmd, SdeConfig& sde) {
   cmd->add_option("--sde", sde.name, "forward SDE")
-      ->check(CLI::IsMember({"vp", "subvp", "ve"}))->capture_default_str();
+      ->check(CLI::IsMember(sde_names()))->capture_default_str();
   auto* beta_min = cmd->add_option("--beta-min", sde.beta.beta_min, "VP/sub-VP beta_min")->capture_default_str();
   auto* beta_max = cmd->add_option("--beta-max", sde.beta.beta_max, "VP/sub-VP beta_max")->capture_default_str();
   auto* sigma_min = cmd->add_option("--sigma-min", sde.ve.sigma_min, "VE sigma_min")->capture_default_str();

@@ -1,4 +1,5 @@
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "commands.hpp"
@@ -8,8 +9,14 @@
 namespace sde::cli {
 
 Action add_solvers_command(CLI::App& app) {
-  app.add_subcommand("solvers", "list the registered solvers and the common options' defaults");
-  return [] {
+  CLI::App* cmd = app.add_subcommand("solvers", "list the registered solvers and the common options' defaults");
+  auto markdown = std::make_shared<bool>(false);
+  cmd->add_flag("--markdown", *markdown, "the solver guide's table (docs/solvers.md) instead");
+  return [markdown] {
+    if (*markdown) {
+      std::cout << solver_table_markdown();
+      return 0;
+    }
     for (const SolverInfo& info : registered_solvers()) {
       std::cout << info.name << "\t" << info.summary << "\n";
       for (const SolverOption& o : info.options) {

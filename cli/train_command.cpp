@@ -23,6 +23,7 @@ namespace {
 
 struct TrainArgs {
   std::string data, model = "mlp", out, parameterization = "noise", conditioning = "time", scale = "auto";
+  std::string objective = "dsm";
   SdeConfig sde;
   NetworkSpec network;
   TrainOptions train;
@@ -76,10 +77,10 @@ Action add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"score", "noise", "data", "v"}))->capture_default_str();
   cmd->add_option("--conditioning", args->conditioning, "time label the network sees")
       ->check(CLI::IsMember({"time", "999t", "sigma", "smld"}))->capture_default_str();
-  cmd->add_option("--objective", args->train.objective,
+  cmd->add_option("--objective", args->objective,
                   "dsm (continuous) | ddpm (VP, --parameterization noise --conditioning 999t) | "
                   "smld (VE, --parameterization noise|score --conditioning smld)")
-      ->check(CLI::IsMember({"dsm", "ddpm", "smld"}))->capture_default_str();
+      ->check(CLI::IsMember(training_objective_names()))->capture_default_str();
   cmd->add_option("--steps", args->train.steps, "optimizer steps")->capture_default_str();
   cmd->add_option("--batch", args->train.batch, "samples per step")->capture_default_str();
   cmd->add_option("--lr", args->train.lr, "Adam learning rate")->capture_default_str();
@@ -107,18 +108,14 @@ Action add_train_command(CLI::App& app) {
                                               : 1.0 / data.sample.std().item<double>();
     SDE_CHECK(std::isfinite(scale) && scale > 0, "--scale ", args->scale, " gives ", scale, "; it must be > 0");
     args->network.kind = args->model;
-    // The Fourier frequencies suit labels of range ~1 (scale 16 for t in [0, 1], as score_sde's toy
-    // models); the discrete labels span [0, 999] and sigma labels [sigma_min, sigma_max].
-    if (!cmd->count("--fourier-scale")) {
-      if (args->conditioning == "999t" || args->conditioning == "smld") args->network.fourier_scale = 16.0 / 999.0;
-      if (args->conditioning == "sigma") args->network.fourier_scale = 16.0 / sde->sigma(sde->t_max());
-    }
     args->network.sample_shape = data.sample.sizes().slice(1).vec();
     SDE_CHECK(images == (args->model == "unet"), "--model ", args->model, " does not take data of shape ",
               data.sample.sizes(), ": use --model mlp for (n, D) points and --model unet for (n, C, H, W) images");
     args->train.checkpoint_path = args->out + "/checkpoint.pt";
+    args->train.objective = parse_training_objective(args->objective);
     const auto parameterization = parse_parameterization(args->parameterization);
     const auto conditioning = parse_time_conditioning(args->conditioning);
+    if (!cmd->count("--fourier-scale")) args->network.fourier_scale = default_fourier_scale(conditioning, *sde);
     // A checkpoint resumes only on the same data: the name, its scaling and seed, and a file's contents.
     nlohmann::json identity = {{"data", args->data}, {"scale", scale}, {"data_seed", args->data_seed}};
     if (args->data.rfind("toy:", 0) != 0 && args->data != "fashion-mnist")

@@ -47,7 +47,10 @@ SampleResult Sampler::sample(const Sde& sde, const ScoreModel& model, int64_t co
     const SampleRange range{first_index + start, std::min(batch, count - start)};
     SampleResult part = sample_batch(sde, model, range);
     merged.nfe = std::max(merged.nfe, part.nfe);
-    merged.nfe_mean += part.nfe_mean * double(range.count) / double(count);
+    const double share = double(range.count) / double(count);
+    merged.nfe_mean += part.nfe_mean * share;
+    merged.accepted_steps += part.accepted_steps * share;
+    merged.rejected_steps += part.rejected_steps * share;
     parts.push_back(std::move(part.samples));
     if (!part.ok()) {
       merged.status = part.status;

@@ -19,6 +19,8 @@ TimeGridKind TimeGrid::parse(const std::string& name) {
   throw InvalidArgument(detail::concat("unknown time grid '", name, "'; choose time, logsnr or karras"));
 }
 
+std::vector<std::string> TimeGrid::names() { return {"time", "logsnr", "karras"}; }
+
 std::string TimeGrid::name(TimeGridKind kind) {
   switch (kind) {
     case TimeGridKind::kTime: return "time";
@@ -28,13 +30,16 @@ std::string TimeGrid::name(TimeGridKind kind) {
   return "?";
 }
 
-std::vector<double> make_time_grid(const Sde& sde, double eps, int64_t steps, const TimeGrid& grid) {
+std::vector<double> make_time_grid(const Sde& sde, double eps, int64_t steps, const TimeGrid& grid,
+                                   double t_start) {
   grid.validate();
   SDE_CHECK(steps >= 1, "time grid: steps = ", steps, " must be >= 1");
   check_fits_in_memory(8.0 * double(steps), detail::concat("a time grid of steps = ", steps), "take fewer steps");
-  const double t_max = sde.t_max();
+  SDE_CHECK(std::isfinite(t_start) && t_start >= 0 && t_start <= sde.t_max(), "time grid: start time ", t_start,
+            " must lie in (eps, T] = (", eps, ", ", sde.t_max(), "] (0 means T)");
+  const double t_max = t_start > 0 ? t_start : sde.t_max();
   SDE_CHECK(std::isfinite(eps) && eps > 0 && eps < t_max, "time grid: eps = ", eps,
-            " must lie in (0, T) = (0, ", t_max, ")");
+            " must lie in (0, ", t_start > 0 ? "the start time" : "T", ") = (0, ", t_max, ")");
   std::vector<double> t(size_t(steps) + 1);
   const double lam_max = sde.log_snr(eps), lam_min = sde.log_snr(t_max);
   for (int64_t k = 1; k < steps; ++k) {

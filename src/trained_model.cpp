@@ -9,6 +9,7 @@
 #include "sde/atomic_file.hpp"
 #include "sde/checksum.hpp"
 #include "sde/errors.hpp"
+#include "sde/toy_data.hpp"
 
 namespace sde {
 
@@ -95,6 +96,27 @@ LoadedModel load_trained_model(const std::string& dir) {
   for (auto& p : loaded.network.parameters()) p.requires_grad_(false);
   loaded.score = score_model_of(loaded.sde, loaded.network, m.parameterization, m.conditioning);
   return loaded;
+}
+
+torch::Tensor ModelMetadata::to_data(const torch::Tensor& x) const { return (x - data_shift) / data_scale; }
+
+std::optional<GaussianMixture> ModelMetadata::data_density() const {
+  if (data.rfind("toy:", 0) != 0) return std::nullopt;
+  return toy_mixture(data.substr(4));
+}
+
+bool ModelMetadata::signed_values(const torch::Tensor& samples) const {
+  return data == "fashion-mnist" || samples.min().item<double>() < 0;
+}
+
+double default_fourier_scale(TimeConditioning conditioning, const Sde& sde) {
+  switch (conditioning) {
+    case TimeConditioning::kDiscrete999:
+    case TimeConditioning::kSmldIndex: return 16.0 / 999.0;
+    case TimeConditioning::kSigma: return 16.0 / sde.sigma(sde.t_max());
+    case TimeConditioning::kTime: break;
+  }
+  return 16.0;
 }
 
 }  // namespace sde

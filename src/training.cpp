@@ -67,10 +67,27 @@ void TrainOptions::validate() const {
   SDE_CHECK(ema_decay >= 0 && ema_decay < 1, "ema_decay = ", ema_decay, " must lie in [0, 1)");
   SDE_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "eps = ", eps, " must lie in (0, 1)");
   SDE_CHECK(log_every >= 0 && checkpoint_every >= 0, "log_every and checkpoint_every must be >= 0");
-  SDE_CHECK(objective == "dsm" || objective == "ddpm" || objective == "smld", "unknown training objective '",
-            objective, "'; known: dsm, ddpm, smld");
-  SDE_CHECK(objective == "dsm" || !loss.likelihood_weighting, "the likelihood weighting is a DSM option; the ",
-            objective, " loss has its own fixed weighting");
+  SDE_CHECK(objective == TrainingObjective::kDsm || !loss.likelihood_weighting,
+            "the likelihood weighting is a DSM option; the ", training_objective_name(objective),
+            " loss has its own fixed weighting");
+}
+
+TrainingObjective parse_training_objective(const std::string& name) {
+  if (name == "dsm") return TrainingObjective::kDsm;
+  if (name == "ddpm") return TrainingObjective::kDdpm;
+  if (name == "smld") return TrainingObjective::kSmld;
+  throw InvalidArgument("unknown training objective '" + name + "'; known: dsm, ddpm, smld");
+}
+
+std::vector<std::string> training_objective_names() { return {"dsm", "ddpm", "smld"}; }
+
+std::string training_objective_name(TrainingObjective objective) {
+  switch (objective) {
+    case TrainingObjective::kDsm: return "dsm";
+    case TrainingObjective::kDdpm: return "ddpm";
+    case TrainingObjective::kSmld: return "smld";
+  }
+  return "?";
 }
 
 struct Trainer::Impl {
@@ -101,7 +118,7 @@ struct Trainer::Impl {
                               {"ema_decay", options.ema_decay},
                               {"seed", options.seed},
                               {"eps", options.eps},
-                              {"objective", options.objective},
+                              {"objective", training_objective_name(options.objective)},
                               {"likelihood_weighting", options.loss.likelihood_weighting},
                               {"reduce_mean", options.loss.reduce_mean},
                               {"data", options.data_identity}};
@@ -116,19 +133,19 @@ struct Trainer::Impl {
 Trainer::Trainer(std::shared_ptr<const Sde> sde, ScoreNetwork network, Parameterization parameterization,
                  TimeConditioning conditioning, TrainOptions options)
     : impl_(std::make_unique<Impl>(Impl{std::move(sde), network, network.clone(), parameterization, conditioning,
-                                        std::move(options), nullptr, 0, {}, {}})) {
+                                        std::move(options), nullptr, 0, nullptr, {}, {}})) {
   SDE_CHECK(impl_->sde != nullptr, "trainer: the SDE must not be null");
   impl_->options.validate();
   // The discrete losses fix the SDE family, the output and the labels (score_sde's conventions).
-  const std::string& objective = impl_->options.objective;
-  if (objective == "ddpm") {
+  const TrainingObjective objective = impl_->options.objective;
+  if (objective == TrainingObjective::kDdpm) {
     const auto* vp = dynamic_cast<const VpSde*>(impl_->sde.get());
     SDE_CHECK(vp != nullptr && parameterization == Parameterization::kNoise &&
                   conditioning == TimeConditioning::kDiscrete999,
               "the ddpm objective trains a VP noise predictor with 999t labels; got sde ", impl_->sde->name(),
               ", parameterization ", name_of(parameterization), ", conditioning ", name_of(conditioning));
     impl_->ddpm = DdpmSchedule::of(vp->schedule());
-  } else if (objective == "smld") {
+  } else if (objective == TrainingObjective::kSmld) {
     const auto* ve = dynamic_cast<const VeSde*>(impl_->sde.get());
     SDE_CHECK(ve != nullptr &&
                   (parameterization == Parameterization::kScore || parameterization == Parameterization::kNoise) &&
@@ -163,7 +180,7 @@ double Trainer::step(const torch::Tensor& data) {
   const torch::Tensor u = noise.uniform(range, {}, kTimeDraw, x0.options());
   const torch::Tensor z = noise.normal(range, x0.sizes().slice(1), kNoiseDraw, x0.options());
   torch::Tensor loss;
-  if (o.objective == "dsm") {
+  if (o.objective == TrainingObjective::kDsm) {
     const torch::Tensor t = u * (m.sde->t_max() - o.eps) + o.eps;
     loss = dsm_loss(*m.sde, *m.score_model(m.network), x0, t, z, o.loss).mean();
   } else {
@@ -171,13 +188,13 @@ double Trainer::step(const torch::Tensor& data) {
     const torch::Tensor labels = (u.to(torch::kFloat64) * 1000.0).floor().clamp_max(999).to(torch::kLong);
     const ScoreNetwork net = m.network;
     Network network = [net](const torch::Tensor& x, const torch::Tensor& label) { return net.forward(x, label); };
-    if (o.objective == "smld" && m.parameterization == Parameterization::kNoise) {
+    if (o.objective == TrainingObjective::kSmld && m.parameterization == Parameterization::kNoise) {
       // A noise predictor as the score smld_loss takes: s = -eps / sigma_i. Its loss is then
       // || z - eps ||^2, as well scaled at sigma_min as at sigma_max (a raw score spans 1e-4..1e4).
       const torch::Tensor sigma = per_sample(m.smld_sigmas.index_select(0, labels).to(x0.dtype()), x0);
       network = [net, sigma](const torch::Tensor& x, const torch::Tensor& label) { return -net.forward(x, label) / sigma; };
     }
-    loss = (o.objective == "ddpm" ? ddpm_loss(network, m.ddpm, x0, labels, z, o.loss.reduce_mean)
+    loss = (o.objective == TrainingObjective::kDdpm ? ddpm_loss(network, m.ddpm, x0, labels, z, o.loss.reduce_mean)
                                   : smld_loss(network, m.smld_sigmas, x0, labels, z, o.loss.reduce_mean))
                .mean();
   }

@@ -10,6 +10,7 @@
 
 #include "sde/forward_sde.hpp"
 #include "sde/random.hpp"
+#include "sde/solve_hooks.hpp"
 #include "sde/score_model.hpp"
 #include "sde/time_grid.hpp"
 
@@ -30,6 +31,8 @@ struct SamplerOptions {
   /// (BatchCoupling::kStepControl) pass their error norms through it, so every process takes the
   /// steps the whole batch would. Empty: one process.
   std::function<double(double)> global_max;
+  /// Where the solve starts, a per-step transform and an observer (all optional; sde/solve_hooks.hpp).
+  SolveHooks hooks;
 
   /// Throws sde::InvalidArgument naming the bad value and the fix.
   void validate() const;
@@ -56,6 +59,8 @@ struct SampleResult {
   /// Score evaluations per sample, averaged over the samples: equal to nfe for fixed-step
   /// solvers; smaller for adaptive ones, whose samples finish after different numbers of steps.
   double nfe_mean = 0;
+  double accepted_steps = 0;  ///< steps per sample (mean over the samples; N on a fixed grid)
+  double rejected_steps = 0;  ///< attempts the step-size controller rejected, per sample (mean)
   SampleStatus status = SampleStatus::kSuccess;
   std::string message;        ///< empty on success; otherwise where and why it stopped
   bool ok() const { return status == SampleStatus::kSuccess; }
@@ -74,6 +79,8 @@ class Sampler {
   const SamplerOptions& options() const { return options_; }
   /// kNone unless the solver couples the samples of a batch (see BatchCoupling).
   virtual BatchCoupling batch_coupling() const { return BatchCoupling::kNone; }
+  /// Whether it steps on options().steps and options().grid (false: it chooses its own steps).
+  virtual bool uses_time_grid() const { return true; }
 
   /// Samples with global indices [first_index, first_index + count). Throws on bad arguments
   /// (eps outside (0, T), count < 0); a numerical failure is reported in the result's status.

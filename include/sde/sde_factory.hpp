@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sde/forward_sde.hpp"
 #include "sde/ve_sde.hpp"
@@ -17,6 +18,9 @@ struct SdeConfig {
   VeSchedule ve;            ///< VE
   double t_max = 1.0;       ///< T
 };
+
+/// The names make_sde knows, in the order the CLI lists them.
+std::vector<std::string> sde_names();
 
 /// Builds the SDE; throws sde::InvalidArgument naming an unknown name or a bad parameter.
 std::shared_ptr<const Sde> make_sde(const SdeConfig& config);

@@ -24,10 +24,13 @@ struct TimeGrid {
   /// "time", "logsnr" or "karras"; throws naming the value and the choices.
   static TimeGridKind parse(const std::string& name);
   static std::string name(TimeGridKind kind);
+  static std::vector<std::string> names();  ///< every kind's name
 };
 
 /// The grid t_0 = T > t_1 > ... > t_N = eps (endpoints exact, inner times from the index, never
-/// accumulated). Log-SNR and Karras grids are mapped back to t with Sde::time_at_log_snr.
-std::vector<double> make_time_grid(const Sde& sde, double eps, int64_t steps, const TimeGrid& grid);
+/// accumulated). Log-SNR and Karras grids are mapped back to t with Sde::time_at_log_snr. A start
+/// time t_start in (eps, T] replaces T (SDEdit); 0 means T.
+std::vector<double> make_time_grid(const Sde& sde, double eps, int64_t steps, const TimeGrid& grid,
+                                   double t_start = 0);
 
 }  // namespace sde

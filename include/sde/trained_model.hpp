@@ -4,8 +4,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "sde/gaussian_mixture.hpp"
 #include "sde/networks.hpp"
 #include "sde/parameterized_score.hpp"
 #include "sde/score_model.hpp"
@@ -22,7 +24,21 @@ struct ModelMetadata {
   double data_scale = 1.0;   ///< the model sees data_scale * x + data_shift; samples are mapped back
   double data_shift = 0.0;
   int64_t steps_trained = 0;
+
+  /// Samples of the model (its scaled space) in the data's units: (x - data_shift) / data_scale.
+  torch::Tensor to_data(const torch::Tensor& x) const;
+  /// The exact density of the training data, in the data's units, where it is known (a toy,
+  /// data = "toy:NAME").
+  std::optional<GaussianMixture> data_density() const;
+  /// Whether the data's values lie in [-1, 1] rather than [0, 1] (for pictures): Fashion-MNIST as
+  /// `scoresde train` scales it; other data when any of `samples` is negative.
+  bool signed_values(const torch::Tensor& samples) const;
 };
+
+/// The std of the time-embedding frequencies that suits a network's time label: 16 / the label's
+/// range (score_sde's toy models use 16 for t in [0, 1]; the discrete labels span [0, 999], sigma
+/// labels [sigma_min, sigma_max]).
+double default_fourier_scale(TimeConditioning conditioning, const Sde& sde);
 
 /// Writes DIR/model.json and DIR/weights.pt (each atomically), creating DIR if needed.
 void save_trained_model(const std::string& dir, const ModelMetadata& metadata, const ScoreNetwork& weights);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sde/distributed.hpp"
 #include "sde/forward_sde.hpp"
@@ -32,6 +33,18 @@ TrainingData toy_training_data(const std::string& name, uint64_t seed);
 /// Throws sde::InvalidArgument for an empty set or non-finite values, naming the first bad row.
 TrainingData dataset_training_data(torch::Tensor data, uint64_t seed);
 
+/// The loss.
+enum class TrainingObjective {
+  kDsm,   ///< continuous denoising score matching: any SDE, parameterization and time labels
+  kDdpm,  ///< discrete, VP, noise prediction with 999t labels (ddpm_loss), 1000 steps drawn uniformly
+  kSmld,  ///< discrete, VE, score or noise prediction with smld labels (smld_loss), 1000 levels
+};
+
+/// "dsm", "ddpm" or "smld"; throws naming the value and the choices.
+TrainingObjective parse_training_objective(const std::string& name);
+std::string training_objective_name(TrainingObjective objective);
+std::vector<std::string> training_objective_names();
+
 struct TrainOptions {
   // The defaults suit the 2-D toys (an MLP on the ring: mean log p -1.89 against the exact -1.70
   // after 5000 steps). Images want the reference's lr 2e-4 and EMA 0.9999 over many more steps.
@@ -43,10 +56,7 @@ struct TrainOptions {
   double ema_decay = 0.995;       ///< EMA of the weights, used for sampling (0: the raw weights)
   uint64_t seed = 0;              ///< times and noise of every step (the data has its own seed)
   double eps = 1e-5;              ///< t ~ U(eps, T)
-  /// The loss: "dsm" (continuous, any SDE, parameterization and labels), "ddpm" (discrete, VP,
-  /// noise prediction with 999t labels: ddpm_loss) or "smld" (discrete, VE, score or noise
-  /// prediction with smld labels: smld_loss), each over 1000 discrete steps or levels, drawn uniformly.
-  std::string objective = "dsm";
+  TrainingObjective objective = TrainingObjective::kDsm;
   DsmOptions loss;                ///< weighting and reduction of the DSM loss (ddpm/smld: reduce_mean only)
   int64_t log_every = 100;        ///< progress line every this many steps (0: none)
   int64_t checkpoint_every = 0;   ///< checkpoint every this many steps (0: only at the end, if a path is set)

@@ -91,7 +91,7 @@ TEST_CASE("bad likelihood inputs are rejected with the value named") {
                        doctest::Contains("NaN or infinite"), sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(sde::log_likelihood(*s, model, torch::zeros({3, 5}, torch::kFloat64), o),
                        doctest::Contains("[3, 5]"), sde::InvalidArgument);
-  o.ode.method = "rk4";
+  o.ode.method = sde::OdeMethod::kRk4;
   CHECK_THROWS_WITH_AS(sde::log_likelihood(*s, model, torch::zeros({3, 2}, torch::kFloat64), o),
                        doctest::Contains("must be adaptive"), sde::InvalidArgument);
 }

@@ -61,7 +61,7 @@ BeforeAfter train_and_measure(const std::string& sde_name, const std::string& ob
   sde::TrainOptions options;
   options.steps = steps;  // the defaults otherwise (batch 512, lr 2e-3, EMA 0.995)
   options.seed = 1;
-  options.objective = objective;
+  options.objective = sde::parse_training_objective(objective);
   const auto ring = sde::toy_training_data("ring", 2);
   const sde::TrainingData scaled = [ring](int64_t step, int64_t batch) { return ring(step, batch) * kDataScale; };
   sde::NetworkSpec spec = mlp();

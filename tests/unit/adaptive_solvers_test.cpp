@@ -50,7 +50,7 @@ TEST_CASE("adaptive solvers stop with a status when the step budget runs out") {
     CAPTURE(solver);
     const auto result = sde::make_sampler(solver, {}, params_of({{"max_steps", "3"}}))->sample(*s, model, 32);
     CHECK(result.status == sde::SampleStatus::kStepLimit);
-    CHECK(result.message.find("32 samples did not reach eps = 0.001 within max_steps = 3 attempts (sample 0 is at t = ") != std::string::npos);
+    CHECK(result.message.find("32 samples did not reach t = 0.001 within max_steps = 3 attempts (sample 0 is at t = ") != std::string::npos);
     CHECK(result.message.find("raise max_steps or loosen rtol/atol") != std::string::npos);
   }
 }

@@ -28,9 +28,11 @@ TEST_CASE("DDIM with eta = 0 equals first-order DPM-Solver to rounding") {
       const double h = s->log_snr(u) - s->log_snr(t);
       const auto eps_hat = reverse.score(x, t) * -s->sigma(t);
       const auto dpm1 = x * (s->alpha(u) / s->alpha(t)) - eps_hat * (s->sigma(u) * std::expm1(h));
-      torch::Tensor y = x.clone();
-      sde::StepMemory memory;
-      sde::Ddim(0.0).step(reverse, y, t, u, torch::Tensor(), memory);
+      sde::StepInput in;
+      in.x = x.clone();
+      in.times.t = t;
+      in.times.s = u;
+      const torch::Tensor y = sde::Ddim(0.0).step(sde::SolveProblem(reverse), in, nullptr).x;
       CHECK(((y - dpm1).abs().max() / dpm1.abs().max()).item<double>() < 1e-12);
     }
   }

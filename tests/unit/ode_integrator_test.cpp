@@ -9,8 +9,8 @@
 #include <limits>
 #include <vector>
 
-#include "ode/fused_kernels.hpp"
-#include "ode/odeint_tensor.hpp"
+#include "solvers/ode/fused_kernels.hpp"
+#include "solvers/ode/odeint_tensor.hpp"
 #include "sde/errors.hpp"
 #include "sde/solvers/ode_integrator.hpp"
 #include "sde/random.hpp"
@@ -145,7 +145,7 @@ TEST_CASE("dopri5 and cash-karp meet their tolerance both ways; rk4 converges at
       CAPTURE(method);
       CAPTURE(int(norm));
       sde::OdeOptions options;
-      options.method = method;
+      options.method = sde::parse_ode_method(method);
       options.norm = norm;
       options.rtol = options.atol = 1e-7;
       const auto forward = sde::integrate_adaptive(kDecay, x0, 0.0, 2.0, options);
@@ -183,8 +183,6 @@ TEST_CASE("running out of steps and non-finite states stop with a status") {
   const auto broken = sde::integrate_adaptive(blow_up, x0, 0.0, 1.0, sde::OdeOptions{});
   CHECK(broken.status == sde::SampleStatus::kNonFinite);
   CHECK(broken.message.find("non-finite at step") != std::string::npos);
-  sde::OdeOptions bad;
-  bad.method = "euler";
-  CHECK_THROWS_WITH_AS(sde::integrate_adaptive(kDecay, x0, 0.0, 1.0, bad),
+  CHECK_THROWS_WITH_AS(sde::parse_ode_method("euler"),
                        doctest::Contains("ODE method 'euler' is not one of: dopri5, cash-karp, rk4"), sde::InvalidArgument);
 }

@@ -106,3 +106,18 @@ TEST_CASE("every solver gives the samples recorded before (fixed seeds, every SD
     }
   }
 }
+
+TEST_CASE("docs/solvers.md carries the registry's table, and a measured row for every registered solver") {
+  std::ifstream in(std::string(SCORESDE_SOURCE_DIR) + "/docs/solvers.md");
+  REQUIRE(in);
+  const std::string guide((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Regenerate with: build/cli/scoresde solvers --markdown
+  const std::string table = sde::solver_table_markdown();
+  const size_t at = guide.find(table);
+  REQUIRE(at != std::string::npos);
+  const std::string measured = guide.substr(0, at) + guide.substr(at + table.size());
+  for (const sde::SolverInfo& info : sde::registered_solvers()) {
+    CAPTURE(info.name);
+    CHECK(measured.find("\n| `" + info.name + "` | ") != std::string::npos);
+  }
+}

@@ -182,7 +182,7 @@ TEST_CASE("bad training input is refused with the reason") {
 TEST_CASE("the discrete objectives insist on score_sde's conventions, and train") {
   const auto vp = sde::make_sde({"vp"}), ve = sde::make_sde({"ve"});
   sde::TrainOptions o = short_run(3);
-  o.objective = "ddpm";
+  o.objective = sde::TrainingObjective::kDdpm;
   CHECK_THROWS_WITH_AS(sde::Trainer(ve, sde::ScoreNetwork(small_mlp(), 0), sde::Parameterization::kNoise,
                                     sde::TimeConditioning::kDiscrete999, o),
                        doctest::Contains("VP noise predictor with 999t labels; got sde ve"), sde::InvalidArgument);
@@ -193,7 +193,7 @@ TEST_CASE("the discrete objectives insist on score_sde's conventions, and train"
                     sde::TimeConditioning::kDiscrete999, o);
   ddpm.run(sde::toy_training_data("ring", 0));
   CHECK(ddpm.steps_done() == 3);
-  o.objective = "smld";
+  o.objective = sde::TrainingObjective::kSmld;
   CHECK_THROWS_WITH_AS(sde::Trainer(ve, sde::ScoreNetwork(small_mlp(), 0), sde::Parameterization::kData,
                                     sde::TimeConditioning::kSmldIndex, o),
                        doctest::Contains("VE score or noise network with smld labels"), sde::InvalidArgument);
@@ -201,9 +201,9 @@ TEST_CASE("the discrete objectives insist on score_sde's conventions, and train"
                     sde::TimeConditioning::kSmldIndex, o);
   smld.run(sde::toy_training_data("ring", 0));
   CHECK(smld.steps_done() == 3);
-  o.objective = "sliced";
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("known: dsm, ddpm, smld"), sde::InvalidArgument);
-  o.objective = "ddpm";
+  CHECK_THROWS_WITH_AS(sde::parse_training_objective("sliced"), doctest::Contains("known: dsm, ddpm, smld"),
+                       sde::InvalidArgument);
+  o.objective = sde::TrainingObjective::kDdpm;
   o.loss.likelihood_weighting = true;
   CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("likelihood weighting is a DSM option"), sde::InvalidArgument);
 }

@@ -1,0 +1,32 @@
+// The first-order exponential-integrator step in data prediction (DPM-Solver-1 = DDIM with eta = 0;
+// Lu et al. 2022, DPM-Solver++, eq. 9), which the DPM-Solver++ steppers build on.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cmath>
+
+#include "sde/forward_sde.hpp"
+
+namespace sde {
+
+/// A step from t to s in the log-SNR, h = lambda_s - lambda_t, with phi1 = e^{-h} - 1:
+///   x_s = (sigma_s / sigma_t) x - alpha_s phi1 D.
+struct ExponentialStep {
+  double alpha_s;      ///< alpha at the end of the step
+  double sigma_ratio;  ///< sigma_s / sigma_t
+  double h;            ///< the log-SNR step
+  double phi1() const { return std::expm1(-h); }
+  /// The first-order step applied to x in place, with the data prediction d at the start.
+  torch::Tensor& first_order(torch::Tensor& x, const torch::Tensor& d) const {
+    return x.mul_(sigma_ratio).add_(d, -alpha_s * phi1());
+  }
+};
+
+/// The step from t to s (lambda_t given, as the caller has it), or to the time s whose log-SNR is
+/// lambda_t + h exactly.
+inline ExponentialStep exponential_step(const Sde& sde, double t, double s, double h) {
+  return {sde.alpha(s), sde.sigma(s) / sde.sigma(t), h};
+}
+
+}  // namespace sde

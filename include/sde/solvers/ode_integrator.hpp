@@ -1,0 +1,44 @@
+// Integration of batched ODEs dx/dt = F(x, t) on the solve loop: the Runge–Kutta steppers under the
+// shared step-size controller (adaptive) or a fixed grid. The engine of encoding and likelihoods.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sde/sampler.hpp"
+#include "sde/solvers/runge_kutta.hpp"
+#include "sde/solvers/shared_step_control.hpp"
+
+namespace sde {
+
+/// `rms` (per sample, the default), `max` or `batch-rms`; throws naming the known ones.
+OdeErrorNorm parse_error_norm(const std::string& name);
+std::string error_norm_name(OdeErrorNorm norm);
+
+/// An adaptive method and its controller's settings.
+struct OdeOptions : SharedStepOptions {
+  OdeMethod method = OdeMethod::kDopri5;
+};
+
+struct OdeSolution {
+  torch::Tensor x;            ///< the state at t1 (or where the integration stopped)
+  int64_t accepted = 0;       ///< steps taken
+  int64_t rejected = 0;       ///< steps the controller rejected
+  int64_t calls = 0;          ///< evaluations of F
+  SampleStatus status = SampleStatus::kSuccess;
+  std::string message;        ///< on failure: which step, at which time, and why
+  bool ok() const { return status == SampleStatus::kSuccess; }
+};
+
+/// Integrates from t0 to t1 (either direction) with an adaptive method (dopri5 or cash-karp): the
+/// controller of SharedStepControl. Never shares storage with `x`.
+OdeSolution integrate_adaptive(const OdeRhs& rhs, const torch::Tensor& x, double t0, double t1,
+                               const OdeOptions& options);
+
+/// Classical Runge–Kutta 4 through the given times (monotone, either direction).
+OdeSolution integrate_fixed(const OdeRhs& rhs, const torch::Tensor& x, const std::vector<double>& times);
+
+}  // namespace sde

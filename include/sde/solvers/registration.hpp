@@ -1,0 +1,157 @@
+// How a solver registers itself: its name, summary, a typed options struct with one field table
+// (which parses the options by name, shows their defaults in `scoresde solvers` and the solver
+// guide, and names the known keys for a typo), and a factory. Each solver's source defines one
+// function returning its SolverEntry; solver_list.hpp lists those functions, one line each.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sde/solvers/per_sample_step_control.hpp"
+#include "sde/solvers/registry.hpp"
+#include "sde/solvers/shared_step_control.hpp"
+#include "sde/solvers/stepper_sampler.hpp"
+
+namespace sde {
+
+/// A registered solver: what `scoresde solvers` shows, and how to make it from text options.
+struct SolverEntry {
+  SolverInfo info;
+  std::function<std::unique_ptr<Sampler>(const SamplerOptions&, const SolverParams&)> make;
+};
+
+/// One option of a solver's options struct O: parsing its text into O, and showing O's value.
+template <class O>
+struct OptionField {
+  std::string key;
+  std::string help;
+  std::function<void(O&, const std::string&)> parse;
+  std::function<std::string(const O&)> show;
+};
+
+namespace detail {
+double parse_finite_option(const std::string& key, const std::string& text);
+int64_t parse_integer_option(const std::string& key, const std::string& text);
+std::string shown_number(double value);
+[[noreturn]] void throw_unknown_choice(const std::string& key, const std::string& text, const std::string& known);
+[[noreturn]] void throw_unknown_option(const std::string& solver, const std::string& keys, const std::string& known);
+}  // namespace detail
+
+/// A real-valued option; `member` returns the field of O it sets.
+template <class O>
+OptionField<O> number_option(std::string key, std::function<double&(O&)> member, std::string help) {
+  return {key, std::move(help),
+          [key, member](O& o, const std::string& text) { member(o) = detail::parse_finite_option(key, text); },
+          [member](const O& o) { O copy = o; return detail::shown_number(member(copy)); }};
+}
+
+/// An integer option.
+template <class O>
+OptionField<O> integer_option(std::string key, std::function<int64_t&(O&)> member, std::string help) {
+  return {key, std::move(help),
+          [key, member](O& o, const std::string& text) { member(o) = detail::parse_integer_option(key, text); },
+          [member](const O& o) { O copy = o; return std::to_string(member(copy)); }};
+}
+
+/// An option with named values (an enum, or a bool); `names` lists name and value pairs.
+template <class O, class V>
+OptionField<O> choice_option(std::string key, std::function<V&(O&)> member, std::vector<std::pair<std::string, V>> names,
+                             std::string help) {
+  std::string known, shown;
+  for (const auto& [name, value] : names) {
+    known += (known.empty() ? "" : ", ") + name;
+    shown += (shown.empty() ? "" : " | ") + name;
+  }
+  return {key, help.empty() ? shown : shown + " (" + help + ")",
+          [key, member, names, known](O& o, const std::string& text) {
+            for (const auto& [name, value] : names)
+              if (name == text) {
+                member(o) = value;
+                return;
+              }
+            detail::throw_unknown_choice(key, text, known);
+          },
+          [member, names](const O& o) {
+            O copy = o;
+            for (const auto& [name, value] : names)
+              if (value == member(copy)) return name;
+            return std::string("?");
+          }};
+}
+
+/// The entry of a solver whose options struct is O (default-constructed: the defaults). `make`
+/// gets the parsed options; O may have a validate() it calls.
+template <class O>
+SolverEntry solver_entry(std::string name, std::string summary, std::vector<OptionField<O>> fields,
+                         std::function<std::unique_ptr<Sampler>(const std::string& name, const SamplerOptions&, const O&)> make) {
+  SolverEntry entry;
+  entry.info.name = name;
+  entry.info.summary = std::move(summary);
+  const O defaults{};
+  std::string known;
+  for (const OptionField<O>& f : fields) {
+    entry.info.options.push_back({f.key, f.show(defaults), f.help});
+    known += (known.empty() ? "" : ", ") + f.key;
+  }
+  entry.make = [name, fields, make, known](const SamplerOptions& options, const SolverParams& params) {
+    O o{};
+    std::string unknown;
+    for (const auto& [key, text] : params.values()) {
+      bool found = false;
+      for (const OptionField<O>& f : fields)
+        if (f.key == key) {
+          f.parse(o, text);
+          found = true;
+        }
+      if (!found) unknown += (unknown.empty() ? "" : ", ") + key;
+    }
+    if (!unknown.empty()) detail::throw_unknown_option(name, unknown, known.empty() ? "(none)" : known);
+    return make(name, options, o);
+  };
+  return entry;
+}
+
+/// A solver without options of its own.
+struct NoOptions {};
+
+/// A fixed-grid solver without options: the stepper S, default-constructed.
+template <class S>
+SolverEntry fixed_grid_solver(std::string name, std::string summary) {
+  return solver_entry<NoOptions>(std::move(name), std::move(summary), {},
+                                 [](const std::string& n, const SamplerOptions& o, const NoOptions&) {
+                                   return std::make_unique<StepperSampler>(n, o, std::make_unique<S>());
+                                 });
+}
+
+/// The fields of PerSampleStepControl's options, inside O. `variable` names the step variable.
+template <class O>
+std::vector<OptionField<O>> per_sample_control_fields(std::function<PerSampleStepOptions&(O&)> c,
+                                                      const std::string& variable) {
+  return {number_option<O>("rtol", [c](O& o) -> double& { return c(o).rtol; }, "relative tolerance"),
+          number_option<O>("atol", [c](O& o) -> double& { return c(o).atol; }, "absolute tolerance, in data units"),
+          number_option<O>("h_init", [c](O& o) -> double& { return c(o).h_init; }, "first step, in " + variable),
+          number_option<O>("safety", [c](O& o) -> double& { return c(o).safety; }, "safety factor theta on each proposed step"),
+          integer_option<O>("max_steps", [c](O& o) -> int64_t& { return c(o).max_steps; },
+                            "attempts per sample before giving up")};
+}
+
+/// The fields of SharedStepControl's options, inside O.
+template <class O>
+std::vector<OptionField<O>> shared_control_fields(std::function<SharedStepOptions&(O&)> c) {
+  return {number_option<O>("rtol", [c](O& o) -> double& { return c(o).rtol; }, "relative tolerance"),
+          number_option<O>("atol", [c](O& o) -> double& { return c(o).atol; }, "absolute tolerance"),
+          choice_option<O, OdeErrorNorm>("norm", [c](O& o) -> OdeErrorNorm& { return c(o).norm; },
+                                         {{"rms", OdeErrorNorm::kPerSampleRms}, {"max", OdeErrorNorm::kMax},
+                                          {"batch-rms", OdeErrorNorm::kBatchRms}},
+                                         "per-sample RMS then the worst sample; the largest entry of the batch; "
+                                         "the RMS over the whole batch, as scipy on the flattened batch"),
+          number_option<O>("h_init", [c](O& o) -> double& { return c(o).h_init; },
+                           "first step, as a fraction of [eps, T]; 0 = Hairer's automatic choice"),
+          integer_option<O>("max_steps", [c](O& o) -> int64_t& { return c(o).max_steps; },
+                            "attempted steps before giving up")};
+}
+
+}  // namespace sde

@@ -1,0 +1,87 @@
+#include "sde/solvers/dpm_adaptive.hpp"
+#include "sde/solvers/registration.hpp"
+
+#include "sde/errors.hpp"
+#include "sde/reverse_sde.hpp"
+
+namespace sde {
+
+DpmAdaptivePair::DpmAdaptivePair(int order) : order_(order) {
+  SDE_CHECK(order == 2 || order == 3, "dpm-adaptive: order = ", order,
+            " must be 2 (DPM-Solver-12) or 3 (DPM-Solver-23)");
+}
+
+StepperTraits DpmAdaptivePair::traits() const {
+  StepperTraits traits;
+  traits.error_estimate = traits.per_sample_times = traits.first_stage = true;
+  traits.variable = StepVariable::kLogSnr;
+  traits.order = order_;
+  traits.error_order = order_ - 1;
+  return traits;
+}
+
+torch::Tensor DpmAdaptivePair::first_stage(const SolveProblem& problem, const torch::Tensor& x,
+                                           const StepTimes& times) const {
+  return problem.reverse().denoise(x, times.t_rows(x.size(0)).to(x.device()));
+}
+
+StepOutcome DpmAdaptivePair::step(const SolveProblem& problem, const StepInput& in, StepperState*) const {
+  ReverseSde& reverse = problem.reverse();
+  const Sde& sde = reverse.sde();
+  const torch::Tensor& x = in.x;
+  const torch::Tensor& d_t = in.first;
+  const torch::Tensor t = in.times.t_rows(x.size(0)).to(x.device()), s = in.times.s_rows(x.size(0)).to(x.device());
+  // alpha and sigma at each time the step visits, evaluated once: [B] each.
+  struct Coefficients {
+    torch::Tensor alpha, sigma;
+  };
+  auto at = [&sde](const torch::Tensor& time) { return Coefficients{sde.alpha(time), sde.sigma(time)}; };
+  const Coefficients now = at(t), end = at(s);
+  const torch::Tensor lambda_t = (now.alpha / now.sigma).log_(), h = (end.alpha / end.sigma).log_() - lambda_t;
+  // The first-order step to log-SNR lambda_t + r h, whose time has coefficients c.
+  auto first_order = [&](const Coefficients& c, const torch::Tensor& rh) {
+    return (x * per_sample(c.sigma / now.sigma, x)).sub_(d_t * per_sample(c.alpha * torch::expm1(-rh), x));
+  };
+  const torch::Tensor phi_2 = torch::expm1(-h) / h + 1.0;
+  const torch::Tensor slope_s = end.alpha * phi_2;  // weight of D' h at the end of the step
+  const torch::Tensor base = first_order(end, h);
+  const double r1 = order_ == 2 ? 0.5 : 1.0 / 3.0;
+  const torch::Tensor t1 = sde.time_at_log_snr(lambda_t + h * r1);
+  const torch::Tensor d1 = reverse.denoise(first_order(at(t1), h * r1), t1).sub_(d_t);  // D_r1 - D_t
+  torch::Tensor second = base + d1 * per_sample(slope_s / r1, x);
+  if (order_ == 2) return {std::move(second), base};
+
+  const double r2 = 2.0 / 3.0;
+  const torch::Tensor t2 = sde.time_at_log_snr(lambda_t + h * r2);
+  const torch::Tensor phi_22 = torch::expm1(-h * r2) / (h * r2) + 1.0;
+  const Coefficients c2 = at(t2);
+  const torch::Tensor x2 = first_order(c2, h * r2).add_(d1 * per_sample(c2.alpha * phi_22 * (r2 / r1), x));
+  torch::Tensor third = base + reverse.denoise(x2, t2).sub_(d_t).mul_(per_sample(slope_s / r2, x));
+  return {std::move(third), std::move(second)};
+}
+
+namespace {
+struct DpmAdaptiveOptions {
+  int64_t order = 3;
+  PerSampleStepOptions control{0.05, 0.0078, 0.05, 0.9, 1.0 / 3.0, 10000};  // the exponent is 1 / order
+};
+}  // namespace
+
+SolverEntry dpm_adaptive_solver() {
+  using O = DpmAdaptiveOptions;
+  auto fields = per_sample_control_fields<O>([](O& o) -> PerSampleStepOptions& { return o.control; }, "log-SNR");
+  fields.insert(fields.begin(), integer_option<O>("order", [](O& o) -> int64_t& { return o.order; },
+                                                  "2 (DPM-Solver-12) or 3 (DPM-Solver-23); the error exponent is 1/order"));
+  return solver_entry<O>(
+      "dpm-adaptive", "adaptive DPM-Solver-12/23 (data prediction), every sample with its own steps; ignores --steps",
+      fields, [](const std::string& name, const SamplerOptions& o, const O& a) {
+        auto stepper = std::make_unique<DpmAdaptivePair>(int(a.order));
+        SolverControl control;
+        control.kind = SolverControl::Kind::kPerSampleSteps;
+        control.per_sample = a.control;
+        control.per_sample.exponent = 1.0 / double(a.order);
+        return std::make_unique<StepperSampler>(name, o, std::move(stepper), control);
+      });
+}
+
+}  // namespace sde

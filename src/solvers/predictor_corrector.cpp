@@ -1,0 +1,103 @@
+#include "sde/solvers/predictor_corrector.hpp"
+
+#include "sde/errors.hpp"
+#include "sde/solvers/ancestral.hpp"
+#include "sde/solvers/annealed_langevin_corrector.hpp"
+#include "sde/solvers/euler_maruyama.hpp"
+#include "sde/solvers/langevin_corrector.hpp"
+#include "sde/solvers/registration.hpp"
+#include "sde/solvers/reverse_diffusion.hpp"
+
+namespace sde {
+
+PredictorCorrector::PredictorCorrector(std::unique_ptr<Stepper> predictor, std::unique_ptr<Corrector> corrector)
+    : predictor_(std::move(predictor)), corrector_(std::move(corrector)) {
+  SDE_CHECK(predictor_ != nullptr || corrector_ != nullptr,
+            "pc: predictor and corrector are both 'none'; the sampler would only return the prior");
+  SDE_CHECK(!predictor_ || !predictor_->traits().error_estimate,
+            "pc: the predictor must be a fixed-step one (em, reverse-diffusion, ancestral, ...)");
+}
+
+StepperTraits PredictorCorrector::traits() const {
+  StepperTraits traits = predictor_ ? predictor_->traits() : StepperTraits{};
+  const int64_t m = corrector_ ? corrector_->steps() : 0;
+  traits.noise_draws = m + 1;
+  traits.batch_statistics = traits.batch_statistics || (corrector_ && corrector_->uses_batch_statistics());
+  return traits;
+}
+
+std::unique_ptr<StepperState> PredictorCorrector::init(const SolveProblem& problem, const torch::Tensor& x) const {
+  return predictor_ ? predictor_->init(problem, x) : nullptr;
+}
+
+StepOutcome PredictorCorrector::step(const SolveProblem& problem, const StepInput& in, StepperState* state) const {
+  torch::Tensor x = in.x;
+  const int64_t m = corrector_ ? corrector_->steps() : 0;
+  const StepNoise& noise = in.noise;
+  if (corrector_) corrector_->correct(problem.reverse(), x, in.times.t, in.times.s, [&](int64_t j) { return noise(j); });
+  if (!predictor_) return {x};
+  StepInput predict{x, in.times, {}, StepNoise([noise, m](int64_t j) { return noise(m + j); })};
+  return predictor_->step(problem, predict, state);
+}
+
+namespace {
+
+enum class PredictorKind { kEm, kReverseDiffusion, kAncestral, kNone };
+enum class CorrectorKind { kLangevin, kAld, kNone };
+
+struct PcOptions {
+  PredictorKind predictor = PredictorKind::kReverseDiffusion;
+  CorrectorKind corrector = CorrectorKind::kLangevin;
+  double snr = 0.16;
+  int64_t corrector_steps = 1;
+  bool batch_mean = false;
+};
+
+std::unique_ptr<Stepper> make_predictor(PredictorKind kind) {
+  switch (kind) {
+    case PredictorKind::kEm: return std::make_unique<EulerMaruyama>();
+    case PredictorKind::kReverseDiffusion: return std::make_unique<ReverseDiffusion>();
+    case PredictorKind::kAncestral: return std::make_unique<Ancestral>();
+    case PredictorKind::kNone: break;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Corrector> make_corrector(const PcOptions& o) {
+  if (o.corrector == CorrectorKind::kLangevin)
+    return std::make_unique<LangevinCorrector>(o.snr, o.corrector_steps, o.batch_mean);
+  if (o.corrector == CorrectorKind::kAld) return std::make_unique<AnnealedLangevinCorrector>(o.snr, o.corrector_steps);
+  return nullptr;
+}
+
+}  // namespace
+
+SolverEntry predictor_corrector_solver() {
+  using O = PcOptions;
+  return solver_entry<O>(
+      "pc", "predictor-corrector: any predictor with a Langevin corrector (Song et al. 2021, Alg. 1-3)",
+      {choice_option<O, PredictorKind>("predictor", [](O& o) -> PredictorKind& { return o.predictor; },
+                                       {{"em", PredictorKind::kEm},
+                                        {"reverse-diffusion", PredictorKind::kReverseDiffusion},
+                                        {"ancestral", PredictorKind::kAncestral},
+                                        {"none", PredictorKind::kNone}},
+                                       ""),
+       choice_option<O, CorrectorKind>("corrector", [](O& o) -> CorrectorKind& { return o.corrector; },
+                                       {{"langevin", CorrectorKind::kLangevin},
+                                        {"ald", CorrectorKind::kAld},
+                                        {"none", CorrectorKind::kNone}},
+                                       "ald: annealed, NCSN"),
+       number_option<O>("snr", [](O& o) -> double& { return o.snr; }, "corrector signal-to-noise ratio"),
+       integer_option<O>("corrector_steps", [](O& o) -> int64_t& { return o.corrector_steps; },
+                         "corrector iterations per time step"),
+       choice_option<O, bool>("step_size", [](O& o) -> bool& { return o.batch_mean; },
+                              {{"per-sample", false}, {"batch-mean", true}},
+                              "langevin step size from per-sample norms, or from batch means (the reference's; "
+                              "makes a sample depend on its batch)")},
+      [](const std::string& name, const SamplerOptions& o, const O& pc) {
+        return std::make_unique<StepperSampler>(
+            name, o, std::make_unique<PredictorCorrector>(make_predictor(pc.predictor), make_corrector(pc)));
+      });
+}
+
+}  // namespace sde

@@ -61,9 +61,18 @@ StepOutcome DpmAdaptivePair::step(const SolveProblem& problem, const StepInput& 
 }
 
 namespace {
+// DPM-Solver's own tolerances (Lu et al. 2022, Alg. 4-5, for data in [-1, 1]); the controller's
+// other defaults as PerSampleStepOptions has them. The exponent is 1 / order, set when made.
+PerSampleStepOptions dpm_control() {
+  PerSampleStepOptions c;
+  c.rtol = 0.05;
+  c.h_init = 0.05;
+  return c;
+}
+
 struct DpmAdaptiveOptions {
   int64_t order = 3;
-  PerSampleStepOptions control{0.05, 0.0078, 0.05, 0.9, 1.0 / 3.0, 10000};  // the exponent is 1 / order
+  PerSampleStepOptions control = dpm_control();
 };
 }  // namespace
 

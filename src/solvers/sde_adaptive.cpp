@@ -55,7 +55,7 @@ torch::Tensor SdeAdaptivePair::finish(const SolveProblem& problem, const StepInp
 
 namespace {
 struct SdeAdaptiveOptions {
-  PerSampleStepOptions control{0.01, 0.0078, 0.01, 0.9, 0.9, 10000};
+  PerSampleStepOptions control;  // its defaults are this paper's (Jolicoeur-Martineau et al. 2021)
   SdeErrorEstimate estimate = SdeErrorEstimate::kDrift;
 };
 }  // namespace

@@ -10,7 +10,7 @@
 
 namespace sde {
 
-/// The controller's settings.
+/// The controller's settings; the defaults are Jolicoeur-Martineau et al.'s (sde-adaptive).
 struct PerSampleStepOptions {
   double rtol = 0.01;      ///< relative tolerance
   double atol = 0.0078;    ///< absolute tolerance (in data units; 0.0078 ~ 1 level of 8-bit data in [-1, 1])

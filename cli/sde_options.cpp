@@ -10,7 +10,8 @@ CLI::Option* add_target_option(CLI::App* cmd, std::string& target, bool required
 }
 
 bool sde_options_given(const CLI::App* cmd) {
-  for (const char* flag : {"--sde", "--beta-min", "--beta-max", "--sigma-min", "--sigma-max", "--T"})
+  for (const char* flag : {"--sde", "--beta-min", "--beta-max", "--sigma-min", "--sigma-max", "--cosine-s",
+                           "--cosine-beta-max", "--T"})
     if (cmd->count(flag) > 0) return true;
   return false;
 }
@@ -22,6 +23,9 @@ void add_sde_options(CLI::App* cmd, SdeConfig& sde) {
   auto* beta_max = cmd->add_option("--beta-max", sde.beta.beta_max, "VP/sub-VP beta_max")->capture_default_str();
   auto* sigma_min = cmd->add_option("--sigma-min", sde.ve.sigma_min, "VE sigma_min")->capture_default_str();
   auto* sigma_max = cmd->add_option("--sigma-max", sde.ve.sigma_max, "VE sigma_max")->capture_default_str();
+  cmd->add_option("--cosine-s", sde.cosine.s, "cosine: the offset s of alpha_bar")->capture_default_str();
+  cmd->add_option("--cosine-beta-max", sde.cosine.beta_max, "cosine: T is where beta reaches this")
+      ->capture_default_str();
   beta_min->excludes(sigma_min)->excludes(sigma_max);
   beta_max->excludes(sigma_min)->excludes(sigma_max);
   cmd->add_option("--T", sde.t_max, "end time T of the forward SDE")->capture_default_str();
@@ -34,11 +38,17 @@ std::unique_ptr<LoadedModel> load_model_dir(const CLI::App* cmd, const std::stri
 }
 
 std::shared_ptr<const Sde> make_sde_from(const CLI::App* cmd, const SdeConfig& sde) {
-  const bool ve = sde.name == "ve";
-  if (ve && (cmd->count("--beta-min") || cmd->count("--beta-max")))
-    throw InvalidArgument("--beta-min/--beta-max apply to --sde vp|subvp, not ve; use --sigma-min/--sigma-max");
-  if (!ve && (cmd->count("--sigma-min") || cmd->count("--sigma-max")))
-    throw InvalidArgument("--sigma-min/--sigma-max apply to --sde ve; use --beta-min/--beta-max");
+  // Each family's parameters, and the SDEs they apply to.
+  const struct {
+    const char *first, *second, *applies_to;
+    bool applies;
+  } families[] = {{"--beta-min", "--beta-max", "vp|subvp", sde.name == "vp" || sde.name == "subvp"},
+                  {"--sigma-min", "--sigma-max", "ve", sde.name == "ve"},
+                  {"--cosine-s", "--cosine-beta-max", "cosine", sde.name == "cosine"}};
+  for (const auto& f : families)
+    if (!f.applies && (cmd->count(f.first) || cmd->count(f.second)))
+      throw InvalidArgument(detail::concat(f.first, "/", f.second, " apply to --sde ", f.applies_to, ", not ",
+                                           sde.name));
   return make_sde(sde);
 }
 

@@ -39,6 +39,8 @@ void save_trained_model(const std::string& dir, const ModelMetadata& m, const Sc
                                      {"beta_max", m.sde.beta.beta_max},
                                      {"sigma_min", m.sde.ve.sigma_min},
                                      {"sigma_max", m.sde.ve.sigma_max},
+                                     {"cosine_s", m.sde.cosine.s},
+                                     {"cosine_beta_max", m.sde.cosine.beta_max},
                                      {"T", m.sde.t_max}}},
                             {"parameterization", name_of(m.parameterization)},
                             {"conditioning", name_of(m.conditioning)},
@@ -70,6 +72,9 @@ LoadedModel load_trained_model(const std::string& dir) {
     m.sde.ve.sigma_min = s.at("sigma_min").get<double>();
     m.sde.ve.sigma_max = s.at("sigma_max").get<double>();
     m.sde.t_max = s.at("T").get<double>();
+    // Written since the cosine schedule exists; older directories have the defaults.
+    m.sde.cosine.s = s.value("cosine_s", m.sde.cosine.s);
+    m.sde.cosine.beta_max = s.value("cosine_beta_max", m.sde.cosine.beta_max);
     m.parameterization = parse_parameterization(j.at("parameterization").get<std::string>());
     m.conditioning = parse_time_conditioning(j.at("conditioning").get<std::string>());
     m.network = NetworkSpec::from_json(j.at("network").dump());

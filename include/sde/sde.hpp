@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sde/atomic_file.hpp"
+#include "sde/cosine_sde.hpp"
 #include "sde/errors.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/gaussian_mixture.hpp"

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sde/cosine_sde.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/ve_sde.hpp"
 #include "sde/vp_sde.hpp"
@@ -13,9 +14,10 @@ namespace sde {
 
 /// Which SDE and its parameters. Parameters of the other family are ignored.
 struct SdeConfig {
-  std::string name = "vp";  ///< "vp", "subvp" or "ve"
+  std::string name = "vp";  ///< "vp", "subvp", "ve" or "cosine"
   LinearBeta beta;          ///< VP and sub-VP
   VeSchedule ve;            ///< VE
+  CosineSchedule cosine;    ///< cosine (T is clipped where beta reaches cosine.beta_max)
   double t_max = 1.0;       ///< T
 };
 

@@ -8,7 +8,7 @@ using sde::testing::rel_diff;
 namespace {
 
 std::vector<std::shared_ptr<const sde::Sde>> all_sdes() {
-  return {sde::make_sde({"vp"}), sde::make_sde({"subvp"}), sde::make_sde({"ve"})};
+  return {sde::make_sde({"vp"}), sde::make_sde({"subvp"}), sde::make_sde({"ve"}), sde::make_sde({"cosine"})};
 }
 
 }  // namespace
@@ -30,6 +30,25 @@ TEST_CASE("VP, sub-VP and VE match their closed forms") {
   CHECK(vp.log_snr(t) == doctest::Approx(std::log(vp.alpha(t) / vp.sigma(t))));
 }
 
+TEST_CASE("the cosine schedule matches Nichol & Dhariwal's alpha_bar and dpm-solver's clipped T") {
+  // alpha_bar(t) = f(t) / f(0), f(t) = cos^2((t + s) / (1 + s) pi / 2), s = 0.008; T where beta = 999.
+  const sde::CosineVpSde cosine;
+  const double s = 0.008;
+  auto f = [&](double t) { return std::pow(std::cos((t + s) / (1 + s) * M_PI / 2), 2); };
+  for (double t : {1e-4, 0.1, 0.5, 0.9, 0.99}) {
+    CAPTURE(t);
+    CHECK(rel_diff(cosine.alpha(t) * cosine.alpha(t), f(t) / f(0)) < 1e-14);
+    CHECK(rel_diff(cosine.sigma(t) * cosine.sigma(t), 1 - f(t) / f(0)) < 1e-10);
+  }
+  // dpm-solver's cosine_t_max = atan(999 (1 + s) / pi) 2 (1 + s) / pi - s.
+  CHECK(rel_diff(cosine.t_max(), std::atan(999.0 * (1 + s) / M_PI) * 2 * (1 + s) / M_PI - s) < 1e-14);
+  CHECK(rel_diff(cosine.diffusion(cosine.t_max()) * cosine.diffusion(cosine.t_max()), 999.0) < 1e-10);
+  CHECK(cosine.alpha(cosine.t_max()) < 0.004);
+  // sigma at small t without cancellation: 1 - alpha^2 ~ beta(0) t.
+  const double t = 1e-9, beta0 = M_PI / (1 + s) * std::tan(s / (1 + s) * M_PI / 2);
+  CHECK(rel_diff(cosine.sigma(t) * cosine.sigma(t), beta0 * t) < 1e-6);
+}
+
 TEST_CASE("every SDE's schedule satisfies the linear-SDE moment equations") {
   // For dx = f(t) x dt + g(t) dw: d alpha / dt = f alpha and d sigma^2 / dt = 2 f sigma^2 + g^2.
   // Central differences with h = 1e-5 have truncation error ~1e-9 relative.
@@ -48,9 +67,9 @@ TEST_CASE("every SDE's schedule satisfies the linear-SDE moment equations") {
 }
 
 TEST_CASE("scalar and batched schedules agree") {
-  const auto t = torch::tensor({0.0, 1e-3, 0.25, 0.5, 1.0}, torch::kFloat64);
   for (const auto& s : all_sdes()) {
     CAPTURE(s->name());
+    const auto t = torch::tensor({0.0, 1e-3, 0.25, 0.5, s->t_max()}, torch::kFloat64);
     const auto a = s->alpha(t), sg = s->sigma(t), f = s->drift_coef(t), g = s->diffusion(t);
     for (int64_t i = 0; i < t.size(0); ++i) {
       const double ti = t[i].item<double>();
@@ -97,7 +116,10 @@ TEST_CASE("invalid parameters and times are rejected with the value named") {
   CHECK_THROWS_WITH_AS(sde::VeSde({0.0, 50.0}), doctest::Contains("sigma_min must be > 0"), sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(sde::VeSde({1.0, NAN}), doctest::Contains("sigma_max must be finite"), sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(sde::VpSde({}, 0.0), doctest::Contains("T must be finite and > 0"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sde({"vq"}), doctest::Contains("known SDEs: vp, subvp, ve"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_sde({"vq"}), doctest::Contains("known SDEs: vp, subvp, ve, cosine"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::CosineVpSde({0.0, 999.0}), doctest::Contains("s = 0 must lie in (0, 1)"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::CosineVpSde({0.008, 0.01}), doctest::Contains("beta_max = 0.01 must exceed beta(0)"),
+                       sde::InvalidArgument);
   const sde::VpSde vp;
   CHECK_THROWS_WITH_AS(vp.alpha(1.5), doctest::Contains("t = 1.5 lies outside [0, T]"), sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(vp.sigma(NAN), doctest::Contains("outside"), sde::InvalidArgument);
@@ -109,7 +131,7 @@ TEST_CASE("invalid parameters and times are rejected with the value named") {
 TEST_CASE("closed-form inverse log-SNRs agree with bisection, for scalars and batches") {
   for (const auto& s : all_sdes()) {
     CAPTURE(s->name());
-    const auto t = torch::tensor({1e-5, 1e-3, 0.1, 0.37, 0.9, 1.0}, torch::kFloat64);
+    const auto t = torch::tensor({1e-5, 1e-3, 0.1, 0.37, 0.9, s->t_max()}, torch::kFloat64);
     const auto lambda = s->log_snr(t);
     const auto batched = s->time_at_log_snr(lambda);
     const auto bisected = s->Sde::time_at_log_snr(lambda);  // the generic tensor bisection
@@ -121,7 +143,7 @@ TEST_CASE("closed-form inverse log-SNRs agree with bisection, for scalars and ba
       CHECK(rel_diff(batched[i].item<double>(), s->time_at_log_snr(l)) < 1e-12);
       CHECK(rel_diff(bisected[i].item<double>(), ti) < 1e-9);
     }
-    CHECK_THROWS_WITH_AS(s->time_at_log_snr(s->log_snr(1.0) - 1.0), doctest::Contains("lies outside [log_snr(T), log_snr(0)]"),
+    CHECK_THROWS_WITH_AS(s->time_at_log_snr(s->log_snr(s->t_max()) - 1.0), doctest::Contains("lies outside [log_snr(T), log_snr(0)]"),
                          sde::InvalidArgument);
     CHECK_THROWS_WITH_AS(s->time_at_log_snr(torch::tensor({0.0, double(NAN)}, torch::kFloat64)), doctest::Contains("nan lies outside"),
                          sde::InvalidArgument);

@@ -111,3 +111,21 @@ TEST_CASE("ode-dopri5 counts its evaluations as 2 + 6 per attempt (+1 denoising)
   CHECK(grid.rejected_steps == 0);
   CHECK(grid.nfe == 10);
 }
+
+TEST_CASE("every registered solver runs on every forward process") {
+  // A smoke test of the combinations (the accuracy tests measure quality): 25 steps, the ring's
+  // exact score, every sample finite. A solver may refuse an SDE, but then at construction.
+  const auto mixture = sde::GaussianMixture::from_json_file(data_path("ring8.json"));
+  for (const std::string& name : sde::sde_names()) {
+    const auto s = sde::make_sde({name});
+    const sde::GaussianMixtureScore model(mixture, s);
+    for (const sde::SolverInfo& info : sde::registered_solvers()) {
+      CAPTURE(name);
+      CAPTURE(info.name);
+      const auto result = sde::make_sampler(info.name, float64(25))->sample(*s, model, 64);
+      CHECK(result.ok());
+      CHECK(sde::all_finite(result.samples));
+      CHECK(result.samples.abs().max().item<double>() < 20.0);  // the ring has radius 4
+    }
+  }
+}

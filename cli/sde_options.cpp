@@ -11,7 +11,7 @@ CLI::Option* add_target_option(CLI::App* cmd, std::string& target, bool required
 
 bool sde_options_given(const CLI::App* cmd) {
   for (const char* flag : {"--sde", "--beta-min", "--beta-max", "--sigma-min", "--sigma-max", "--cosine-s",
-                           "--cosine-beta-max", "--T"})
+                           "--cosine-beta-max", "--edm-sigma-max", "--T"})
     if (cmd->count(flag) > 0) return true;
   return false;
 }
@@ -25,6 +25,8 @@ void add_sde_options(CLI::App* cmd, SdeConfig& sde) {
   auto* sigma_max = cmd->add_option("--sigma-max", sde.ve.sigma_max, "VE sigma_max")->capture_default_str();
   cmd->add_option("--cosine-s", sde.cosine.s, "cosine: the offset s of alpha_bar")->capture_default_str();
   cmd->add_option("--cosine-beta-max", sde.cosine.beta_max, "cosine: T is where beta reaches this")
+      ->capture_default_str();
+  cmd->add_option("--edm-sigma-max", sde.edm.sigma_max, "edm: sigma_max, which is T (sample to --eps 0.002)")
       ->capture_default_str();
   beta_min->excludes(sigma_min)->excludes(sigma_max);
   beta_max->excludes(sigma_min)->excludes(sigma_max);
@@ -44,10 +46,12 @@ std::shared_ptr<const Sde> make_sde_from(const CLI::App* cmd, const SdeConfig& s
     bool applies;
   } families[] = {{"--beta-min", "--beta-max", "vp|subvp", sde.name == "vp" || sde.name == "subvp"},
                   {"--sigma-min", "--sigma-max", "ve", sde.name == "ve"},
-                  {"--cosine-s", "--cosine-beta-max", "cosine", sde.name == "cosine"}};
+                  {"--cosine-s", "--cosine-beta-max", "cosine", sde.name == "cosine"},
+                  {"--edm-sigma-max", nullptr, "edm", sde.name == "edm"}};
   for (const auto& f : families)
-    if (!f.applies && (cmd->count(f.first) || cmd->count(f.second)))
-      throw InvalidArgument(detail::concat(f.first, "/", f.second, " apply to --sde ", f.applies_to, ", not ",
+    if (!f.applies && (cmd->count(f.first) || (f.second && cmd->count(f.second))))
+      throw InvalidArgument(detail::concat(f.first, f.second ? std::string("/") + f.second : std::string(),
+                                           f.second ? " apply" : " applies", " to --sde ", f.applies_to, ", not ",
                                            sde.name));
   return make_sde(sde);
 }

@@ -41,6 +41,7 @@ void save_trained_model(const std::string& dir, const ModelMetadata& m, const Sc
                                      {"sigma_max", m.sde.ve.sigma_max},
                                      {"cosine_s", m.sde.cosine.s},
                                      {"cosine_beta_max", m.sde.cosine.beta_max},
+                                     {"edm_sigma_max", m.sde.edm.sigma_max},
                                      {"T", m.sde.t_max}}},
                             {"parameterization", name_of(m.parameterization)},
                             {"conditioning", name_of(m.conditioning)},
@@ -72,9 +73,10 @@ LoadedModel load_trained_model(const std::string& dir) {
     m.sde.ve.sigma_min = s.at("sigma_min").get<double>();
     m.sde.ve.sigma_max = s.at("sigma_max").get<double>();
     m.sde.t_max = s.at("T").get<double>();
-    // Written since the cosine schedule exists; older directories have the defaults.
+    // Written since the cosine and EDM processes exist; older directories have the defaults.
     m.sde.cosine.s = s.value("cosine_s", m.sde.cosine.s);
     m.sde.cosine.beta_max = s.value("cosine_beta_max", m.sde.cosine.beta_max);
+    m.sde.edm.sigma_max = s.value("edm_sigma_max", m.sde.edm.sigma_max);
     m.parameterization = parse_parameterization(j.at("parameterization").get<std::string>());
     m.conditioning = parse_time_conditioning(j.at("conditioning").get<std::string>());
     m.network = NetworkSpec::from_json(j.at("network").dump());

@@ -4,6 +4,7 @@
 
 #include "sde/atomic_file.hpp"
 #include "sde/cosine_sde.hpp"
+#include "sde/edm_sde.hpp"
 #include "sde/errors.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/gaussian_mixture.hpp"

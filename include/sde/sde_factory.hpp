@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sde/cosine_sde.hpp"
+#include "sde/edm_sde.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/ve_sde.hpp"
 #include "sde/vp_sde.hpp"
@@ -14,11 +15,12 @@ namespace sde {
 
 /// Which SDE and its parameters. Parameters of the other family are ignored.
 struct SdeConfig {
-  std::string name = "vp";  ///< "vp", "subvp", "ve" or "cosine"
+  std::string name = "vp";  ///< "vp", "subvp", "ve", "cosine" or "edm"
   LinearBeta beta;          ///< VP and sub-VP
   VeSchedule ve;            ///< VE
   CosineSchedule cosine;    ///< cosine (T is clipped where beta reaches cosine.beta_max)
-  double t_max = 1.0;       ///< T
+  EdmSchedule edm;          ///< edm (T is edm.sigma_max)
+  double t_max = 1.0;       ///< T (not edm's: its T is sigma_max)
 };
 
 /// The names make_sde knows, in the order the CLI lists them.

@@ -141,3 +141,12 @@ TEST_CASE("the cosine schedule: EM (N = 1000) reaches the ring's floor; DPM-Solv
   CHECK(cosine.sw2_ok);
   CHECK(std::abs(cosine.mean_log_p - vp.mean_log_p) <= cosine.log_p_tolerance);
 }
+
+TEST_CASE("EDM's process: DPM-Solver++(2M) at 20 steps on the Karras grid reaches the ring's floor, as on VP") {
+  // The same criteria as for cosine above (the VP run is the log-SNR grid's; on EDM's process the
+  // Karras grid is its own recommendation).
+  const Verdict edm = solver_against_exact("dpmpp-2m", {}, "ring8.json", "edm", 10000, 20, sde::TimeGridKind::kKarras);
+  const Verdict vp = solver_against_exact("dpmpp-2m", {}, "ring8.json", "vp", 10000, 20, sde::TimeGridKind::kLogSnr);
+  CHECK(edm.sw2_ok);
+  CHECK(std::abs(edm.mean_log_p - vp.mean_log_p) <= edm.log_p_tolerance);
+}

@@ -8,7 +8,7 @@ using sde::testing::rel_diff;
 namespace {
 
 std::vector<std::shared_ptr<const sde::Sde>> all_sdes() {
-  return {sde::make_sde({"vp"}), sde::make_sde({"subvp"}), sde::make_sde({"ve"}), sde::make_sde({"cosine"})};
+  return {sde::make_sde({"vp"}), sde::make_sde({"subvp"}), sde::make_sde({"ve"}), sde::make_sde({"cosine"}), sde::make_sde({"edm"})};
 }
 
 }  // namespace
@@ -47,6 +47,21 @@ TEST_CASE("the cosine schedule matches Nichol & Dhariwal's alpha_bar and dpm-sol
   // sigma at small t without cancellation: 1 - alpha^2 ~ beta(0) t.
   const double t = 1e-9, beta0 = M_PI / (1 + s) * std::tan(s / (1 + s) * M_PI / 2);
   CHECK(rel_diff(cosine.sigma(t) * cosine.sigma(t), beta0 * t) < 1e-6);
+}
+
+TEST_CASE("EDM's process: sigma(t) = t, alpha = 1, T = sigma_max") {
+  const sde::EdmSde edm;
+  CHECK(edm.t_max() == 80.0);
+  CHECK(edm.prior_std() == 80.0);
+  for (double t : {0.0, 0.002, 1.0, 80.0}) {
+    CHECK(edm.sigma(t) == t);
+    CHECK(edm.alpha(t) == 1.0);
+    CHECK(rel_diff(edm.diffusion(t) * edm.diffusion(t), 2 * t) < 1e-15);
+  }
+  CHECK(rel_diff(edm.time_at_log_snr(-std::log(0.002)), 0.002) < 1e-15);
+  CHECK_THROWS_WITH_AS(sde::make_sde({"edm", {}, {}, {}, {}, 2.0}), doctest::Contains("edm's T is its sigma_max"),
+                       sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::EdmSde({-1.0}), doctest::Contains("sigma_max = -1 must be > 0"), sde::InvalidArgument);
 }
 
 TEST_CASE("every SDE's schedule satisfies the linear-SDE moment equations") {

@@ -327,8 +327,8 @@ def exact_section(args, table, np, problems):
                 dict(base, side="score_sde", method="em", steps=steps), quality, args.repeats)
         if not args.quick:
             compare(args, table, np, name, f"RD + Langevin {steps}",
-                    ["--solver", "pc", "--steps", str(steps), "--predictor", "reverse-diffusion", "--snr", "0.16",
-                     "--step-size", "batch-mean"],
+                    ["--solver", "pc", "--steps", str(steps), "--predictor", "reverse-diffusion", "--corrector",
+                     "langevin", "--snr", "0.16", "--step-size", "batch-mean"],
                     dict(base, side="score_sde", method="pc", steps=steps), quality, args.repeats)
         for order, steps in ((2, 10), (2, 20), (3, 10), (3, 20)):
             compare(args, table, np, name, f"DPM-Solver++({order}M) {steps}",

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
       {"em", {}, 1, sde::TimeGridKind::kTime},
       {"reverse-diffusion", {}, 1, sde::TimeGridKind::kTime},
       {"ancestral", {}, 1, sde::TimeGridKind::kTime},
-      {"pc", {{"snr", "0.01"}, {"step_size", "batch-mean"}}, 2, sde::TimeGridKind::kTime},
+      {"pc", {{"corrector", "langevin"}, {"snr", "0.01"}, {"step_size", "batch-mean"}}, 2, sde::TimeGridKind::kTime},
       {"ddim", {}, 1, sde::TimeGridKind::kLogSnr},
       {"heun", {}, 2, sde::TimeGridKind::kKarras},
       {"dpmpp-2m", {}, 1, sde::TimeGridKind::kLogSnr},

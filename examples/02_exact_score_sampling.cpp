@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
       {"Euler-Maruyama", "em", {}},
       {"reverse diffusion", "reverse-diffusion", {}},
       {"ancestral", "ancestral", {}},
-      {"PC: rev. diff. + Langevin", "pc", {{"step_size", "batch-mean"}}},
+      {"PC: rev. diff. + Langevin", "pc", {{"corrector", "langevin"}, {"step_size", "batch-mean"}}},
   };
 
   std::printf("VP, exact score of the ring, %lld samples; exact samples: sliced W2 floor %.4f, mean log p %.3f\n\n",

@@ -51,8 +51,8 @@ TEST_CASE("fixed-step SDE predictors have weak order 1 on a Gaussian target (slo
       {"ancestral", "vp", sde::TimeGridKind::kTime, {16, 32, 64, 128}},
       {"ancestral", "subvp", sde::TimeGridKind::kTime, {16, 32, 64, 128}},
       {"ancestral", "ve", sde::TimeGridKind::kTime, {16, 32, 64, 128}},
-      {"pc", "vp", sde::TimeGridKind::kTime, {8, 16, 32, 64}, {{"snr", "0.01"}, {"step_size", "batch-mean"}}},
-      {"pc", "ve", sde::TimeGridKind::kTime, {16, 32, 64, 128}, {{"snr", "0.01"}, {"step_size", "batch-mean"}}},
+      {"pc", "vp", sde::TimeGridKind::kTime, {8, 16, 32, 64}, {{"corrector", "langevin"}, {"snr", "0.01"}, {"step_size", "batch-mean"}}},
+      {"pc", "ve", sde::TimeGridKind::kTime, {16, 32, 64, 128}, {{"corrector", "langevin"}, {"snr", "0.01"}, {"step_size", "batch-mean"}}},
       {"pc", "vp", sde::TimeGridKind::kTime, {8, 16, 32, 64}, {{"snr", "0.05"}, {"corrector", "ald"}}},
       {"pc", "ve", sde::TimeGridKind::kTime, {32, 64, 128, 256}, {{"snr", "0.05"}, {"corrector", "ald"}}},
   };

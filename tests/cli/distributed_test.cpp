@@ -87,7 +87,7 @@ TEST_CASE("a rank that never joins fails the other within the timeout, leaving n
   CHECK_FALSE(std::filesystem::exists("dist_alone.npy"));
 
   // Batch means cannot be split: refused with the fix, on every rank.
-  const Run coupled = two_ranks("sample --target " + ring + " --solver pc --step-size batch-mean --n 20 --out x.npy", 29631);
+  const Run coupled = two_ranks("sample --target " + ring + " --solver pc --corrector langevin --step-size batch-mean --n 20 --out x.npy", 29631);
   CHECK(coupled.code != 0);
   CHECK(coupled.output.find("give a batch size (--batch B)") != std::string::npos);
   CHECK(shell("SCORESDE_DIST_TIMEOUT=x WORLD_SIZE=2 RANK=0 " + cli + " sample --target " + ring + " --n 2 --out x.npy")

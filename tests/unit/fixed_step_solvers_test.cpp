@@ -45,7 +45,7 @@ const std::vector<Config> kConfigs = {
     {"em", {}, 51},
     {"reverse-diffusion", {}, 51},
     {"ancestral", {}, 51},
-    {"pc", {}, 101},  // reverse diffusion + one Langevin step per time
+    {"pc", {}, 101},  // reverse diffusion + one annealed Langevin step per time
     {"pc", {{"predictor", "ancestral"}, {"corrector", "ald"}, {"corrector_steps", "2"}}, 151},
     {"pc", {{"predictor", "none"}, {"corrector", "langevin"}}, 51},
     {"pc", {{"predictor", "em"}, {"corrector", "none"}}, 51},
@@ -109,7 +109,7 @@ TEST_CASE("the reference's batch-mean Langevin step size makes samples depend on
   const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), s);
   sde::SamplerOptions options;
   options.steps = 20;
-  const sde::SolverParams params = params_of({{"step_size", "batch-mean"}});
+  const sde::SolverParams params = params_of({{"corrector", "langevin"}, {"step_size", "batch-mean"}});
   const auto whole = sde::make_sampler("pc", options, params)->sample(*s, model, 256);
   options.batch_size = 64;
   const auto batched = sde::make_sampler("pc", options, params)->sample(*s, model, 256);

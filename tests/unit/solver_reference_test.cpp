@@ -36,6 +36,10 @@ std::vector<Case> cases() {
       for (const std::string problem : {"ring8", "aniso16"})
         out.push_back({info.name + "/" + sde_name + "/" + problem, info.name, sde_name, problem, {}});
   out.push_back({"pc-ald/vp/ring8", "pc", "vp", "ring8", sde::SolverParams(std::map<std::string, std::string>{{"corrector", "ald"}})});
+  // The SNR-rule Langevin corrector, pc's default before ald (recorded then as pc/*/*).
+  for (const std::string sde_name : {"vp", "ve"})
+    out.push_back({"pc-langevin/" + sde_name + "/aniso16", "pc", sde_name, "aniso16",
+                   sde::SolverParams(std::map<std::string, std::string>{{"corrector", "langevin"}})});
   out.push_back({"ddim-eta1/ve/ring8", "ddim", "ve", "ring8", sde::SolverParams(std::map<std::string, std::string>{{"eta", "1"}})});
   return out;
 }

@@ -15,10 +15,13 @@ double non_negative(double v) { return std::max(v, 0.0); }
 torch::Tensor non_negative(const torch::Tensor& v) { return v.clamp_min(0.0); }
 
 // The formulas once, for float64 scalars and for tensors (cos, sin, tan, atan2, sqrt by ADL).
-struct Angles {
-  double s, c, theta0, cos0, sin0;
-  explicit Angles(const CosineSchedule& k)
-      : s(k.s), c(kPi / (2.0 * (1.0 + k.s))), theta0(theta(0.0)), cos0(std::cos(theta0)), sin0(std::sin(theta0)) {}
+struct Angles : detail::CosineAngles {
+  explicit Angles(const detail::CosineAngles& a) : detail::CosineAngles(a) {}
+  explicit Angles(const CosineSchedule& k) : detail::CosineAngles{k.s, kPi / (2.0 * (1.0 + k.s)), 0, 0, 0} {
+    theta0 = theta(0.0);
+    cos0 = std::cos(theta0);
+    sin0 = std::sin(theta0);
+  }
   template <class T>
   T theta(const T& t) const {
     return (t + s) * c;
@@ -76,25 +79,25 @@ void CosineSchedule::validate() const {
 }
 
 CosineVpSde::CosineVpSde(CosineSchedule schedule, double t_max)
-    : Sde((schedule.validate(), clipped_end(schedule, t_max))), schedule_(schedule) {}
+    : Sde((schedule.validate(), clipped_end(schedule, t_max))), schedule_(schedule), angles_(Angles(schedule)) {}
 
-double CosineVpSde::alpha(double t) const { check_time(t); return Angles(schedule_).alpha(t); }
-double CosineVpSde::sigma(double t) const { check_time(t); return Angles(schedule_).sigma(t); }
-double CosineVpSde::drift_coef(double t) const { check_time(t); return Angles(schedule_).drift_coef(t); }
-double CosineVpSde::diffusion(double t) const { check_time(t); return Angles(schedule_).diffusion(t); }
-torch::Tensor CosineVpSde::alpha(const torch::Tensor& t) const { check_time(t); return Angles(schedule_).alpha(t); }
-torch::Tensor CosineVpSde::sigma(const torch::Tensor& t) const { check_time(t); return Angles(schedule_).sigma(t); }
-torch::Tensor CosineVpSde::drift_coef(const torch::Tensor& t) const { check_time(t); return Angles(schedule_).drift_coef(t); }
-torch::Tensor CosineVpSde::diffusion(const torch::Tensor& t) const { check_time(t); return Angles(schedule_).diffusion(t); }
+double CosineVpSde::alpha(double t) const { check_time(t); return Angles(angles_).alpha(t); }
+double CosineVpSde::sigma(double t) const { check_time(t); return Angles(angles_).sigma(t); }
+double CosineVpSde::drift_coef(double t) const { check_time(t); return Angles(angles_).drift_coef(t); }
+double CosineVpSde::diffusion(double t) const { check_time(t); return Angles(angles_).diffusion(t); }
+torch::Tensor CosineVpSde::alpha(const torch::Tensor& t) const { check_time(t); return Angles(angles_).alpha(t); }
+torch::Tensor CosineVpSde::sigma(const torch::Tensor& t) const { check_time(t); return Angles(angles_).sigma(t); }
+torch::Tensor CosineVpSde::drift_coef(const torch::Tensor& t) const { check_time(t); return Angles(angles_).drift_coef(t); }
+torch::Tensor CosineVpSde::diffusion(const torch::Tensor& t) const { check_time(t); return Angles(angles_).diffusion(t); }
 
 double CosineVpSde::time_at_log_snr(double lambda) const {
   check_log_snr(lambda, lambda);
-  return std::clamp(Angles(schedule_).time_at_log_snr(lambda), 0.0, t_max());
+  return std::clamp(Angles(angles_).time_at_log_snr(lambda), 0.0, t_max());
 }
 
 torch::Tensor CosineVpSde::time_at_log_snr(const torch::Tensor& lambda) const {
   check_log_snr(lambda);
-  return Angles(schedule_).time_at_log_snr(lambda).clamp_(0.0, t_max());
+  return Angles(angles_).time_at_log_snr(lambda).clamp_(0.0, t_max());
 }
 
 }  // namespace sde

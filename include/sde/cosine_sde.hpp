@@ -15,6 +15,14 @@ struct CosineSchedule {
   void validate() const;
 };
 
+namespace detail {
+/// theta(t) = (t + s) c with c = pi / (2 (1 + s)), and cos, sin of theta_0 = theta(0): computed once
+/// per SDE, not at every call.
+struct CosineAngles {
+  double s, c, theta0, cos0, sin0;
+};
+}  // namespace detail
+
 /// VP with alpha(t) = cos(theta(t)) / cos(theta(0)), sigma^2 = 1 - alpha^2, prior N(0, I):
 ///   f(t) = d log alpha / dt = -c tan(theta(t)),  g(t)^2 = beta(t) = 2 c tan(theta(t)),  c = pi / (2 (1 + s)).
 /// sigma^2 = sin(theta - theta_0) sin(theta + theta_0) / cos^2(theta_0), free of cancellation at small t.
@@ -40,6 +48,7 @@ class CosineVpSde final : public Sde {
 
  private:
   CosineSchedule schedule_;
+  detail::CosineAngles angles_;
 };
 
 }  // namespace sde

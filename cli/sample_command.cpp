@@ -49,7 +49,7 @@ Action add_sample_command(CLI::App& app) {
                                 "model directory written by `scoresde train`, or a TorchScript file (instead of --target)")
                     ->check(CLI::ExistingPath);
   cmd->add_option("--parameterization", args->parameterization, "a TorchScript model's output: score|noise|data|v")
-      ->check(CLI::IsMember({"score", "noise", "data", "v"}));
+      ->check(CLI::IsMember(parameterization_names()));
   cmd->add_option("--conditioning", args->conditioning, "a TorchScript model's time label: time|999t|sigma|smld")
       ->check(CLI::IsMember({"time", "999t", "sigma", "smld"}));
   cmd->add_option("--shape", args->shape, "a TorchScript model's sample shape, e.g. 2 or 1,28,28")->delimiter(',');
@@ -60,6 +60,8 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--schedule", args->schedule, "time grid: uniform in t, in log-SNR, or Karras'")
       ->check(CLI::IsMember(TimeGrid::names()))->capture_default_str();
   cmd->add_option("--rho", args->sampler.grid.rho, "Karras grid exponent")->capture_default_str();
+  cmd->add_option("--shift", args->sampler.grid.shift, "time shift of the grid (SD3): lambda -> lambda - log(shift)")
+      ->capture_default_str();
   cmd->add_option("--n", args->count, "number of samples")->required()->check(positive_count());
   cmd->add_option("--seed", args->sampler.seed, "random seed")->capture_default_str();
   cmd->add_option("--eps", args->sampler.eps, "final time eps")->capture_default_str();

@@ -1,6 +1,9 @@
 #include "sde_options.hpp"
 
 #include "sde/errors.hpp"
+#include "sde/schedule_file.hpp"
+
+#include <memory>
 
 namespace sde::cli {
 
@@ -11,7 +14,7 @@ CLI::Option* add_target_option(CLI::App* cmd, std::string& target, bool required
 
 bool sde_options_given(const CLI::App* cmd) {
   for (const char* flag : {"--sde", "--beta-min", "--beta-max", "--sigma-min", "--sigma-max", "--cosine-s",
-                           "--cosine-beta-max", "--edm-sigma-max", "--T"})
+                           "--cosine-beta-max", "--edm-sigma-max", "--schedule-file", "--T"})
     if (cmd->count(flag) > 0) return true;
   return false;
 }
@@ -28,6 +31,15 @@ void add_sde_options(CLI::App* cmd, SdeConfig& sde) {
       ->capture_default_str();
   cmd->add_option("--edm-sigma-max", sde.edm.sigma_max, "edm: sigma_max, which is T (sample to --eps 0.002)")
       ->capture_default_str();
+  // The table is read when the options are parsed; --schedule-values (defined first, so its value
+  // is set when the file's callback runs) says what a .npy holds.
+  auto values = std::make_shared<std::string>("alphas_cumprod");
+  cmd->add_option("--schedule-values", *values, "discrete: what a .npy --schedule-file holds")
+      ->check(CLI::IsMember({"alphas_cumprod", "betas"}))->capture_default_str();
+  cmd->add_option_function<std::string>(
+      "--schedule-file", [&sde, values](const std::string& path) { sde.discrete = load_discrete_schedule(path, *values); },
+      "discrete: a table of alphas_cumprod or betas (.npy, or JSON {\"alphas_cumprod\": [...]} / {\"betas\": [...]}); "
+      "default DDPM's linear betas 1e-4..0.02, N = 1000");
   beta_min->excludes(sigma_min)->excludes(sigma_max);
   beta_max->excludes(sigma_min)->excludes(sigma_max);
   cmd->add_option("--T", sde.t_max, "end time T of the forward SDE")->capture_default_str();
@@ -47,7 +59,8 @@ std::shared_ptr<const Sde> make_sde_from(const CLI::App* cmd, const SdeConfig& s
   } families[] = {{"--beta-min", "--beta-max", "vp|subvp", sde.name == "vp" || sde.name == "subvp"},
                   {"--sigma-min", "--sigma-max", "ve", sde.name == "ve"},
                   {"--cosine-s", "--cosine-beta-max", "cosine", sde.name == "cosine"},
-                  {"--edm-sigma-max", nullptr, "edm", sde.name == "edm"}};
+                  {"--edm-sigma-max", nullptr, "edm", sde.name == "edm"},
+                  {"--schedule-file", "--schedule-values", "discrete", sde.name == "discrete"}};
   for (const auto& f : families)
     if (!f.applies && (cmd->count(f.first) || (f.second && cmd->count(f.second))))
       throw InvalidArgument(detail::concat(f.first, f.second ? std::string("/") + f.second : std::string(),

@@ -74,7 +74,7 @@ Action add_train_command(CLI::App& app) {
   cmd->add_option("--fourier-scale", args->network.fourier_scale,
                   "std of the time-embedding frequencies (default: 16 / the label range)");
   cmd->add_option("--parameterization", args->parameterization, "what the network predicts")
-      ->check(CLI::IsMember({"score", "noise", "data", "v"}))->capture_default_str();
+      ->check(CLI::IsMember(parameterization_names()))->capture_default_str();
   cmd->add_option("--conditioning", args->conditioning, "time label the network sees")
       ->check(CLI::IsMember({"time", "999t", "sigma", "smld"}))->capture_default_str();
   cmd->add_option("--objective", args->objective,

@@ -39,11 +39,19 @@ void Sde::check_time(const torch::Tensor& t) const {
 
 double Sde::log_snr(double t) const { return std::log(alpha(t) / sigma(t)); }
 
+double Sde::alpha_derivative(double t) const { return drift_coef(t) * alpha(t); }
+
+double Sde::sigma_derivative(double t) const {
+  const double sigma_t = sigma(t), g = diffusion(t);
+  return (0.5 * g * g + drift_coef(t) * sigma_t * sigma_t) / sigma_t;
+}
+
 void Sde::check_log_snr(double lambda_min, double lambda_max) const {
-  // log_snr(0) is +inf where sigma(0) = 0 (VP, sub-VP) and finite for VE.
+  // log_snr(0) is +inf where sigma(0) = 0 (VP, sub-VP) and finite for VE; log_snr(T) is -inf where
+  // alpha(T) = 0 (flow), and then lambda = -inf is T itself.
   const double lo = log_snr(t_max_), hi = log_snr(0.0);
-  const bool min_ok = std::isfinite(lambda_min) && lambda_min >= lo;
-  SDE_CHECK(min_ok && std::isfinite(lambda_max) && lambda_max <= hi, name(), " SDE: log-SNR lambda = ",
+  const bool min_ok = (std::isfinite(lambda_min) || lambda_min == lo) && lambda_min >= lo;
+  SDE_CHECK(min_ok && (std::isfinite(lambda_max) || lambda_max == lo) && lambda_max <= hi, name(), " SDE: log-SNR lambda = ",
             min_ok ? lambda_max : lambda_min, " lies outside [log_snr(T), log_snr(0)] = [", lo, ", ",
             hi, "]; no time in [0, T] has it");
 }

@@ -97,6 +97,22 @@ GaussianMixture::GaussianMixture(std::vector<double> weights, std::vector<Eigen:
   }
 }
 
+std::string GaussianMixture::to_json() const {
+  nlohmann::json j;
+  j["weights"] = weights_;
+  for (size_t k = 0; k < means_.size(); ++k) {
+    j["means"].push_back(std::vector<double>(means_[k].data(), means_[k].data() + means_[k].size()));
+    nlohmann::json cov;
+    for (int64_t r = 0; r < covs_[k].rows(); ++r) {
+      std::vector<double> row(size_t(covs_[k].cols()));
+      for (int64_t c = 0; c < covs_[k].cols(); ++c) row[size_t(c)] = covs_[k](r, c);
+      cov.push_back(row);
+    }
+    j["covs"].push_back(cov);
+  }
+  return j.dump() + "\n";
+}
+
 GaussianMixture GaussianMixture::from_json(const std::string& text, const std::string& origin) {
   nlohmann::json j;
   try {
@@ -274,6 +290,19 @@ std::pair<torch::Tensor, torch::Tensor> GaussianMixtureScore::alpha_sigma(const 
 // along whole rows of B contiguous numbers (LibTorch's reductions over a short innermost
 // dimension are ~30x slower: a sum over D = 2 of [8, 20000, 2] costs 3.7 ms, over [8, 2, 20000]
 // ~0.1 ms).
+namespace {
+
+// factor [K, D, D] (a transposed view) times v [K, D, B]: each column's arithmetic must not depend
+// on B. OpenBLAS's dgemm gives that; its sgemm does not on every CPU (an AMD EPYC here: 3.8e-6
+// between the last 700 columns of a batch of 1000 and the same 700 alone), so float32 products
+// run in float64 (a K x D x D factor: the conversion is cheap next to the B columns).
+torch::Tensor change_of_basis(const torch::Tensor& factor, const torch::Tensor& v) {
+  if (v.scalar_type() == torch::kFloat64) return torch::bmm(factor, v);
+  return torch::bmm(factor.to(torch::kFloat64), v.to(torch::kFloat64)).to(v.scalar_type());
+}
+
+}  // namespace
+
 GaussianMixtureScore::Terms GaussianMixtureScore::terms(const torch::Tensor& x,
                                                         const torch::Tensor& t) const {
   check_score_inputs(*this, x, t);
@@ -287,7 +316,7 @@ GaussianMixtureScore::Terms GaussianMixtureScore::terms(const torch::Tensor& x,
   // Both changes of basis take a transposed view as their first factor: OpenBLAS's dgemm then
   // gives every column (sample) the same arithmetic in any batch, which it does not with a
   // contiguous first factor (measured; the unit test on batch invariance pins it).
-  const auto z = c.basis.defined() ? torch::bmm(c.basis.transpose(1, 2), diff) : diff;  // U^T diff
+  const auto z = c.basis.defined() ? change_of_basis(c.basis.transpose(1, 2), diff) : diff;  // U^T diff
   const auto var = a.square() * c.eigenvalues.unsqueeze(2) + s.square();                // [K, D, B or 1]
   const auto y = z / var;
   const double d = double(mixture_.dim());
@@ -312,8 +341,19 @@ torch::Tensor GaussianMixtureScore::score(const torch::Tensor& x, const torch::T
   const torch::Tensor& basis_t = constants(terms_.y.scalar_type()).basis_t;
   const auto r = ordered_softmax(terms_.log_joint).unsqueeze(1);  // responsibilities [K, 1, B]
   const auto ry = r * terms_.y;  // not in place: the likelihood differentiates the score
-  const auto s = ordered_sum(basis_t.defined() ? torch::bmm(basis_t.transpose(1, 2), ry) : ry, 0).neg();  // U ry: [D, B]
+  const auto s = ordered_sum(basis_t.defined() ? change_of_basis(basis_t.transpose(1, 2), ry) : ry, 0).neg();  // U ry: [D, B]
   return s.t().to(x.options()).contiguous();
+}
+
+torch::Tensor GaussianMixtureScore::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
+  const Terms terms_ = terms(x, t);
+  const Constants& c = constants(terms_.y.scalar_type());
+  const auto a = alpha_sigma(t).first.to(terms_.y.scalar_type()).view({1, 1, -1});
+  const auto r = ordered_softmax(terms_.log_joint).unsqueeze(1);                 // [K, 1, B]
+  const auto pulled = r * terms_.y * c.eigenvalues.unsqueeze(2) * a;             // r alpha Lambda y, eigenbasis
+  const auto back = c.basis_t.defined() ? change_of_basis(c.basis_t.transpose(1, 2), pulled) : pulled;  // U (...)
+  const auto d = ordered_sum(back + r * c.means.unsqueeze(2), 0);                // [D, B]
+  return d.t().to(x.options()).contiguous();
 }
 
 torch::Tensor GaussianMixtureScore::log_prob(const torch::Tensor& x, const torch::Tensor& t) const {

@@ -12,8 +12,11 @@ Parameterization parse_parameterization(const std::string& name) {
   if (name == "noise") return Parameterization::kNoise;
   if (name == "data") return Parameterization::kData;
   if (name == "v") return Parameterization::kV;
-  throw InvalidArgument("unknown parameterization '" + name + "'; known: score, noise, data, v");
+  if (name == "velocity") return Parameterization::kVelocity;
+  throw InvalidArgument("unknown parameterization '" + name + "'; known: score, noise, data, v, velocity");
 }
+
+std::vector<std::string> parameterization_names() { return {"score", "noise", "data", "v", "velocity"}; }
 
 TimeConditioning parse_time_conditioning(const std::string& name) {
   if (name == "time") return TimeConditioning::kTime;
@@ -29,6 +32,7 @@ std::string name_of(Parameterization p) {
     case Parameterization::kNoise: return "noise";
     case Parameterization::kData: return "data";
     case Parameterization::kV: return "v";
+    case Parameterization::kVelocity: return "velocity";
   }
   return "?";
 }
@@ -89,20 +93,40 @@ torch::Tensor ParameterizedScoreModel::label(const torch::Tensor& t) const {
   return t;
 }
 
-torch::Tensor ParameterizedScoreModel::score(const torch::Tensor& x, const torch::Tensor& t) const {
+torch::Tensor ParameterizedScoreModel::output(const torch::Tensor& x, const torch::Tensor& t) const {
   check_score_inputs(*this, x, t);
-  const torch::Tensor out = network_output(x, label(t).to(x.dtype()));
+  torch::Tensor out = network_output(x, label(t).to(x.dtype()));
   SDE_CHECK(out.sizes() == x.sizes(), "the network returned shape ", out.sizes(), " for input ", x.sizes(),
             "; a ", name_of(parameterization_), " prediction must have the input's shape");
+  return out;
+}
+
+torch::Tensor ParameterizedScoreModel::score(const torch::Tensor& x, const torch::Tensor& t) const {
+  const torch::Tensor out = output(x, t);
   if (parameterization_ == Parameterization::kScore) return out;
   const torch::Tensor alpha = per_sample(sde_->alpha(t), x), sigma = per_sample(sde_->sigma(t), x);
   switch (parameterization_) {
     case Parameterization::kNoise: return -out / sigma;
     case Parameterization::kData: return (alpha * out - x) / sigma.square();
     case Parameterization::kV: return -(sigma * x + alpha * out) / ((alpha.square() + sigma.square()) * sigma);
+    case Parameterization::kVelocity: return -(x + alpha * out) / ((alpha + sigma) * sigma);
     case Parameterization::kScore: break;
   }
   return out;
+}
+
+bool ParameterizedScoreModel::has_data_prediction() const {
+  return parameterization_ == Parameterization::kData || parameterization_ == Parameterization::kV ||
+         parameterization_ == Parameterization::kVelocity;
+}
+
+torch::Tensor ParameterizedScoreModel::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
+  if (!has_data_prediction()) return ScoreModel::data_prediction(x, t);  // throws, with the fix
+  const torch::Tensor out = output(x, t);
+  if (parameterization_ == Parameterization::kData) return out;
+  const torch::Tensor alpha = per_sample(sde_->alpha(t), x), sigma = per_sample(sde_->sigma(t), x);
+  if (parameterization_ == Parameterization::kV) return (alpha * x - sigma * out) / (alpha.square() + sigma.square());
+  return (x - sigma * out) / (alpha + sigma);
 }
 
 }  // namespace sde

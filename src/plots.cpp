@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 
 #include "sde/errors.hpp"
 
@@ -136,6 +137,103 @@ Image gallery(const std::vector<Panel>& panels, int columns, const std::string& 
     out.paste(panels[k].image, x0, y0 + kCaptionBand);
   }
   return out;
+}
+
+namespace {
+
+// Distinct colours for up to 10 curves (then they repeat): Tableau's 10.
+constexpr Rgb kPalette[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},  {148, 103, 189},
+                            {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+
+// A tick label: 0.02, 5, 100 ("%g" of the rounded value).
+std::string tick(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// A line of width ~2 from (x0, y0) to (x1, y1), dashed when `dash` > 0 (pixels on, then off).
+void draw_line(Image& image, double x0, double y0, double x1, double y1, Rgb c, int dash = 0) {
+  const int steps = int(std::ceil(std::max(std::abs(x1 - x0), std::abs(y1 - y0)))) + 1;
+  for (int i = 0; i <= steps; ++i) {
+    if (dash > 0 && (i / dash) % 2 == 1) continue;
+    const double u = double(i) / steps;
+    const int x = int(std::lround(x0 + u * (x1 - x0))), y = int(std::lround(y0 + u * (y1 - y0)));
+    image.set(x, y, c);
+    image.set(x + 1, y, c);
+    image.set(x, y + 1, c);
+  }
+}
+
+}  // namespace
+
+Image log_log_plot(const std::vector<Series>& series, const LinePlotOptions& options) {
+  double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = 0;
+  const auto usable = [](double x, double y) { return std::isfinite(x) && std::isfinite(y) && x > 0 && y > 0; };
+  for (const Series& s : series) {
+    SDE_CHECK(s.x.size() == s.y.size(), "log_log_plot: series '", s.label, "' has ", s.x.size(), " x but ",
+              s.y.size(), " y values");
+    for (size_t i = 0; i < s.x.size(); ++i)
+      if (usable(s.x[i], s.y[i])) {
+        xmin = std::min(xmin, s.x[i]), xmax = std::max(xmax, s.x[i]);
+        ymin = std::min(ymin, s.y[i]), ymax = std::max(ymax, s.y[i]);
+      }
+  }
+  SDE_CHECK(xmax > 0, "log_log_plot: no series has a point with x > 0 and y > 0");
+  if (usable(1.0, options.reference)) ymin = std::min(ymin, options.reference), ymax = std::max(ymax, options.reference);
+  // Whole decades around the data (at least one decade on each axis).
+  const double lx0 = std::floor(std::log10(xmin)), lx1 = std::max(std::ceil(std::log10(xmax)), lx0 + 1);
+  const double ly0 = std::floor(std::log10(ymin)), ly1 = std::max(std::ceil(std::log10(ymax)), ly0 + 1);
+  int legend_w = 0;
+  for (const Series& s : series) legend_w = std::max(legend_w, Image::text_width(s.label, 13));
+  legend_w = std::max(legend_w, Image::text_width(options.reference_label, 13)) + 40;
+  const int left = 58, top = options.title.empty() ? 12 : 34, bottom = 44;
+  const int plot_w = std::max(120, options.width - left - legend_w - 16), plot_h = std::max(120, options.height - top - bottom);
+  Image image(left + plot_w + legend_w + 16, top + plot_h + bottom);
+  const auto px = [&](double x) { return left + (std::log10(x) - lx0) / (lx1 - lx0) * plot_w; };
+  const auto py = [&](double y) { return top + plot_h - (std::log10(y) - ly0) / (ly1 - ly0) * plot_h; };
+  // Grid lines at 1, 2, 5 x 10^k, labels at the decades.
+  const Rgb light{225, 225, 225};
+  for (double e = lx0; e <= lx1; ++e)
+    for (double m : {1.0, 2.0, 5.0}) {
+      const double x = m * std::pow(10.0, e);
+      if (std::log10(x) > lx1 + 1e-9) continue;
+      draw_line(image, px(x), top, px(x), top + plot_h, light);
+      image.draw_text(tick(x), int(px(x)) - 8, top + plot_h + 6, 12, colors::kBlack);
+    }
+  for (double e = ly0; e <= ly1; ++e)
+    for (double m : {1.0, 2.0, 5.0}) {
+      const double y = m * std::pow(10.0, e);
+      if (std::log10(y) > ly1 + 1e-9) continue;
+      draw_line(image, left, py(y), left + plot_w, py(y), light);
+      image.draw_text(tick(y), 4, int(py(y)) - 7, 12, colors::kBlack);
+    }
+  image.frame_rect(left, top, plot_w + 1, plot_h + 1, colors::kGrey);
+  if (!options.title.empty()) image.draw_text(options.title, left, 8, 16, colors::kBlack);
+  image.draw_text(options.x_label, left + plot_w / 2 - Image::text_width(options.x_label, 13) / 2, top + plot_h + 24, 13,
+                  colors::kBlack);
+  image.draw_text(options.y_label, left + 4, top + 4, 13, colors::kBlack);
+  int legend_y = top + 4;
+  const int legend_x = left + plot_w + 16;
+  if (usable(1.0, options.reference)) {
+    draw_line(image, left, py(options.reference), left + plot_w, py(options.reference), colors::kBlack, 4);
+    draw_line(image, legend_x, legend_y + 8, legend_x + 22, legend_y + 8, colors::kBlack, 4);
+    image.draw_text(options.reference_label, legend_x + 28, legend_y, 13, colors::kBlack);
+    legend_y += 18;
+  }
+  for (size_t k = 0; k < series.size(); ++k) {
+    const Series& s = series[k];
+    const Rgb c = kPalette[k % (sizeof(kPalette) / sizeof(kPalette[0]))];
+    for (size_t i = 0; i + 1 < s.x.size(); ++i)
+      if (usable(s.x[i], s.y[i]) && usable(s.x[i + 1], s.y[i + 1]))
+        draw_line(image, px(s.x[i]), py(s.y[i]), px(s.x[i + 1]), py(s.y[i + 1]), c);
+    for (size_t i = 0; i < s.x.size(); ++i)
+      if (usable(s.x[i], s.y[i])) image.fill_rect(int(px(s.x[i])) - 2, int(py(s.y[i])) - 2, 5, 5, c);
+    draw_line(image, legend_x, legend_y + 8, legend_x + 22, legend_y + 8, c);
+    image.draw_text(s.label, legend_x + 28, legend_y, 13, colors::kBlack);
+    legend_y += 18;
+  }
+  return image;
 }
 
 }  // namespace sde

@@ -20,7 +20,10 @@ torch::Tensor ReverseSde::drift(const torch::Tensor& x, double t) {
 }
 
 torch::Tensor ReverseSde::probability_flow_drift(const torch::Tensor& x, double t) {
-  return drift_with_weight(x, t, 0.5);
+  if (sde_.alpha(t) != 0) return drift_with_weight(x, t, 0.5);
+  // alpha = 0: f x - 1/2 g^2 s = (sigma'/sigma) x + (alpha' - alpha sigma'/sigma) x0_hat, with alpha = 0.
+  const double log_sigma_rate = sde_.sigma_derivative(t) / sde_.sigma(t);
+  return denoise(x, t).mul_(sde_.alpha_derivative(t)).add_(x, log_sigma_rate);
 }
 
 void ReverseSde::euler_maruyama_step(torch::Tensor& x, double t, double h, const torch::Tensor& z) {
@@ -30,8 +33,12 @@ void ReverseSde::euler_maruyama_step(torch::Tensor& x, double t, double h, const
 }
 
 torch::Tensor ReverseSde::denoise(const torch::Tensor& x, double t) {
-  const double sigma = sde_.sigma(t);
-  return x.add(score(x, t), sigma * sigma).div_(sde_.alpha(t));
+  const double alpha = sde_.alpha(t), sigma = sde_.sigma(t);
+  if (alpha == 0) {
+    ++nfe_;
+    return model_.data_prediction(x, torch::full({x.size(0)}, t, x.options()));
+  }
+  return x.add(score(x, t), sigma * sigma).div_(alpha);
 }
 
 torch::Tensor ReverseSde::score(const torch::Tensor& x, const torch::Tensor& t) {
@@ -45,8 +52,14 @@ torch::Tensor ReverseSde::drift(const torch::Tensor& x, const torch::Tensor& t) 
 }
 
 torch::Tensor ReverseSde::denoise(const torch::Tensor& x, const torch::Tensor& t) {
-  const torch::Tensor sigma = sde_.sigma(t);
-  return x.add(score(x, t) * per_sample(sigma * sigma, x)).div_(per_sample(sde_.alpha(t), x));
+  const torch::Tensor alpha = sde_.alpha(t), sigma = sde_.sigma(t);
+  torch::Tensor d = x.add(score(x, t) * per_sample(sigma * sigma, x)).div_(per_sample(alpha, x));
+  const torch::Tensor zero_signal = (alpha == 0).nonzero().squeeze(1);
+  if (zero_signal.numel() > 0) {  // the rows at alpha = 0 (see denoise above): one more call
+    ++nfe_;
+    d.index_copy_(0, zero_signal, model_.data_prediction(x.index_select(0, zero_signal), t.index_select(0, zero_signal).to(x.dtype())));
+  }
+  return d;
 }
 
 }  // namespace sde

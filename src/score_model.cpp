@@ -15,4 +15,11 @@ void check_score_inputs(const ScoreModel& model, const torch::Tensor& x, const t
             t.sizes());
 }
 
+torch::Tensor ScoreModel::data_prediction(const torch::Tensor&, const torch::Tensor&) const {
+  throw InvalidArgument(
+      "this score model has no data prediction of its own, and where alpha(t) = 0 (flow matching at T = 1) "
+      "Tweedie's formula from the score is 0/0; use a model that predicts x_0, v or a flow velocity, or start "
+      "below T (a flow process with t_max < 1)");
+}
+
 }  // namespace sde

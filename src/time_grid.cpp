@@ -1,5 +1,6 @@
 #include "sde/time_grid.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sde/errors.hpp"
@@ -10,6 +11,8 @@ namespace sde {
 void TimeGrid::validate() const {
   SDE_CHECK(std::isfinite(rho) && rho > 0, "time grid option rho = ", rho,
             " must be finite and > 0 (Karras et al. use 7)");
+  SDE_CHECK(std::isfinite(shift) && shift > 0, "time grid option shift = ", shift,
+            " must be finite and > 0 (1 = no shift; SD3 uses 3)");
 }
 
 TimeGridKind TimeGrid::parse(const std::string& name) {
@@ -42,6 +45,10 @@ std::vector<double> make_time_grid(const Sde& sde, double eps, int64_t steps, co
             " must lie in (0, ", t_start > 0 ? "the start time" : "T", ") = (0, ", t_max, ")");
   std::vector<double> t(size_t(steps) + 1);
   const double lam_max = sde.log_snr(eps), lam_min = sde.log_snr(t_max);
+  SDE_CHECK(grid.kind == TimeGridKind::kTime || std::isfinite(lam_min), "time grid '", TimeGrid::name(grid.kind),
+            "': the ", sde.name(), " process has log-SNR -inf at its start t = ", t_max,
+            " (alpha = 0), so no grid is uniform in it; use the 'time' grid (with a shift > 1 for more steps at "
+            "high noise), or start below it");
   for (int64_t k = 1; k < steps; ++k) {
     const double u = double(k) / double(steps);
     switch (grid.kind) {
@@ -57,6 +64,13 @@ std::vector<double> make_time_grid(const Sde& sde, double eps, int64_t steps, co
         t[k] = sde.time_at_log_snr(-grid.rho * std::log(a + u * (b - a)));
         break;
       }
+    }
+    if (grid.shift != 1.0) {
+      const double shifted = sde.log_snr(t[k]) - std::log(grid.shift);
+      SDE_CHECK(shifted > lam_min && shifted < lam_max, "time grid: shift = ", grid.shift, " moves t_", k, " = ", t[k],
+                " outside (eps, start) = (", eps, ", ", t_max, ") on the ", sde.name(),
+                " process (its log-SNR range is finite there); use a shift closer to 1");
+      t[k] = sde.time_at_log_snr(shifted);
     }
   }
   t.front() = t_max;

@@ -83,4 +83,10 @@ torch::Tensor TorchScriptScoreModel::score(const torch::Tensor& x, const torch::
 
 std::vector<int64_t> TorchScriptScoreModel::sample_shape() const { return model_->sample_shape(); }
 
+bool TorchScriptScoreModel::has_data_prediction() const { return model_->has_data_prediction(); }
+
+torch::Tensor TorchScriptScoreModel::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
+  return model_->data_prediction(x, t);
+}
+
 }  // namespace sde

@@ -33,7 +33,7 @@ void save_trained_model(const std::string& dir, const ModelMetadata& m, const Sc
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) throw FileError("cannot create the model directory '" + dir + "': " + error.message());
-  const nlohmann::json j = {{"format", kModelFormat},
+  nlohmann::json j = {{"format", kModelFormat},
                             {"sde", {{"name", m.sde.name},
                                      {"beta_min", m.sde.beta.beta_min},
                                      {"beta_max", m.sde.beta.beta_max},
@@ -50,6 +50,7 @@ void save_trained_model(const std::string& dir, const ModelMetadata& m, const Sc
                             {"data_scale", m.data_scale},
                             {"data_shift", m.data_shift},
                             {"steps_trained", m.steps_trained}};
+  if (m.sde.name == "discrete") j["sde"]["alphas_cumprod"] = m.sde.discrete.alphas_cumprod;
   // The file's CRC-32 is checked before LibTorch parses it: its archive reader crashes on some
   // damaged archives (found by fuzz_checkpoint). The two files are written as one.
   const std::string bytes = weights.to_bytes();
@@ -77,6 +78,7 @@ LoadedModel load_trained_model(const std::string& dir) {
     m.sde.cosine.s = s.value("cosine_s", m.sde.cosine.s);
     m.sde.cosine.beta_max = s.value("cosine_beta_max", m.sde.cosine.beta_max);
     m.sde.edm.sigma_max = s.value("edm_sigma_max", m.sde.edm.sigma_max);
+    if (s.contains("alphas_cumprod")) m.sde.discrete.alphas_cumprod = s.at("alphas_cumprod").get<std::vector<double>>();
     m.parameterization = parse_parameterization(j.at("parameterization").get<std::string>());
     m.conditioning = parse_time_conditioning(j.at("conditioning").get<std::string>());
     m.network = NetworkSpec::from_json(j.at("network").dump());

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "sde/metrics.hpp"
+#include "sde/sampler.hpp"
 
 #ifndef SCORESDE_DATA_DIR
 #error "tests need SCORESDE_DATA_DIR (set by tests/CMakeLists.txt)"
@@ -29,6 +30,15 @@
 namespace sde::testing {
 
 /// Path of a reference file in data/.
+/// Sampler options of the unit tests: `steps` steps, float64, seed 3.
+inline sde::SamplerOptions float64_options(int64_t steps) {
+  sde::SamplerOptions o;
+  o.steps = steps;
+  o.dtype = torch::kFloat64;
+  o.seed = 3;
+  return o;
+}
+
 inline std::string data_path(const std::string& name) { return std::string(SCORESDE_DATA_DIR) + "/" + name; }
 
 /// Relative difference |a - b| / max(|b|, floor).

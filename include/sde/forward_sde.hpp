@@ -44,9 +44,16 @@ class Sde {
   virtual double diffusion(double t) const = 0;
   /// Standard deviation of the prior N(0, prior_std^2 I) that approximates p_T.
   virtual double prior_std() const = 0;
+  /// d alpha / dt = f alpha. Finite where f is not (flow matching at T = 1, where alpha = 0):
+  /// processes with such a point override it with the closed form.
+  virtual double alpha_derivative(double t) const;
+  /// d sigma / dt = (g^2 / 2 + f sigma^2) / sigma (from d sigma^2 / dt = 2 f sigma^2 + g^2);
+  /// overridden where f and g are infinite, as alpha_derivative.
+  virtual double sigma_derivative(double t) const;
   /// Log signal-to-noise ratio lambda(t) = log(alpha(t) / sigma(t)).
   double log_snr(double t) const;
   /// The time t in (0, T] with log_snr(t) = lambda, for lambda in [log_snr(T), log_snr(0+)).
+  /// log_snr(T) is -inf where alpha(T) = 0 (flow matching): then lambda = -inf gives T.
   /// Requires lambda to decrease strictly in t (true of every SDE here); found by bisection to
   /// double precision (override with a closed form where one exists).
   virtual double time_at_log_snr(double lambda) const;

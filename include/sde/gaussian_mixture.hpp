@@ -30,6 +30,8 @@ class GaussianMixture {
   /// Reads {"weights": [...], "means": [[...], ...], "covs": [[[...]], ...]}; other keys ignored.
   static GaussianMixture from_json(const std::string& text, const std::string& origin = "JSON");
   static GaussianMixture from_json_file(const std::string& path);
+  /// The JSON that from_json reads back exactly (numbers with 17 significant digits).
+  std::string to_json() const;
 
   int64_t dim() const { return means_.front().size(); }
   int64_t components() const { return int64_t(weights_.size()); }
@@ -71,6 +73,10 @@ class GaussianMixtureScore final : public ScoreModel {
 
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
   std::vector<int64_t> sample_shape() const override { return {mixture_.dim()}; }
+  bool has_data_prediction() const override { return true; }
+  /// E[x_0 | x_t = x] = sum_k r_k(x) (mu_k + alpha Sigma_k (alpha^2 Sigma_k + sigma^2 I)^{-1} (x - alpha mu_k)):
+  /// the posterior mean, finite where alpha = 0 (there r_k = w_k and it is the mixture's mean).
+  torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override;
 
   /// Exact log p_t(x), shape [B], in the dtype of the computation (see the constructor);
   /// differentiable with respect to x.

@@ -20,6 +20,10 @@ enum class Parameterization {
   kNoise,  ///< eps (DDPM's epsilon prediction): s = -eps / sigma
   kData,   ///< x_0 (Tweedie's mean): s = (alpha x0 - x) / sigma^2
   kV,      ///< v = alpha eps - sigma x_0 (Salimans & Ho 2022): eps = (sigma x + alpha v) / (alpha^2 + sigma^2)
+  /// u = eps - x_0, the velocity d x_t / dt of flow matching / rectified flow (Lipman et al. 2023,
+  /// Liu et al. 2023; SD3, Flux) on the flow process x_t = (1 - t) x_0 + t eps. On any process:
+  /// x_0 = (x - sigma u) / (alpha + sigma), eps = (x + alpha u) / (alpha + sigma).
+  kVelocity,
 };
 
 /// The time input a network was trained with:
@@ -30,9 +34,10 @@ enum class TimeConditioning {
   kSmldIndex,   ///< round(999 (T - t) / T): the noise-level index of a discrete SMLD model (smld_loss)
 };
 
-Parameterization parse_parameterization(const std::string& name);       ///< score | noise | data | v
+Parameterization parse_parameterization(const std::string& name);       ///< score | noise | data | v | velocity
 TimeConditioning parse_time_conditioning(const std::string& name);     ///< time | 999t | sigma | smld
 std::string name_of(Parameterization p);
+std::vector<std::string> parameterization_names();                     ///< every Parameterization's name
 std::string name_of(TimeConditioning c);
 
 /// A network: output for inputs x [B, ...] and labels [B].
@@ -58,6 +63,9 @@ class ParameterizedScoreModel final : public ScoreModel {
 
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
   std::vector<int64_t> sample_shape() const override { return sample_shape_; }
+  /// True for data, v and velocity networks: x_0 comes out without dividing by alpha.
+  bool has_data_prediction() const override;
+  torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override;
   /// The label the network sees at times t.
   torch::Tensor label(const torch::Tensor& t) const;
   /// Rows per network call; 0: whole batches.
@@ -65,6 +73,8 @@ class ParameterizedScoreModel final : public ScoreModel {
 
  private:
   torch::Tensor network_output(const torch::Tensor& x, const torch::Tensor& label) const;
+  /// The network's output at (x, t), its shape checked.
+  torch::Tensor output(const torch::Tensor& x, const torch::Tensor& t) const;
 
   std::shared_ptr<const Sde> sde_;
   Network network_;

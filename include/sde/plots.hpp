@@ -4,6 +4,7 @@
 
 #include <torch/types.h>
 
+#include <cmath>
 #include <functional>
 #include <optional>
 #include <string>
@@ -53,5 +54,25 @@ struct Panel {
 
 /// Panels in rows of `columns`, each under its caption, with an optional title on top.
 Image gallery(const std::vector<Panel>& panels, int columns, const std::string& title = "");
+
+/// One curve of a line plot: points (x_i, y_i), joined in order; non-positive or non-finite
+/// points are left out (on log axes they have no place) and break the line.
+struct Series {
+  std::string label;
+  std::vector<double> x, y;
+};
+
+struct LinePlotOptions {
+  int width = 900, height = 460;  ///< the whole picture, legend included
+  std::string title, x_label, y_label;
+  /// A horizontal reference line (e.g. the noise floor of a metric) drawn dashed; NaN: none.
+  double reference = std::nan("");
+  std::string reference_label;
+};
+
+/// Curves on log-log axes (decades marked), each in its own colour with a legend on the right:
+/// error against NFE, one curve per solver. Throws sde::InvalidArgument unless some series has a
+/// point with x, y > 0 and every series has as many x as y.
+Image log_log_plot(const std::vector<Series>& series, const LinePlotOptions& options = {});
 
 }  // namespace sde

@@ -29,13 +29,18 @@ class ReverseSde {
   torch::Tensor drift(const torch::Tensor& x, double t);
   /// g(t), the reverse SDE's diffusion.
   double diffusion(double t) const { return sde_.diffusion(t); }
-  /// f(x,t) - 1/2 g(t)^2 s(x,t): the probability-flow drift (one score call).
+  /// f(x,t) - 1/2 g(t)^2 s(x,t): the probability-flow drift (one score call). Where alpha(t) = 0
+  /// (flow matching at T = 1: f and g are infinite there, the drift is not) it is evaluated in
+  /// data-prediction form, (sigma'/sigma) x + (alpha' - alpha sigma'/sigma) x0_hat, with the
+  /// model's own data prediction.
   torch::Tensor probability_flow_drift(const torch::Tensor& x, double t);
   /// One Euler–Maruyama step of the reverse SDE from t to t - h, in place (one score call):
   ///   x <- x - [f(x,t) - g(t)^2 s(x,t)] h + g(t) sqrt(h) z = (1 - f(t) h) x + g^2 h s + g sqrt(h) z.
   /// Three passes over x and no temporary besides the score: the hot loop of the SDE solvers.
   void euler_maruyama_step(torch::Tensor& x, double t, double h, const torch::Tensor& z);
   /// Tweedie's formula x0_hat = (x + sigma(t)^2 s(x,t)) / alpha(t) = E[x_0 | x_t] (one score call).
+  /// Where alpha(t) = 0 this is 0/0: there the model's own data prediction is used
+  /// (ScoreModel::data_prediction; it throws, naming the fix, for a model without one).
   torch::Tensor denoise(const torch::Tensor& x, double t);
 
   // ---- Every sample at its own time: t has shape [B] (the adaptive solvers). ----

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "sde/cosine_sde.hpp"
+#include "sde/custom_sde.hpp"
 #include "sde/edm_sde.hpp"
+#include "sde/flow_sde.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/ve_sde.hpp"
 #include "sde/vp_sde.hpp"
@@ -15,12 +17,13 @@ namespace sde {
 
 /// Which SDE and its parameters. Parameters of the other family are ignored.
 struct SdeConfig {
-  std::string name = "vp";  ///< "vp", "subvp", "ve", "cosine" or "edm"
+  std::string name = "vp";  ///< "vp", "subvp", "ve", "cosine", "edm", "flow" or "discrete"
   LinearBeta beta;          ///< VP and sub-VP
   VeSchedule ve;            ///< VE
   CosineSchedule cosine;    ///< cosine (T is clipped where beta reaches cosine.beta_max)
   EdmSchedule edm;          ///< edm (T is edm.sigma_max)
-  double t_max = 1.0;       ///< T (not edm's: its T is sigma_max)
+  double t_max = 1.0;       ///< T (not edm's: its T is sigma_max; flow's at most 1)
+  DiscreteSchedule discrete = DiscreteSchedule::ddpm_linear();  ///< discrete (T = 1): DDPM's table by default
 };
 
 /// The names make_sde knows, in the order the CLI lists them.

@@ -31,6 +31,8 @@ class TorchScriptScoreModel final : public ScoreModel {
 
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
   std::vector<int64_t> sample_shape() const override;
+  bool has_data_prediction() const override;
+  torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override;
 
  private:
   std::unique_ptr<ParameterizedScoreModel> model_;

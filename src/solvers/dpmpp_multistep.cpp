@@ -9,13 +9,20 @@
 
 namespace sde {
 
-DpmSolverPPMultistep::DpmSolverPPMultistep(int order) : order_(order) {
+void MultistepOptions::validate() const {
   SDE_CHECK(order == 2 || order == 3, "DPM-Solver++ multistep: order = ", order, " must be 2 or 3");
+  SDE_CHECK(std::isfinite(eta) && eta >= 0, "DPM-Solver++ multistep: eta = ", eta,
+            " must be >= 0 (0: the ODE solver; 1: the SDE solver of the reverse SDE)");
+  SDE_CHECK(lower_order_final >= 0, "DPM-Solver++ multistep: lower_order_final = ", lower_order_final,
+            " must be >= 0 (0: never; dpm-solver uses 10)");
 }
+
+DpmSolverPPMultistep::DpmSolverPPMultistep(MultistepOptions options) : options_(options) { options_.validate(); }
 
 StepperTraits DpmSolverPPMultistep::traits() const {
   StepperTraits traits;
-  traits.order = order_;
+  traits.order = options_.order;
+  traits.zero_signal_start = true;  // h = +inf: phi1 = -1, and the older predictions' weights r = inf vanish
   return traits;
 }
 
@@ -26,11 +33,14 @@ StepOutcome DpmSolverPPMultistep::step_with(const SolveProblem& problem, const S
   const double t = in.times.t, s = in.times.s;
   const int64_t k = in.times.index, steps = in.times.steps;
   const double lambda_t = sde.log_snr(t), h = sde.log_snr(s) - lambda_t;
+  const int order_ = options_.order;
   int order = std::min<int64_t>(order_, k + 1);
-  if (steps < 15) order = std::min<int64_t>(order, steps - k);
+  if (steps < options_.lower_order_final) order = std::min<int64_t>(order, steps - k);
   const torch::Tensor d0 = reverse.denoise(in.x, t);
   const ExponentialStep step = exponential_step(sde, t, s, h);
-  const double alpha_s = step.alpha_s, phi1 = step.phi1();
+  // The SDE variant integrates with rate (1 + eta) in the log-SNR (see the header); eta = 0: as is.
+  const double eta = options_.eta, ch = (1.0 + eta) * h;
+  const double alpha_s = step.alpha_s, phi1 = eta == 0 ? step.phi1() : std::expm1(-ch);
   // Every order is x_s = (sigma_s / sigma_t) x + c0 D_0 + c1 D_1 + c2 D_2: the divided differences
   // are folded into scalar coefficients, so a step is one pass per term and no temporaries.
   double c0 = -alpha_s * phi1, c1 = 0, c2 = 0;
@@ -41,41 +51,62 @@ StepOutcome DpmSolverPPMultistep::step_with(const SolveProblem& problem, const S
     c1 = 0.5 * alpha_s * phi1 / r0;
   } else if (order == 3) {
     const double r0 = (lambda_t - lam.back()) / h, r1 = (lam.back() - lam[lam.size() - 2]) / h;
-    const double phi2 = phi1 / h + 1.0, phi3 = phi2 / h - 0.5;
-    // alpha phi2 D1 - 2 alpha phi3 D2 = u D1_0 - v D1_1 (factor 2: see the header)
-    const double a2 = alpha_s * phi2, b2 = -2.0 * alpha_s * phi3, q = 1.0 / (r0 + r1);
+    const double phi2 = phi1 / ch + 1.0, phi3 = phi2 / ch - 0.5;
+    // alpha phi2 D1 - c alpha phi3 D2 = u D1_0 - v D1_1 (c: see the header)
+    const double c = options_.third_order == ThirdOrderTerm::kTaylor ? 2.0 : 1.0;
+    const double a2 = alpha_s * phi2, b2 = -c * alpha_s * phi3, q = 1.0 / (r0 + r1);
     const double v = (a2 * r0 + b2) * q, u = a2 + v;
     c0 += u / r0;
     c1 = -u / r0 - v / r1;
     c2 = v / r1;
   }
   torch::Tensor x = in.x;
-  x.mul_(step.sigma_ratio).add_(d0, c0);
+  x.mul_(eta == 0 ? step.sigma_ratio : step.sigma_ratio * std::exp(-eta * h)).add_(d0, c0);
   if (c1 != 0) x.add_(memory.data.back(), c1);
   if (c2 != 0) x.add_(memory.data[memory.data.size() - 2], c2);
-  memory.data.push_back(d0);
-  memory.log_snr.push_back(lambda_t);
-  if (int64_t(memory.data.size()) > order_ - 1) {  // keep the order - 1 newest predictions
-    memory.data.erase(memory.data.begin());
-    memory.log_snr.erase(memory.log_snr.begin());
-  }
+  if (eta > 0) x.add_(in.noise(), sde.sigma(s) * std::sqrt(-std::expm1(-2.0 * eta * h)));
+  memory.push(d0, lambda_t, size_t(order_ - 1));  // keep the order - 1 newest predictions
   return {x};
 }
 
 namespace {
 
-SolverEntry multistep_solver(int order) {
-  return solver_entry<NoOptions>(
-      order == 2 ? "dpmpp-2m" : "dpmpp-3m",
-      detail::concat("DPM-Solver++(", order, "M): multistep data prediction (order ", order, ", 1 NFE per step)"), {},
-      [order](const std::string& name, const SamplerOptions& o, const NoOptions&) {
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<DpmSolverPPMultistep>(order));
-      });
+// The SDE solvers' options: the same, with eta = 1 as the default.
+struct SdeMultistepOptions : MultistepOptions {
+  SdeMultistepOptions() { eta = 1.0; }
+};
+
+template <class O>
+SolverEntry multistep_solver(int order, bool sde) {
+  std::vector<OptionField<O>> fields = {integer_option<O>(
+      "lower_order_final", [](O& o) -> int64_t& { return o.lower_order_final; },
+      "lower-order final steps when N is below it (0: never)")};
+  if (order == 3)
+    fields.push_back(choice_option<O, ThirdOrderTerm>(
+        "third_order", [](O& o) -> ThirdOrderTerm& { return o.third_order; },
+        {{"reference", ThirdOrderTerm::kReference}, {"taylor", ThirdOrderTerm::kTaylor}},
+        "weight 1 of dpm-solver on the D2 term, better at few steps; 2 of the Taylor expansion, order 3"));
+  if (sde)
+    fields.push_back(number_option<O>("eta", [](O& o) -> double& { return o.eta; },
+                                      "noise: 1 the reverse SDE, 0 the ODE solver, between: partly stochastic"));
+  const std::string name = detail::concat("dpmpp-", order, "m", sde ? "-sde" : "");
+  const std::string summary =
+      sde ? detail::concat("SDE-DPM-Solver++(", order, "M): the reverse SDE, its linear part and noise exact (1 NFE per step)")
+          : order == 2 ? std::string("DPM-Solver++(2M): multistep data prediction (order 2, 1 NFE per step)")
+                       : std::string("DPM-Solver++(3M): multistep data prediction (order 2 with dpm-solver's D2 weight, "
+                                     "3 with taylor; 1 NFE per step)");
+  return solver_entry<O>(name, summary, fields, [order](const std::string& n, const SamplerOptions& o, const O& m) {
+    MultistepOptions options = m;
+    options.order = order;
+    return std::make_unique<StepperSampler>(n, o, std::make_unique<DpmSolverPPMultistep>(options));
+  });
 }
 
 }  // namespace
 
-SolverEntry dpmpp_2m_solver() { return multistep_solver(2); }
-SolverEntry dpmpp_3m_solver() { return multistep_solver(3); }
+SolverEntry dpmpp_2m_solver() { return multistep_solver<MultistepOptions>(2, false); }
+SolverEntry dpmpp_3m_solver() { return multistep_solver<MultistepOptions>(3, false); }
+SolverEntry dpmpp_2m_sde_solver() { return multistep_solver<SdeMultistepOptions>(2, true); }
+SolverEntry dpmpp_3m_sde_solver() { return multistep_solver<SdeMultistepOptions>(3, true); }
 
 }  // namespace sde

@@ -43,6 +43,7 @@ std::string ode_method_name(OdeMethod method) {
 StepperTraits RungeKutta::traits() const {
   StepperTraits traits;
   traits.order = method_ == OdeMethod::kRk4 ? 4 : 5;
+  traits.zero_signal_start = true;  // the probability-flow drift is finite at alpha = 0 (ReverseSde)
   if (method_ != OdeMethod::kRk4) {
     traits.error_estimate = traits.first_stage = true;
     traits.error_order = 4;

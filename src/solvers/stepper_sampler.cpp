@@ -29,6 +29,10 @@ SampleResult StepperSampler::sample_batch(const Sde& sde, const ScoreModel& mode
   const NoiseStream noise(opt.seed);
   ReverseSde reverse(sde, model);
   const double t0 = hooks.start_time > 0 ? hooks.start_time : sde.t_max();
+  SDE_CHECK(sde.alpha(t0) != 0 || stepper_->traits().zero_signal_start, name_, ": the ", sde.name(),
+            " process has alpha = 0 at the start t = ", t0, ", where its drift f and diffusion g are infinite (log-SNR "
+            "-inf), and ", name_, " steps with them; use a solver in alpha/sigma form (ddim, euler, dpmpp-2m/3m(-sde), unipc, sa-solver, "
+            "ode-*), or a process that ends below it (flow with t_max < 1, e.g. 0.999)");
   torch::Tensor x;
   if (hooks.start_state) {
     x = hooks.start_state(range).to(tensor_options);

@@ -36,13 +36,14 @@ struct Verdict {
   bool sw2_ok, loglik_ok;
   double nfe_mean;
   double mean_log_p, log_p_tolerance;  // of the samples, and the k = 4 tolerance of a difference of two
+  double exact_log_p, distance;        // of the exact set, and the samples' sliced W2
 };
 
 // k = 3 for the sliced W2 (one-sided, floor from 8 pairs); k = 4 for the log-likelihood, whose
 // difference of two sample means has standard error sd(log p) sqrt(2 / n).
 Verdict solver_against_exact(const std::string& solver, const sde::SolverParams& params,
                              const std::string& file, const std::string& name, int64_t n, int64_t steps,
-                             sde::TimeGridKind grid = sde::TimeGridKind::kTime) {
+                             sde::TimeGrid grid = {}) {
   const auto mixture = sde::GaussianMixture::from_json_file(data_path(file));
   const auto s = sde::make_sde({name});
   const sde::GaussianMixtureScore model(mixture, s);
@@ -55,7 +56,7 @@ Verdict solver_against_exact(const std::string& solver, const sde::SolverParams&
   sde::SamplerOptions options;
   options.steps = steps;
   options.seed = 17;
-  options.grid.kind = grid;
+  options.grid = grid;
   const auto result = sde::make_sampler(solver, options, params)->sample(*s, model, n);
   REQUIRE(result.ok());
   const double distance = sde::sliced_w2(result.samples, reference);
@@ -69,7 +70,7 @@ Verdict solver_against_exact(const std::string& solver, const sde::SolverParams&
                 << " +- " << f.std << "); mean log p " << sample_logp << " vs exact " << exact_logp
                 << " +- " << tolerance);
   return {distance <= f.mean + 3.0 * f.std, std::abs(sample_logp - exact_logp) <= tolerance, result.nfe_mean,
-          sample_logp, tolerance};
+          sample_logp, tolerance, exact_logp, distance};
 }
 
 Verdict em_against_exact(const std::string& file, const std::string& name, int64_t n, int64_t steps) {
@@ -136,8 +137,8 @@ TEST_CASE("the cosine schedule: EM (N = 1000) reaches the ring's floor; DPM-Solv
   const Verdict em = solver_against_exact("em", {}, "ring8.json", "cosine", 10000, 1000);
   CHECK(em.sw2_ok);
   CHECK(em.loglik_ok);
-  const Verdict cosine = solver_against_exact("dpmpp-2m", {}, "ring8.json", "cosine", 10000, 20, sde::TimeGridKind::kLogSnr);
-  const Verdict vp = solver_against_exact("dpmpp-2m", {}, "ring8.json", "vp", 10000, 20, sde::TimeGridKind::kLogSnr);
+  const Verdict cosine = solver_against_exact("dpmpp-2m", {}, "ring8.json", "cosine", 10000, 20, {sde::TimeGridKind::kLogSnr});
+  const Verdict vp = solver_against_exact("dpmpp-2m", {}, "ring8.json", "vp", 10000, 20, {sde::TimeGridKind::kLogSnr});
   CHECK(cosine.sw2_ok);
   CHECK(std::abs(cosine.mean_log_p - vp.mean_log_p) <= cosine.log_p_tolerance);
 }
@@ -145,8 +146,8 @@ TEST_CASE("the cosine schedule: EM (N = 1000) reaches the ring's floor; DPM-Solv
 TEST_CASE("EDM's process: DPM-Solver++(2M) at 20 steps on the Karras grid reaches the ring's floor, as on VP") {
   // The same criteria as for cosine above (the VP run is the log-SNR grid's; on EDM's process the
   // Karras grid is its own recommendation).
-  const Verdict edm = solver_against_exact("dpmpp-2m", {}, "ring8.json", "edm", 10000, 20, sde::TimeGridKind::kKarras);
-  const Verdict vp = solver_against_exact("dpmpp-2m", {}, "ring8.json", "vp", 10000, 20, sde::TimeGridKind::kLogSnr);
+  const Verdict edm = solver_against_exact("dpmpp-2m", {}, "ring8.json", "edm", 10000, 20, {sde::TimeGridKind::kKarras});
+  const Verdict vp = solver_against_exact("dpmpp-2m", {}, "ring8.json", "vp", 10000, 20, {sde::TimeGridKind::kLogSnr});
   CHECK(edm.sw2_ok);
   CHECK(std::abs(edm.mean_log_p - vp.mean_log_p) <= edm.log_p_tolerance);
 }
@@ -164,4 +165,30 @@ TEST_CASE("pc with its defaults (reverse diffusion + annealed Langevin) reaches 
       CHECK(v.loglik_ok);
     }
   }
+}
+
+TEST_CASE("flow matching's process: DPM-Solver++(2M) at 20 steps from T = 1 reaches the ring's floor") {
+  // The sliced W2 criterion of the tests above (the issue's target), on the uniform time grid: flow's
+  // log-SNR is -inf at T = 1, where the first step uses the mixture's own data prediction (its mean).
+  // Measured, mean log p at 20 steps (exact -1.703 +- 0.057; VP on its log-SNR grid -1.778): -2.372
+  // on the uniform grid, -1.948 / -1.869 / -1.958 with shift 0.5 / 0.3 / 0.2: the uniform grid
+  // spends too few steps at low noise for this 2-D target (its last step spans 4 units of log-SNR);
+  // shift < 1 moves them there, shift > 1 (SD3's, for images) away. The log p gap to VP is not
+  // asserted: it is the grid's, and 0.09 at the best shift.
+  const Verdict flow = solver_against_exact("dpmpp-2m", {}, "ring8.json", "flow", 10000, 20, {sde::TimeGridKind::kTime});
+  CHECK(flow.sw2_ok);
+  const Verdict shifted =
+      solver_against_exact("dpmpp-2m", {}, "ring8.json", "flow", 10000, 20, {sde::TimeGridKind::kTime, 7.0, 0.3});
+  CHECK(shifted.sw2_ok);
+  CHECK(shifted.mean_log_p > flow.mean_log_p + 0.3);  // measured: +0.50
+}
+
+TEST_CASE("restart: the jumps back over [0.06, 0.30] bring Heun's coarse solve closer to the ring") {
+  // Heun at N = 10 Karras steps (20 calls) against restart on the same grid (+ 2 jumps x 3 Heun
+  // steps = 12 calls). The deterministic solve's error accumulates; the forward noise of each
+  // jump contracts it (Xu et al. 2023, Theorem 2). Both measures must improve.
+  const Verdict heun = solver_against_exact("heun", {}, "ring8.json", "vp", 10000, 10, {sde::TimeGridKind::kKarras});
+  const Verdict restart = solver_against_exact("restart", {}, "ring8.json", "vp", 10000, 10, {sde::TimeGridKind::kKarras});
+  CHECK(std::abs(restart.mean_log_p - restart.exact_log_p) < 0.5 * std::abs(heun.mean_log_p - heun.exact_log_p));
+  CHECK(restart.distance < 0.5 * heun.distance);
 }

@@ -59,7 +59,7 @@ TEST_CASE("scoresde rejects bad arguments with a message naming them") {
       {"sample --sde vp --n 10 --out x.npy", "needs --target MIXTURE.json (exact score) or --model DIR"},
       {"sample --target /nonexistent.json --n 10 --out x.npy", "/nonexistent.json"},
       {"sample --target " + ring + " --sde vq --n 10 --out x.npy", "--sde"},
-      {"sample --target " + ring + " --n 10 --out x.npy --solver eulr", "unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, heun, dpmpp-2m, dpmpp-3m, dpmpp-2s"},
+      {"sample --target " + ring + " --n 10 --out x.npy --solver eulr", "unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, euler, heun, dpmpp-2m, dpmpp-3m, dpmpp-2m-sde"},
       {"sample --target " + ring + " --n 10 --out x.npy --schedule log", "--schedule"},
       {"sample --target " + ring + " --n 10 --out x.npy --snr 0.1", "solver 'em' has no option snr"},
       {"sample --target " + ring + " --n 10 --out x.npy --solver pc --corrector hmc", "corrector = 'hmc' is not one of"},

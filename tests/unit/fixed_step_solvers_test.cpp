@@ -63,6 +63,18 @@ const std::vector<Config> kConfigs = {
     {"dpmpp-2m", {}, 51},
     {"dpmpp-3m", {}, 51},
     {"dpmpp-2s", {}, 101},
+    {"dpmpp-3m", {{"third_order", "taylor"}, {"lower_order_final", "15"}}, 51},
+    {"dpmpp-2m-sde", {}, 51},
+    {"dpmpp-3m-sde", {{"eta", "0.5"}}, 51},
+    {"euler", {}, 51},
+    {"unipc", {}, 51},
+    {"unipc", {{"order", "2"}, {"variant", "bh1"}, {"corrector", "off"}}, 51},
+    {"deis", {}, 51},
+    {"deis", {{"variable", "logrho"}, {"order", "2"}}, 51},
+    {"ipndm", {}, 51},
+    {"sa-solver", {}, 51},
+    {"sa-solver", {{"tau", "0"}, {"predictor_order", "2"}, {"corrector_order", "0"}}, 51},
+    {"restart", {}, 113},  // 50 Heun steps, one restart interval: 2 jumps x 3 Heun steps, + denoising
 };
 
 TEST_CASE("every solver's samples do not depend on the batch size (bit for bit)") {
@@ -157,7 +169,7 @@ TEST_CASE("a non-finite state stops the solver and names the step and time") {
 TEST_CASE("the registry builds solvers by name and lists the known ones") {
   sde::SamplerOptions options;
   CHECK(sde::make_sampler("em", options)->name() == "em");
-  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, heun, dpmpp-2m, dpmpp-3m, dpmpp-2s, dpm-adaptive, sde-adaptive, ode-dopri5, ode-cash-karp, ode-rk4"),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, euler, heun, dpmpp-2m, dpmpp-3m, dpmpp-2m-sde, dpmpp-3m-sde, dpmpp-2s, unipc, deis, ipndm, sa-solver, restart, dpm-adaptive, sde-adaptive, ode-dopri5, ode-cash-karp, ode-rk4"),
                        sde::InvalidArgument);
   CHECK(sde::registered_solvers().front().name == "em");
 }

@@ -3,6 +3,9 @@
 #include "sde/errors.hpp"
 #include "sde/gaussian_mixture.hpp"
 #include "sde/metrics.hpp"
+#include "sde/mixture_suite.hpp"
+
+#include <Eigen/Eigenvalues>
 #include "sde/sde_factory.hpp"
 
 using sde::GaussianMixture;
@@ -192,4 +195,23 @@ TEST_CASE("the fused diagonal-mixture score agrees with the differentiable one")
       }
     }
   }
+}
+
+TEST_CASE("the problem suite's mixtures are reproducible and have the requested geometry") {
+  const auto suite = sde::mixture_suite();
+  CHECK(suite.size() == 7);
+  for (const auto& problem : suite) CHECK(!problem.name.empty());
+  // Means of norm `separation`; covariance eigenvalues from (scale / sqrt(a))^2 to (scale sqrt(a))^2.
+  sde::MixtureSpec spec{8, 3, 5.0, 0.4, 9.0, 42};
+  const GaussianMixture m = sde::make_mixture(spec), again = sde::make_mixture(spec);
+  for (int64_t k = 0; k < 3; ++k) {
+    CHECK(m.means()[size_t(k)].norm() == doctest::Approx(5.0).epsilon(1e-12));
+    CHECK((m.means()[size_t(k)] - again.means()[size_t(k)]).norm() == 0.0);
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(m.covs()[size_t(k)]);
+    CHECK(eig.eigenvalues().minCoeff() == doctest::Approx(0.16 / 9.0).epsilon(1e-9));
+    CHECK(eig.eigenvalues().maxCoeff() == doctest::Approx(0.16 * 9.0).epsilon(1e-9));
+  }
+  CHECK(sde::make_mixture({8, 3, 5.0, 0.4, 9.0, 43}).means()[0] != m.means()[0]);
+  CHECK_THROWS_WITH_AS(sde::make_mixture({2, 1, 1.0, 0.3, 0.5, 0}), doctest::Contains("anisotropy = 0.5 must be >= 1"),
+                       sde::InvalidArgument);
 }

@@ -9,9 +9,9 @@
 #include "sde/random.hpp"
 #include "sde/sde_factory.hpp"
 
-TEST_CASE("score, noise, data and v predictions all convert back to the exact score") {
+TEST_CASE("score, noise, data, v and velocity predictions all convert back to the exact score and data prediction") {
   const auto mixture = sde::GaussianMixture::from_json_file(sde::testing::data_path("ring8.json"));
-  for (const std::string name : {"vp", "subvp", "ve"}) {
+  for (const std::string name : {"vp", "subvp", "ve", "flow"}) {
     CAPTURE(name);
     const auto s = sde::make_sde({name});
     const sde::GaussianMixtureScore exact(mixture, s);
@@ -19,7 +19,8 @@ TEST_CASE("score, noise, data and v predictions all convert back to the exact sc
     const auto x = noise.normal({0, 64}, {2}, 0, torch::kFloat64) * 3;
     const auto t = noise.uniform({0, 64}, {1}, 1).squeeze(1) * 0.98 + 0.01;
     const auto truth = exact.score(x, t);
-    for (const std::string p : {"score", "noise", "data", "v"}) {
+    const auto truth_data = exact.data_prediction(x, t);
+    for (const std::string p : {"score", "noise", "data", "v", "velocity"}) {
       CAPTURE(p);
       // The "network" computes the quantity from the exact score, reading the time back from its label.
       const sde::Network network = [&, p](const torch::Tensor& xi, const torch::Tensor& label) {
@@ -30,11 +31,14 @@ TEST_CASE("score, noise, data and v predictions all convert back to the exact sc
         if (p == "noise") return eps;
         if (p == "data") return x0;
         if (p == "v") return alpha * eps - sigma * x0;
+        if (p == "velocity") return eps - x0;
         return score;
       };
       const sde::ParameterizedScoreModel model(s, network, sde::parse_parameterization(p),
                                                sde::TimeConditioning::kDiscrete999, {2});
       CHECK(torch::allclose(model.score(x, t), truth, 1e-9, 1e-9));
+      CHECK(model.has_data_prediction() == (p == "data" || p == "v" || p == "velocity"));
+      if (model.has_data_prediction()) CHECK(torch::allclose(model.data_prediction(x, t), truth_data, 1e-9, 1e-9));
     }
   }
 }

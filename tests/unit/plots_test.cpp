@@ -102,3 +102,24 @@ TEST_CASE("captions and titles are drawn in the font when it is installed") {
   CHECK(g.width() >= 2 * 30);
   CHECK(g.height() >= 2 * 30);
 }
+
+TEST_CASE("a log-log plot puts a power law on a straight line and refuses series it cannot draw") {
+  // y = 10 / x from x = 1 to 100: on log-log axes a line from the top-left to the bottom-right of its
+  // decades, drawn in the first palette colour; the dashed reference line lies at y = 0.5.
+  sde::Series series{"solver", {1, 10, 100}, {10, 1, 0.1}};
+  sde::LinePlotOptions options;
+  options.reference = 0.5;
+  options.reference_label = "floor";
+  const sde::Image image = sde::log_log_plot({series}, options);
+  CHECK(image.width() > 200);
+  int coloured = 0;
+  for (int y = 0; y < image.height(); ++y)
+    for (int x = 0; x < image.width(); ++x) coloured += image.pixel(x, y) == sde::Rgb{31, 119, 180};
+  CHECK(coloured > 100);
+  // Non-positive points are left out; a series with none usable everywhere is refused.
+  CHECK_NOTHROW(sde::log_log_plot({series, {"broken", {1, 2}, {0, -1}}}));
+  CHECK_THROWS_WITH_AS(sde::log_log_plot({{"none", {0}, {1}}}), doctest::Contains("no series has a point"),
+                       sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::log_log_plot({{"odd", {1, 2}, {1}}}), doctest::Contains("has 2 x but 1 y"),
+                       sde::InvalidArgument);
+}

@@ -41,6 +41,11 @@ std::vector<Case> cases() {
     out.push_back({"pc-langevin/" + sde_name + "/aniso16", "pc", sde_name, "aniso16",
                    sde::SolverParams(std::map<std::string, std::string>{{"corrector", "langevin"}})});
   out.push_back({"ddim-eta1/ve/ring8", "ddim", "ve", "ring8", sde::SolverParams(std::map<std::string, std::string>{{"eta", "1"}})});
+  // dpmpp-3m's default before issue 17 (the Taylor weight on its D2 term), recorded then as dpmpp-3m/*.
+  for (const std::string sde_name : {"vp", "subvp", "ve"})
+    for (const std::string problem : {"ring8", "aniso16"})
+      out.push_back({"dpmpp-3m-taylor/" + sde_name + "/" + problem, "dpmpp-3m", sde_name, problem,
+                     sde::SolverParams(std::map<std::string, std::string>{{"third_order", "taylor"}})});
   return out;
 }
 

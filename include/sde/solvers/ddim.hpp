@@ -15,7 +15,11 @@ class Ddim final : public Stepper {
  public:
   /// Throws unless 0 <= eta <= 1.
   explicit Ddim(double eta);
-  StepperTraits traits() const override { return {}; }
+  StepperTraits traits() const override {
+    StepperTraits traits;
+    traits.zero_signal_start = true;  // h = +inf from alpha = 0: c = eta sigma_s, x_s = alpha_s x0_hat + ...
+    return traits;
+  }
   StepOutcome step(const SolveProblem& problem, const StepInput& in, StepperState*) const override;
 
  private:

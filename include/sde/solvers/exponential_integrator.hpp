@@ -5,6 +5,7 @@
 #include <torch/types.h>
 
 #include <cmath>
+#include <vector>
 
 #include "sde/forward_sde.hpp"
 
@@ -28,5 +29,21 @@ struct ExponentialStep {
 inline ExponentialStep exponential_step(const Sde& sde, double t, double s, double h) {
   return {sde.alpha(s), sde.sigma(s) / sde.sigma(t), h};
 }
+
+/// What the multistep exponential integrators remember: data predictions at earlier grid times
+/// with their log-SNRs, newest last.
+struct DataHistory {
+  std::vector<torch::Tensor> data;  ///< D = x0_hat at earlier grid times
+  std::vector<double> log_snr;      ///< their log-SNRs
+  /// Appends (d, lambda) and keeps the `keep` newest entries.
+  void push(torch::Tensor d, double lambda, size_t keep) {
+    data.push_back(std::move(d));
+    log_snr.push_back(lambda);
+    while (data.size() > keep) {
+      data.erase(data.begin());
+      log_snr.erase(log_snr.begin());
+    }
+  }
+};
 
 }  // namespace sde

@@ -85,6 +85,9 @@ struct StepperTraits {
   int error_order = 0;             ///< order of the lower solution (error estimate ~ h^(error_order + 1))
   int64_t noise_draws = 1;         ///< draw numbers reserved per step (pc: corrector steps + 1)
   bool batch_statistics = false;   ///< batch means enter a step (the sample depends on its batch)
+  /// Steps from a time where alpha = 0 (flow matching's T = 1, log-SNR -inf, f and g infinite): its
+  /// update uses alpha, sigma and the data prediction there, or the probability-flow drift (finite).
+  bool zero_signal_start = false;
 };
 
 /// A stepper's input: the state of the samples that step, at times.t.

@@ -1,0 +1,80 @@
+#include "sde/solvers/deis.hpp"
+#include "sde/solvers/registration.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sde/errors.hpp"
+#include "solvers/quadrature/gauss_legendre.hpp"
+
+namespace sde {
+namespace {
+
+double tau_of(const Sde& sde, DeisVariable variable, double lambda) {
+  return variable == DeisVariable::kTime ? sde.time_at_log_snr(lambda) : -lambda;
+}
+
+}  // namespace
+
+void DeisOptions::validate() const {
+  SDE_CHECK(order >= 1 && order <= 3, "deis: order = ", order, " must be 1, 2 or 3");
+  SDE_CHECK(lower_order_final >= 0, "deis: lower_order_final = ", lower_order_final, " must be >= 0 (0: never)");
+}
+
+Deis::Deis(DeisOptions options) : options_(options) { options_.validate(); }
+
+StepperTraits Deis::traits() const {
+  StepperTraits traits;
+  traits.order = int(options_.order);
+  return traits;
+}
+
+StepOutcome Deis::step_with(const SolveProblem& problem, const StepInput& in, EpsHistory& history) const {
+  ReverseSde& reverse = problem.reverse();
+  const Sde& sde = reverse.sde();
+  const double t = in.times.t, s = in.times.s;
+  const int64_t k = in.times.index, steps = in.times.steps;
+  const double alpha_t = sde.alpha(t), sigma_t = sde.sigma(t), alpha_s = sde.alpha(s);
+  const double lambda_t = sde.log_snr(t), lambda_s = sde.log_snr(s);
+  const torch::Tensor d = reverse.denoise(in.x, t);
+  torch::Tensor eps = (in.x - d * alpha_t).div_(sigma_t);
+  history.eps.push_back(eps);
+  history.tau.push_back(tau_of(sde, options_.variable, lambda_t));
+  while (int64_t(history.eps.size()) > options_.order) {
+    history.eps.erase(history.eps.begin());
+    history.tau.erase(history.tau.begin());
+  }
+  int64_t order = std::min<int64_t>(options_.order, k + 1);
+  if (steps < options_.lower_order_final) order = std::min<int64_t>(order, steps - k);
+  order = std::min<int64_t>(order, int64_t(history.eps.size()));
+  const size_t first = history.eps.size() - size_t(order);  // the points used: [first, size)
+  // C_j = int_{lambda_t}^{lambda_s} l_j(tau(lambda)) (-e^{-lambda}) d lambda: the basis is in tau, so
+  // it is evaluated through tau(lambda) inside the weight (points in lambda would not do for tau = t).
+  std::vector<double> taus(history.tau.begin() + std::ptrdiff_t(first), history.tau.end());
+  std::vector<double> c(static_cast<size_t>(order));
+  for (size_t j = 0; j < size_t(order); ++j)
+    c[j] = detail::integrate(lambda_t, lambda_s, [&](double lambda) {
+      return -std::exp(-lambda) * detail::lagrange_basis(taus, j, tau_of(sde, options_.variable, lambda));
+    });
+  torch::Tensor x = in.x;
+  x.mul_(alpha_s / alpha_t);
+  for (size_t j = 0; j < size_t(order); ++j) x.add_(history.eps[first + j], alpha_s * c[j]);
+  return {x};
+}
+
+SolverEntry deis_solver() {
+  using O = DeisOptions;
+  return solver_entry<O>(
+      "deis", "DEIS (tAB): exponential integrator on the noise prediction, polynomial history (Zhang & Chen 2023; 1 NFE per step)",
+      {integer_option<O>("order", [](O& o) -> int64_t& { return o.order; }, "1-3; 1 is DDIM"),
+       choice_option<O, DeisVariable>("variable", [](O& o) -> DeisVariable& { return o.variable; },
+                                      {{"time", DeisVariable::kTime}, {"logrho", DeisVariable::kLogRho}},
+                                      "the polynomial's variable: t (the paper's tAB) or log(sigma/alpha) (diffusers')"),
+       integer_option<O>("lower_order_final", [](O& o) -> int64_t& { return o.lower_order_final; },
+                         "lower-order final steps when N is below it (0: never)")},
+      [](const std::string& name, const SamplerOptions& o, const O& d) {
+        return std::make_unique<StepperSampler>(name, o, std::make_unique<Deis>(d));
+      });
+}
+
+}  // namespace sde

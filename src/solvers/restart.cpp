@@ -1,0 +1,71 @@
+#include "sde/solvers/restart.hpp"
+#include "sde/solvers/registration.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sde/errors.hpp"
+#include "sde/time_grid.hpp"
+
+namespace sde {
+
+void RestartOptions::validate() const {
+  SDE_CHECK(std::isfinite(sigma_min) && std::isfinite(sigma_max) && sigma_min > 0 && sigma_min < sigma_max,
+            "restart: need 0 < sigma_min < sigma_max, got sigma_min = ", sigma_min, ", sigma_max = ", sigma_max,
+            " (the paper's interval is [0.06, 0.30])");
+  SDE_CHECK(restarts >= 0, "restart: restarts = ", restarts, " must be >= 0");
+  SDE_CHECK(restart_steps >= 1, "restart: restart_steps = ", restart_steps, " must be >= 1");
+}
+
+Restart::Restart(RestartOptions options) : options_(options) { options_.validate(); }
+
+StepperTraits Restart::traits() const {
+  StepperTraits traits;
+  traits.order = 2;
+  traits.noise_draws = 1 + options_.restarts;
+  return traits;
+}
+
+StepOutcome Restart::step(const SolveProblem& problem, const StepInput& in, StepperState*) const {
+  const Sde& sde = problem.reverse().sde();
+  torch::Tensor x = heun_.step(problem, in, nullptr).x;
+  const double t = in.times.t, s = in.times.s;
+  // sigma~ = e^{-lambda}: the restart happens after the step that crosses sigma_min.
+  const double lambda_low = -std::log(options_.sigma_min), lambda_high = -std::log(options_.sigma_max);
+  if (!(sde.log_snr(t) < lambda_low && sde.log_snr(s) >= lambda_low)) return {x};
+  const double top = std::min(sde.t_max(), sde.time_at_log_snr(std::max(lambda_high, sde.log_snr(sde.t_max()))));
+  if (top <= s) return {x};
+  const Transition jump = sde.transition(s, top);
+  TimeGrid karras;
+  karras.kind = TimeGridKind::kKarras;
+  // The grid from `top` down to s: make_time_grid's start time replaces T, and s is its eps.
+  const std::vector<double> down = make_time_grid(sde, s, options_.restart_steps, karras, top);
+  for (int64_t j = 0; j < options_.restarts; ++j) {
+    x.mul_(jump.mean_coef).add_(in.noise(1 + j), jump.std);
+    for (size_t k = 0; k + 1 < down.size(); ++k) {
+      StepInput inner{x, {}, {}, StepNoise()};
+      inner.times.t = down[k];
+      inner.times.s = down[k + 1];
+      inner.times.index = int64_t(k);
+      inner.times.steps = options_.restart_steps;
+      x = heun_.step(problem, inner, nullptr).x;
+    }
+  }
+  return {x};
+}
+
+SolverEntry restart_solver() {
+  using O = RestartOptions;
+  return solver_entry<O>(
+      "restart", "Restart sampling: Heun with K forward-noise jumps back over the interval [restart_sigma_min, restart_sigma_max] (Xu et al. 2023)",
+      {number_option<O>("restart_sigma_min", [](O& o) -> double& { return o.sigma_min; }, "restart interval's low end, in sigma/alpha"),
+       number_option<O>("restart_sigma_max", [](O& o) -> double& { return o.sigma_max; }, "its high end"),
+       integer_option<O>("restarts", [](O& o) -> int64_t& { return o.restarts; }, "K, the number of restarts"),
+       integer_option<O>("restart_steps", [](O& o) -> int64_t& { return o.restart_steps; },
+                         "Heun steps of each solve down the interval")},
+      [](const std::string& name, const SamplerOptions& o, const O& r) {
+        return std::make_unique<StepperSampler>(name, o, std::make_unique<Restart>(r));
+      });
+}
+
+}  // namespace sde

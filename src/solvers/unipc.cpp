@@ -1,0 +1,112 @@
+#include "sde/solvers/unipc.hpp"
+#include "sde/solvers/registration.hpp"
+
+#include <Eigen/LU>
+
+#include <algorithm>
+#include <cmath>
+
+#include "sde/errors.hpp"
+
+namespace sde {
+namespace {
+
+// One UniP or UniC update from (x, t) to s: x_s = (sigma_s / sigma_t) x - alpha_s (e^hh - 1) D_0
+// - alpha_s B(h) sum_i w_i D1_i, with the D1_i = (D_i - D_0) / r_i of `points` (data, log-SNR),
+// and, for the corrector, D_s as a last point at r = 1. The weights solve the system of the header.
+torch::Tensor unipc_update(const Sde& sde, UniPcVariant variant, const torch::Tensor& x, double t, double s,
+                           const torch::Tensor& d0, const std::vector<std::pair<torch::Tensor, double>>& points) {
+  const double lambda_t = sde.log_snr(t), h = sde.log_snr(s) - lambda_t, hh = -h;
+  const double alpha_s = sde.alpha(s), phi = std::expm1(hh);
+  torch::Tensor out = x * (sde.sigma(s) / sde.sigma(t));
+  out.add_(d0, -alpha_s * phi);
+  const int64_t p = int64_t(points.size());  // the differences used
+  if (p == 0) return out;
+  const double b_h = variant == UniPcVariant::kBh1 ? hh : phi;
+  // b_j = j! g_j / B(h), j = 1..p.
+  Eigen::VectorXd b(p);
+  double g = phi / hh - 1.0, factorial = 1.0;
+  for (int64_t j = 1; j <= p; ++j) {
+    b(j - 1) = g * factorial / b_h;
+    factorial *= double(j + 1);
+    g = g / hh - 1.0 / factorial;
+  }
+  std::vector<double> r(static_cast<size_t>(p));
+  for (int64_t i = 0; i < p; ++i) r[size_t(i)] = (points[size_t(i)].second - lambda_t) / h;
+  Eigen::VectorXd w(p);
+  if (p == 1) {
+    w(0) = 0.5;  // the papers' choice at the lowest order (the solve would give b_1 = 1/2 + O(h))
+  } else {
+    Eigen::MatrixXd rs(p, p);
+    for (int64_t j = 0; j < p; ++j)
+      for (int64_t i = 0; i < p; ++i) rs(j, i) = std::pow(r[size_t(i)], double(j));
+    w = rs.partialPivLu().solve(b);
+  }
+  for (int64_t i = 0; i < p; ++i) out.add_(points[size_t(i)].first - d0, -alpha_s * b_h * w(i) / r[size_t(i)]);
+  return out;
+}
+
+}  // namespace
+
+void UniPcOptions::validate() const {
+  SDE_CHECK(order >= 1 && order <= 3, "unipc: order = ", order, " must be 1, 2 or 3");
+  SDE_CHECK(lower_order_final >= 0, "unipc: lower_order_final = ", lower_order_final, " must be >= 0 (0: never)");
+}
+
+UniPc::UniPc(UniPcOptions options) : options_(options) { options_.validate(); }
+
+StepperTraits UniPc::traits() const {
+  StepperTraits traits;
+  traits.order = int(options_.order) + (options_.corrector ? 1 : 0);
+  traits.zero_signal_start = true;
+  return traits;
+}
+
+StepOutcome UniPc::step_with(const SolveProblem& problem, const StepInput& in, UniPcState& state) const {
+  ReverseSde& reverse = problem.reverse();
+  const Sde& sde = reverse.sde();
+  const double t = in.times.t, s = in.times.s;
+  const int64_t k = in.times.index, steps = in.times.steps;
+  const torch::Tensor d = reverse.denoise(in.x, t);
+  DataHistory& history = state.history;
+  // The usable older predictions, newest first: finite log-SNR only.
+  const auto older = [&](size_t skip, int64_t count) {
+    std::vector<std::pair<torch::Tensor, double>> points;
+    for (size_t i = history.data.size() - skip; i-- > 0 && int64_t(points.size()) < count;)
+      if (std::isfinite(history.log_snr[i])) points.push_back({history.data[i], history.log_snr[i]});
+    return points;
+  };
+  torch::Tensor x = in.x;
+  if (options_.corrector && state.previous_x.defined() && std::isfinite(history.log_snr.back())) {
+    // UniC: the step previous_t -> t again, with D_t as the point at r = 1.
+    auto points = older(1, state.previous_order - 1);
+    points.push_back({d, sde.log_snr(t)});
+    x = unipc_update(sde, options_.variant, state.previous_x, state.previous_t, t, history.data.back(), points);
+  }
+  int64_t order = std::min<int64_t>(options_.order, k + 1);
+  if (steps < options_.lower_order_final) order = std::min<int64_t>(order, steps - k);
+  history.push(d, sde.log_snr(t), size_t(options_.order));
+  const auto points = std::isfinite(sde.log_snr(t)) ? older(1, order - 1) : std::vector<std::pair<torch::Tensor, double>>{};
+  state.previous_order = int64_t(points.size()) + 1;
+  state.previous_t = t;
+  state.previous_x = x;
+  return {unipc_update(sde, options_.variant, x, t, s, d, points)};
+}
+
+SolverEntry unipc_solver() {
+  using O = UniPcOptions;
+  return solver_entry<O>(
+      "unipc", "UniPC: multistep predictor UniP with the free corrector UniC (Zhao et al. 2023; order p + 1, 1 NFE per step)",
+      {integer_option<O>("order", [](O& o) -> int64_t& { return o.order; }, "order p of the predictor, 1-3"),
+       choice_option<O, UniPcVariant>("variant", [](O& o) -> UniPcVariant& { return o.variant; },
+                                      {{"bh1", UniPcVariant::kBh1}, {"bh2", UniPcVariant::kBh2}}, "B(h) = h or e^h - 1"),
+       choice_option<O, bool>("corrector", [](O& o) -> bool& { return o.corrector; }, {{"on", true}, {"off", false}},
+                              "UniC after each step but the last"),
+       integer_option<O>("lower_order_final", [](O& o) -> int64_t& { return o.lower_order_final; },
+                         "lower-order final steps when N is below it (0: never)")},
+      [](const std::string& name, const SamplerOptions& o, const O& u) {
+        return std::make_unique<StepperSampler>(name, o, std::make_unique<UniPc>(u));
+      });
+}
+
+}  // namespace sde

@@ -5,19 +5,20 @@
 // For every problem: sliced W2 between n samples of the solver and n exact samples of p_0, next to
 // the noise floor (the same distance between independent exact sets: mean +- std over 8); for every
 // solver the error at each NFE, and the smallest NFE of the list whose error is within the floor
-// mean + 1 std. No final denoising step (NFE = steps x calls per step), eps = 1e-3, seed 1, the
+// mean + 1 std. No final denoising step (NFE = steps x calls per step), eps = 1e-3, seed 1 (--seed), the
 // grid each solver is designed for (log-SNR for the exponential integrators, Karras for heun and
 // restart, whose restarts cost more calls on top of the budget's; the
 // time grid on flow, whose log-SNR at T is -inf). One PNG per problem (error against NFE,
 // log-log) and a CSV of every run.
 //
-// Usage: bench_solver_suite [--sde vp] [--n 20000] [--nfe 5,10,15,20,25,40,60,100]
+// Usage: bench_solver_suite [--sde vp] [--n 20000] [--seed 1] [--nfe 5,10,15,20,25,40,60,100]
 //                           [--solvers name[:key=value...],...] [--problems name,...] [--out DIR]
 //        bench_solver_suite --dump DIR          (each problem's mixture as DIR/NAME.json)
 //        bench_solver_suite --problems NAME --score SAMPLES.npy [--n 20000]
 //                                               (sliced W2 of samples made elsewhere, e.g. by
 //                                                bench/suite_reference.py, against the same reference)
-// A solver with options is written name:key=value:key=value (e.g. dpmpp-3m:third_order=taylor).
+// A solver with options is written name:key=value:key=value (e.g. dpmpp-3m:third_order=taylor);
+// grid=time|logsnr|karras and rho=R choose its time grid instead of the usual one.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -48,6 +49,8 @@ struct Setup {
   std::map<std::string, std::string> params;
   int64_t calls_per_step = 1;
   sde::TimeGridKind grid = sde::TimeGridKind::kLogSnr;
+  std::string grid_name;  // set by grid=NAME: overrides the solver's usual grid
+  double rho = 7.0;
 };
 
 Setup parse_setup(const std::string& text) {
@@ -58,10 +61,14 @@ Setup parse_setup(const std::string& text) {
   for (size_t i = 1; i < parts.size(); ++i) {
     const auto eq = parts[i].find('=');
     if (eq == std::string::npos) throw std::runtime_error("solver option '" + parts[i] + "' must be key=value");
-    s.params[parts[i].substr(0, eq)] = parts[i].substr(eq + 1);
+    const std::string key = parts[i].substr(0, eq), value = parts[i].substr(eq + 1);
+    if (key == "grid") s.grid_name = value;  // the time grid, not a solver option
+    else if (key == "rho") s.rho = std::atof(value.c_str());
+    else s.params[key] = value;
   }
   if (s.solver == "heun" || s.solver == "dpmpp-2s" || s.solver == "restart") s.calls_per_step = 2;
   if (s.solver == "heun" || s.solver == "restart") s.grid = sde::TimeGridKind::kKarras;
+  if (!s.grid_name.empty()) s.grid = sde::TimeGrid::parse(s.grid_name);
   return s;
 }
 
@@ -88,6 +95,7 @@ Stats stats(const std::vector<double>& v) {
 int main(int argc, char** argv) {
   std::string sde_name = "vp", out_dir = "solver_suite";
   int64_t n = 20000;
+  uint64_t seed = 1;
   std::vector<int64_t> nfes = {5, 10, 15, 20, 25, 40, 60, 100};
   std::vector<std::string> solvers = {"ddim",     "heun",      "dpmpp-2s",
                                       "dpmpp-2m", "dpmpp-3m",  "dpmpp-3m:third_order=taylor:lower_order_final=15"};
@@ -97,6 +105,7 @@ int main(int argc, char** argv) {
     const std::string key = argv[i], value = argv[i + 1];
     if (key == "--sde") sde_name = value;
     else if (key == "--n") n = std::atoll(value.c_str());
+    else if (key == "--seed") seed = std::strtoull(value.c_str(), nullptr, 10);
     else if (key == "--out") out_dir = value;
     else if (key == "--solvers") solvers = split(value, ',');
     else if (key == "--problems") only = split(value, ',');
@@ -158,8 +167,9 @@ int main(int argc, char** argv) {
         sde::SamplerOptions options;
         options.steps = budget / setup.calls_per_step;
         options.grid.kind = setup.grid;
+        options.grid.rho = setup.rho;
         options.denoise = false;
-        options.seed = 1;
+        options.seed = seed;
         const auto start = std::chrono::steady_clock::now();
         const auto result = sde::make_sampler(setup.solver, options, sde::SolverParams(setup.params))->sample(*sde, model, n);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -41,12 +41,21 @@ void ProgressBar::finish() {
   enabled_ = false;
 }
 
-torch::Tensor ProgressScore::score(const torch::Tensor& x, const torch::Tensor& t) const {
+void ProgressScore::advance(const torch::Tensor& t) const {
   ++calls_;
-  if (!bar_.active()) return model_.score(x, t);
+  if (!bar_.active()) return;
   const double mean_t = t.numel() ? t.mean().item<double>() : t_from_;
   bar_.update((mean_t - t_from_) / (t_to_ - t_from_), "NFE " + std::to_string(calls_));
+}
+
+torch::Tensor ProgressScore::score(const torch::Tensor& x, const torch::Tensor& t) const {
+  advance(t);
   return model_.score(x, t);
+}
+
+torch::Tensor ProgressScore::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
+  advance(t);
+  return model_.data_prediction(x, t);
 }
 
 }  // namespace sde::cli

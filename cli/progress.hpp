@@ -42,8 +42,13 @@ class ProgressScore final : public ScoreModel {
       : model_(model), bar_(bar), t_from_(t_from), t_to_(t_to) {}
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
   std::vector<int64_t> sample_shape() const override { return model_.sample_shape(); }
+  bool has_data_prediction() const override { return model_.has_data_prediction(); }
+  torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override;
 
  private:
+  /// One call at times t: counted, and shown on the bar.
+  void advance(const torch::Tensor& t) const;
+
   const ScoreModel& model_;
   ProgressBar& bar_;
   double t_from_, t_to_;

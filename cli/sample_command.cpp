@@ -51,7 +51,7 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--parameterization", args->parameterization, "a TorchScript model's output: score|noise|data|v")
       ->check(CLI::IsMember(parameterization_names()));
   cmd->add_option("--conditioning", args->conditioning, "a TorchScript model's time label: time|999t|sigma|smld")
-      ->check(CLI::IsMember({"time", "999t", "sigma", "smld"}));
+      ->check(CLI::IsMember(time_conditioning_names()));
   cmd->add_option("--shape", args->shape, "a TorchScript model's sample shape, e.g. 2 or 1,28,28")->delimiter(',');
   target->excludes(model);
   add_sde_options(cmd, args->problem.sde);

@@ -76,7 +76,7 @@ Action add_train_command(CLI::App& app) {
   cmd->add_option("--parameterization", args->parameterization, "what the network predicts")
       ->check(CLI::IsMember(parameterization_names()))->capture_default_str();
   cmd->add_option("--conditioning", args->conditioning, "time label the network sees")
-      ->check(CLI::IsMember({"time", "999t", "sigma", "smld"}))->capture_default_str();
+      ->check(CLI::IsMember(time_conditioning_names()))->capture_default_str();
   cmd->add_option("--objective", args->objective,
                   "dsm (continuous) | ddpm (VP, --parameterization noise --conditioning 999t) | "
                   "smld (VE, --parameterization noise|score --conditioning smld)")

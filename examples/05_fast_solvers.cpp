@@ -4,7 +4,9 @@
 // the same end points. So we can measure a solver's error directly, as the RMS distance of its
 // samples to a reference solution (Dormand–Prince at tolerance 1e-9), at a given budget of score
 // evaluations (NFE). Exponential integrators (DDIM, DPM-Solver++) solve the linear part of the
-// ODE exactly and step in the log-SNR; Heun steps on Karras' grid (EDM). The error of an order-k
+// ODE exactly and step in the log-SNR; UniPC adds a corrector that costs no evaluation; DEIS and
+// iPNDM extrapolate a polynomial through earlier evaluations (DEIS here on Karras' grid, where it
+// is best at ~10 NFE: docs/solvers.md); Heun steps on Karras' grid (EDM). The error of an order-k
 // solver falls like NFE^-k once the steps are small enough: the slopes of the table.
 //
 // Usage: 05_fast_solvers [--out DIR] [--n COUNT] [--quick]
@@ -41,6 +43,9 @@ int main(int argc, char** argv) {
                                        {"dpmpp-2m", 1, sde::TimeGridKind::kLogSnr},
                                        {"dpmpp-3m", 1, sde::TimeGridKind::kLogSnr},
                                        {"dpmpp-2s", 2, sde::TimeGridKind::kLogSnr},
+                                       {"unipc", 1, sde::TimeGridKind::kLogSnr},
+                                       {"deis", 1, sde::TimeGridKind::kKarras},
+                                       {"ipndm", 1, sde::TimeGridKind::kLogSnr},
                                        {"heun", 2, sde::TimeGridKind::kKarras}};
   const std::vector<int64_t> budgets = args.quick() ? std::vector<int64_t>{10, 20} : std::vector<int64_t>{6, 10, 20, 50, 100};
 
@@ -88,9 +93,11 @@ int main(int argc, char** argv) {
   sde::write_file_atomic(out + "/05_fast_solvers.csv", csv);
   sde::save_png(out + "/05_fast_solvers.png",
                 sde::gallery(panels, 3, "05: fast solvers at " + std::to_string(budgets.front()) + " NFE"));
-  std::printf("\nThe slopes climb with the order (DDIM 1; DPM-Solver++ 2M/2S and Heun 2; 3M 3) but over 20-100 NFE\n"
-              "they are not yet the asymptotic ones (docs/solvers.md measures those on finer grids). Heun's\n"
-              "Karras grid is too coarse below ~20 NFE for this problem. The sliced W2 reaches its floor long\n"
-              "before the path error is small. wrote %s/05_fast_solvers.csv and .png\n", out.c_str());
+  std::printf("\nThe slopes climb with the order (DDIM 1; DPM-Solver++ 2M/2S/3M, Heun and iPNDM 2; DEIS 3; UniPC 4 with\n"
+              "its free corrector) but over 20-100 NFE they are not yet the asymptotic ones (docs/solvers.md\n"
+              "measures those on finer grids). At 10 NFE the methods that extrapolate earlier evaluations\n"
+              "(iPNDM, DEIS on Karras' grid) are ahead; Heun's Karras grid is too coarse below ~20 NFE for this\n"
+              "problem. The sliced W2 reaches its floor long before the path error is small.\n"
+              "wrote %s/05_fast_solvers.csv and .png\n", out.c_str());
   return 0;
 }

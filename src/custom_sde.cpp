@@ -149,6 +149,7 @@ std::shared_ptr<const Sde> make_discrete_sde(const DiscreteSchedule& schedule) {
   };
   KernelFunctions k;
   k.name = "discrete";
+  k.discrete_steps = int64_t(n);
   k.alpha = [log_alpha](double t) { return std::exp(log_alpha(t)); };
   // max(0, .): -expm1(0) is -0, whose square root would make log_snr(0) NaN instead of +inf.
   k.sigma = [log_alpha](double t) { return std::sqrt(std::max(0.0, -std::expm1(2.0 * log_alpha(t)))); };

@@ -18,12 +18,15 @@ Parameterization parse_parameterization(const std::string& name) {
 
 std::vector<std::string> parameterization_names() { return {"score", "noise", "data", "v", "velocity"}; }
 
+std::vector<std::string> time_conditioning_names() { return {"time", "999t", "sigma", "smld", "index"}; }
+
 TimeConditioning parse_time_conditioning(const std::string& name) {
   if (name == "time") return TimeConditioning::kTime;
   if (name == "999t") return TimeConditioning::kDiscrete999;
   if (name == "sigma") return TimeConditioning::kSigma;
   if (name == "smld") return TimeConditioning::kSmldIndex;
-  throw InvalidArgument("unknown time conditioning '" + name + "'; known: time, 999t, sigma, smld");
+  if (name == "index") return TimeConditioning::kStepIndex;
+  throw InvalidArgument("unknown time conditioning '" + name + "'; known: time, 999t, sigma, smld, index");
 }
 
 std::string name_of(Parameterization p) {
@@ -43,6 +46,7 @@ std::string name_of(TimeConditioning c) {
     case TimeConditioning::kDiscrete999: return "999t";
     case TimeConditioning::kSigma: return "sigma";
     case TimeConditioning::kSmldIndex: return "smld";
+    case TimeConditioning::kStepIndex: return "index";
   }
   return "?";
 }
@@ -62,6 +66,9 @@ ParameterizedScoreModel::ParameterizedScoreModel(std::shared_ptr<const Sde> sde,
   SDE_CHECK(!sample_shape_.empty() && checked_byte_count(sample_shape_, 4, bytes) && bytes > 0,
             "parameterized score model: the sample shape ", c10::IntArrayRef(sample_shape_),
             " must have entries >= 1 (e.g. {2} or {1, 28, 28})");
+  SDE_CHECK(conditioning_ != TimeConditioning::kStepIndex || sde_->discrete_steps() > 0,
+            "the 'index' time conditioning (label N t - 1) needs a discrete schedule (--sde discrete), not ",
+            sde_->name(), "; continuous VP networks of the reference code take '999t'");
   SDE_CHECK(rows_per_call_ >= kAutoRows, "parameterized score model: rows_per_call = ", rows_per_call_,
             " must be a row count, 0 (whole batches) or kAutoRows");
   if (rows_per_call_ == kAutoRows) {
@@ -89,6 +96,7 @@ torch::Tensor ParameterizedScoreModel::label(const torch::Tensor& t) const {
     case TimeConditioning::kSigma: return sde_->sigma(t);
     // score_sde's get_score_fn for discrete VE models: labels = round((T - t) (N - 1)), N = 1000.
     case TimeConditioning::kSmldIndex: return ((sde_->t_max() - t) * (999.0 / sde_->t_max())).round();
+    case TimeConditioning::kStepIndex: return t * double(sde_->discrete_steps()) - 1.0;
   }
   return t;
 }

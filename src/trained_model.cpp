@@ -121,7 +121,8 @@ bool ModelMetadata::signed_values(const torch::Tensor& samples) const {
 double default_fourier_scale(TimeConditioning conditioning, const Sde& sde) {
   switch (conditioning) {
     case TimeConditioning::kDiscrete999:
-    case TimeConditioning::kSmldIndex: return 16.0 / 999.0;
+    case TimeConditioning::kSmldIndex:
+    case TimeConditioning::kStepIndex: return 16.0 / 999.0;
     case TimeConditioning::kSigma: return 16.0 / sde.sigma(sde.t_max());
     case TimeConditioning::kTime: break;
   }

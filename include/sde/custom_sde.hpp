@@ -23,6 +23,7 @@ struct KernelFunctions {
   double t_max = 1.0;      ///< T
   double prior_std = 1.0;  ///< the prior N(0, prior_std^2 I) at T
   std::string name = "custom";
+  int64_t discrete_steps = 0;  ///< N of a table the kernel interpolates (Sde::discrete_steps), 0: none
 };
 
 /// A process from its kernel: f = alpha'/alpha, g^2 = 2 sigma sigma' - 2 f sigma^2 (from
@@ -39,6 +40,7 @@ class CustomSde final : public Sde {
   double drift_coef(double t) const override;
   double diffusion(double t) const override;
   double prior_std() const override { return kernel_.prior_std; }
+  int64_t discrete_steps() const override { return kernel_.discrete_steps; }
   double alpha_derivative(double t) const override;
   double sigma_derivative(double t) const override;
   torch::Tensor alpha(const torch::Tensor& t) const override;

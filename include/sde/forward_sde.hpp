@@ -52,6 +52,9 @@ class Sde {
   virtual double sigma_derivative(double t) const;
   /// Log signal-to-noise ratio lambda(t) = log(alpha(t) / sigma(t)).
   double log_snr(double t) const;
+  /// N of a discrete schedule's table (its networks take the step index N t - 1 as their time
+  /// label); 0 for the continuous processes.
+  virtual int64_t discrete_steps() const { return 0; }
   /// The time t in (0, T] with log_snr(t) = lambda, for lambda in [log_snr(T), log_snr(0+)).
   /// log_snr(T) is -inf where alpha(T) = 0 (flow matching): then lambda = -inf gives T.
   /// Requires lambda to decrease strictly in t (true of every SDE here); found by bisection to

@@ -32,12 +32,17 @@ enum class TimeConditioning {
   kDiscrete999, ///< 999 t: the reference code's labels for VP and sub-VP (DDPM's 1000 steps)
   kSigma,       ///< sigma(t): the reference code's labels for VE (NCSN)
   kSmldIndex,   ///< round(999 (T - t) / T): the noise-level index of a discrete SMLD model (smld_loss)
+  /// N t - 1: the step index n of a discrete schedule of N steps at t = (n + 1) / N (DDPM-style
+  /// models, diffusers' timesteps; dpm-solver's (t - 1/N) 1000 for N = 1000). Needs a process with
+  /// a table (Sde::discrete_steps() > 0).
+  kStepIndex,
 };
 
 Parameterization parse_parameterization(const std::string& name);       ///< score | noise | data | v | velocity
-TimeConditioning parse_time_conditioning(const std::string& name);     ///< time | 999t | sigma | smld
+TimeConditioning parse_time_conditioning(const std::string& name);     ///< time | 999t | sigma | smld | index
 std::string name_of(Parameterization p);
 std::vector<std::string> parameterization_names();                     ///< every Parameterization's name
+std::vector<std::string> time_conditioning_names();                    ///< every TimeConditioning's name
 std::string name_of(TimeConditioning c);
 
 /// A network: output for inputs x [B, ...] and labels [B].

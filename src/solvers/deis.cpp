@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "sde/errors.hpp"
+#include "sde/solvers/exponential_integrator.hpp"
 #include "solvers/quadrature/gauss_legendre.hpp"
 
 namespace sde {
@@ -44,9 +45,8 @@ StepOutcome Deis::step_with(const SolveProblem& problem, const StepInput& in, Ep
     history.eps.erase(history.eps.begin());
     history.tau.erase(history.tau.begin());
   }
-  int64_t order = std::min<int64_t>(options_.order, k + 1);
-  if (steps < options_.lower_order_final) order = std::min<int64_t>(order, steps - k);
-  order = std::min<int64_t>(order, int64_t(history.eps.size()));
+  const int64_t order =
+      std::min<int64_t>(multistep_order(options_.order, k, steps, options_.lower_order_final), int64_t(history.eps.size()));
   const size_t first = history.eps.size() - size_t(order);  // the points used: [first, size)
   // C_j = int_{lambda_t}^{lambda_s} l_j(tau(lambda)) (-e^{-lambda}) d lambda: the basis is in tau, so
   // it is evaluated through tau(lambda) inside the weight (points in lambda would not do for tau = t).
@@ -70,8 +70,7 @@ SolverEntry deis_solver() {
        choice_option<O, DeisVariable>("variable", [](O& o) -> DeisVariable& { return o.variable; },
                                       {{"time", DeisVariable::kTime}, {"logrho", DeisVariable::kLogRho}},
                                       "the polynomial's variable: t (the paper's tAB) or log(sigma/alpha) (diffusers')"),
-       integer_option<O>("lower_order_final", [](O& o) -> int64_t& { return o.lower_order_final; },
-                         "lower-order final steps when N is below it (0: never)")},
+       lower_order_final_option<O>()},
       [](const std::string& name, const SamplerOptions& o, const O& d) {
         return std::make_unique<StepperSampler>(name, o, std::make_unique<Deis>(d));
       });

@@ -34,8 +34,7 @@ StepOutcome DpmSolverPPMultistep::step_with(const SolveProblem& problem, const S
   const int64_t k = in.times.index, steps = in.times.steps;
   const double lambda_t = sde.log_snr(t), h = sde.log_snr(s) - lambda_t;
   const int order_ = options_.order;
-  int order = std::min<int64_t>(order_, k + 1);
-  if (steps < options_.lower_order_final) order = std::min<int64_t>(order, steps - k);
+  const int64_t order = multistep_order(order_, k, steps, options_.lower_order_final);
   const torch::Tensor d0 = reverse.denoise(in.x, t);
   const ExponentialStep step = exponential_step(sde, t, s, h);
   // The SDE variant integrates with rate (1 + eta) in the log-SNR (see the header); eta = 0: as is.
@@ -78,9 +77,7 @@ struct SdeMultistepOptions : MultistepOptions {
 
 template <class O>
 SolverEntry multistep_solver(int order, bool sde) {
-  std::vector<OptionField<O>> fields = {integer_option<O>(
-      "lower_order_final", [](O& o) -> int64_t& { return o.lower_order_final; },
-      "lower-order final steps when N is below it (0: never)")};
+  std::vector<OptionField<O>> fields = {lower_order_final_option<O>()};
   if (order == 3)
     fields.push_back(choice_option<O, ThirdOrderTerm>(
         "third_order", [](O& o) -> ThirdOrderTerm& { return o.third_order; },

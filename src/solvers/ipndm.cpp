@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "sde/errors.hpp"
+#include "sde/solvers/exponential_integrator.hpp"
 
 namespace sde {
 namespace {
@@ -41,8 +42,8 @@ StepOutcome Ipndm::step_with(const SolveProblem& problem, const StepInput& in, S
   const torch::Tensor d = reverse.denoise(in.x, t).mul_(-1.0 / rho_t).add_(in.x, 1.0 / (alpha_t * rho_t));
   history.slopes.push_back(d);
   if (int64_t(history.slopes.size()) > options_.order) history.slopes.erase(history.slopes.begin());
-  int64_t order = std::min<int64_t>(options_.order, int64_t(history.slopes.size()));
-  if (steps < options_.lower_order_final) order = std::min<int64_t>(order, steps - k);
+  const int64_t order = std::min<int64_t>(multistep_order(options_.order, k, steps, options_.lower_order_final),
+                                         int64_t(history.slopes.size()));
   const std::vector<double>& c = adams_bashforth()[size_t(order - 1)];
   torch::Tensor x = in.x;
   x.mul_(alpha_s / alpha_t);
@@ -55,8 +56,7 @@ SolverEntry ipndm_solver() {
   return solver_entry<O>(
       "ipndm", "iPNDM: Adams–Bashforth with equal-step coefficients on EDM's slope, lower orders to start (1 NFE per step)",
       {integer_option<O>("order", [](O& o) -> int64_t& { return o.order; }, "1-4"),
-       integer_option<O>("lower_order_final", [](O& o) -> int64_t& { return o.lower_order_final; },
-                         "lower-order final steps when N is below it (0: never)")},
+       lower_order_final_option<O>()},
       [](const std::string& name, const SamplerOptions& o, const O& p) {
         return std::make_unique<StepperSampler>(name, o, std::make_unique<Ipndm>(p));
       });

@@ -72,8 +72,7 @@ StepOutcome SaSolver::step_with(const SolveProblem& problem, const StepInput& in
     x = adams_update(sde, eta, state.previous_x, state.previous_t, t, points, state.previous_noise);
   }
   history.push(d, lambda_t, size_t(std::max(options_.predictor_order, options_.corrector_order)));
-  int64_t order = std::min<int64_t>(options_.predictor_order, k + 1);
-  if (steps < options_.lower_order_final) order = std::min<int64_t>(order, steps - k);
+  const int64_t order = multistep_order(options_.predictor_order, k, steps, options_.lower_order_final);
   const Points points = std::isfinite(lambda_t) ? stored(order) : Points{{d, lambda_t}};
   state.previous_x = x;
   state.previous_t = t;
@@ -88,8 +87,7 @@ SolverEntry sa_solver_solver() {
       {number_option<O>("tau", [](O& o) -> double& { return o.tau; }, "stochasticity: 0 the ODE, 1 the reverse SDE"),
        integer_option<O>("predictor_order", [](O& o) -> int64_t& { return o.predictor_order; }, "1-4"),
        integer_option<O>("corrector_order", [](O& o) -> int64_t& { return o.corrector_order; }, "0 (none) to 4"),
-       integer_option<O>("lower_order_final", [](O& o) -> int64_t& { return o.lower_order_final; },
-                         "lower-order final steps when N is below it (0: never)")},
+       lower_order_final_option<O>()},
       [](const std::string& name, const SamplerOptions& o, const O& p) {
         return std::make_unique<StepperSampler>(name, o, std::make_unique<SaSolver>(p));
       });

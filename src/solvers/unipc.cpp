@@ -83,8 +83,7 @@ StepOutcome UniPc::step_with(const SolveProblem& problem, const StepInput& in, U
     points.push_back({d, sde.log_snr(t)});
     x = unipc_update(sde, options_.variant, state.previous_x, state.previous_t, t, history.data.back(), points);
   }
-  int64_t order = std::min<int64_t>(options_.order, k + 1);
-  if (steps < options_.lower_order_final) order = std::min<int64_t>(order, steps - k);
+  const int64_t order = multistep_order(options_.order, k, steps, options_.lower_order_final);
   history.push(d, sde.log_snr(t), size_t(options_.order));
   const auto points = std::isfinite(sde.log_snr(t)) ? older(1, order - 1) : std::vector<std::pair<torch::Tensor, double>>{};
   state.previous_order = int64_t(points.size()) + 1;
@@ -102,8 +101,7 @@ SolverEntry unipc_solver() {
                                       {{"bh1", UniPcVariant::kBh1}, {"bh2", UniPcVariant::kBh2}}, "B(h) = h or e^h - 1"),
        choice_option<O, bool>("corrector", [](O& o) -> bool& { return o.corrector; }, {{"on", true}, {"off", false}},
                               "UniC after each step but the last"),
-       integer_option<O>("lower_order_final", [](O& o) -> int64_t& { return o.lower_order_final; },
-                         "lower-order final steps when N is below it (0: never)")},
+       lower_order_final_option<O>()},
       [](const std::string& name, const SamplerOptions& o, const O& u) {
         return std::make_unique<StepperSampler>(name, o, std::make_unique<UniPc>(u));
       });

@@ -41,6 +41,13 @@ TEST_CASE("scoresde sample writes an (n, D) float32 .npy and reports NFE") {
   // Same seed, same output; --no-denoise saves the last NFE.
   const Run again = scoresde("sample --target " + ring + " --sde ve --steps 40 --n 300 --seed 4 --no-denoise --out " + out);
   CHECK(again.output.find("NFE 40") != std::string::npos);
+  // Flow matching's process from T = 1 (a shifted uniform grid), and DDPM's discrete table.
+  for (const std::string process : {"flow --shift 0.3", "discrete --schedule logsnr"}) {
+    const Run run = scoresde("sample --target " + ring + " --sde " + process + " --solver dpmpp-2m --steps 10 --n 50 --out " + out);
+    CAPTURE(run.output);
+    CHECK(run.code == 0);
+    CHECK(run.output.find("NFE 11") != std::string::npos);
+  }
   for (const std::string solver : {"reverse-diffusion", "ancestral", "pc --corrector ald --corrector-steps 2 --snr 0.05"}) {
     const Run other = scoresde("sample --target " + ring + " --solver " + solver +
                                " --schedule karras --rho 5 --steps 20 --n 50 --out " + out);
@@ -68,6 +75,11 @@ TEST_CASE("scoresde rejects bad arguments with a message naming them") {
       {"sample --target " + ring + " --n 10 --out x.npy --sde ve --beta-min 0.2", "--beta-min/--beta-max apply to --sde vp|subvp"},
       {"sample --target " + ring + " --n 10 --out x.npy --beta-min 30", "beta_min must be < beta_max"},
       {"sample --target " + ring + " --n 10 --out /nonexistent/dir/x.npy", "cannot write '/nonexistent/dir/x.npy'"},
+      {"sample --target " + ring + " --n 10 --out x.npy --sde flow --solver em", "em steps with them"},
+      {"sample --target " + ring + " --n 10 --out x.npy --sde flow --solver ddim --schedule logsnr", "use the 'time' grid"},
+      {"sample --target " + ring + " --n 10 --out x.npy --sde flow --shift 0", "shift = 0"},
+      {"sample --target " + ring + " --n 10 --out x.npy --sde discrete --schedule-file /nonexistent.json",
+       "cannot read /nonexistent.json"},
       {"frobnicate", "frobnicate"},
   };
   for (const Case& c : cases) {

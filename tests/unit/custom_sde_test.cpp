@@ -8,6 +8,7 @@
 #include "sde/custom_sde.hpp"
 #include "sde/errors.hpp"
 #include "sde/npy.hpp"
+#include "sde/parameterized_score.hpp"
 #include "sde/schedule_file.hpp"
 #include "sde/sde_factory.hpp"
 
@@ -105,4 +106,19 @@ TEST_CASE("discrete schedules load from JSON and .npy files, and bad files are n
   CHECK_THROWS_WITH_AS(sde::load_discrete_schedule(bad), doctest::Contains("not a number"), sde::InvalidArgument);
   CHECK_THROWS_AS(sde::load_discrete_schedule(temp_path("missing.json")), sde::FileError);
   for (const auto& p : {json, npy, bad}) std::filesystem::remove(p);
+}
+
+TEST_CASE("networks of a discrete schedule see the step index N t - 1; other processes refuse that label") {
+  const auto discrete = sde::make_sde({"discrete"});
+  CHECK(discrete->discrete_steps() == 1000);
+  const sde::Network identity = [](const torch::Tensor& x, const torch::Tensor&) { return x; };
+  const sde::ParameterizedScoreModel model(discrete, identity, sde::Parameterization::kNoise,
+                                           sde::parse_time_conditioning("index"), {2});
+  const auto labels = model.label(torch::tensor({0.001, 0.5, 1.0}, torch::kFloat64));
+  CHECK(labels[0].item<double>() == doctest::Approx(0.0).epsilon(1e-12));
+  CHECK(labels[1].item<double>() == doctest::Approx(499.0).epsilon(1e-12));
+  CHECK(labels[2].item<double>() == doctest::Approx(999.0).epsilon(1e-12));
+  CHECK_THROWS_WITH_AS(sde::ParameterizedScoreModel(sde::make_sde({"vp"}), identity, sde::Parameterization::kNoise,
+                                                    sde::TimeConditioning::kStepIndex, {2}),
+                       doctest::Contains("needs a discrete schedule"), sde::InvalidArgument);
 }

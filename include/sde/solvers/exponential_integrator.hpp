@@ -30,6 +30,15 @@ inline ExponentialStep exponential_step(const Sde& sde, double t, double s, doub
   return {sde.alpha(s), sde.sigma(s) / sde.sigma(t), h};
 }
 
+/// The order a multistep method of order `order` takes at step k of a grid of N steps:
+/// min(order, k + 1) while its history fills (warm-up), and at most N - k when N < lower_order_final
+/// (lower-order final steps, which stabilise few-step sampling; dpm-solver's rule with 10).
+inline int64_t multistep_order(int64_t order, int64_t k, int64_t steps, int64_t lower_order_final) {
+  int64_t q = order < k + 1 ? order : k + 1;
+  if (steps < lower_order_final && steps - k < q) q = steps - k;
+  return q;
+}
+
 /// What the multistep exponential integrators remember: data predictions at earlier grid times
 /// with their log-SNRs, newest last.
 struct DataHistory {

@@ -114,6 +114,14 @@ SolverEntry solver_entry(std::string name, std::string summary, std::vector<Opti
   return entry;
 }
 
+/// The lower_order_final option of a multistep solver whose options struct O has that member
+/// (an int64_t: lower-order final steps when N is below it; see multistep_order).
+template <class O>
+OptionField<O> lower_order_final_option() {
+  return integer_option<O>("lower_order_final", [](O& o) -> int64_t& { return o.lower_order_final; },
+                           "lower-order final steps when N is below it (0: never)");
+}
+
 /// A solver without options of its own.
 struct NoOptions {};
 

@@ -35,9 +35,9 @@ double cpp_steps_per_second(int64_t steps, int64_t batch, int64_t width) {
   const auto ring = sde::toy_training_data("ring", 0);
   sde::Trainer trainer(sde::make_sde({"vp"}), sde::ScoreNetwork(spec, 0), sde::Parameterization::kNoise,
                        sde::TimeConditioning::kTime, options);
-  for (int64_t k = 0; k < 20; ++k) trainer.step(ring(k, batch) * 0.35);  // warm-up, as the Python side
+  for (int64_t k = 0; k < 20; ++k) trainer.step(ring(k, batch).x0 * 0.35);  // warm-up, as the Python side
   const auto start = Clock::now();
-  for (int64_t k = 20; k < 20 + steps; ++k) trainer.step(ring(k, batch) * 0.35);
+  for (int64_t k = 20; k < 20 + steps; ++k) trainer.step(ring(k, batch).x0 * 0.35);
   return double(steps) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 

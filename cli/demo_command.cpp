@@ -95,7 +95,7 @@ LoadedModel train_demo_model(const DemoArgs& args, const SdeConfig& sde_config) 
   std::filesystem::create_directories(args.out + "/model");
   {
     ProgressBar bar("   training");
-    trainer.run([&](int64_t step, int64_t batch) { return data(step, batch) * scale; },
+    trainer.run(scaled_training_data(data, scale),
                 [&](const TrainProgress& p) {
                   bar.update(double(p.step) / double(p.steps), "loss " + fixed(p.loss, 4),
                              fixed(p.steps_per_second, 0) + " it/s");

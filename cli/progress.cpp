@@ -58,4 +58,15 @@ torch::Tensor ProgressScore::data_prediction(const torch::Tensor& x, const torch
   return model_.data_prediction(x, t);
 }
 
+torch::Tensor ProgressScore::conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const {
+  advance(t);
+  return model_.conditional_score(x, t, c);
+}
+
+torch::Tensor ProgressScore::conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
+                                                         const Condition& c) const {
+  advance(t);
+  return model_.conditional_data_prediction(x, t, c);
+}
+
 }  // namespace sde::cli

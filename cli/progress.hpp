@@ -44,6 +44,11 @@ class ProgressScore final : public ScoreModel {
   std::vector<int64_t> sample_shape() const override { return model_.sample_shape(); }
   bool has_data_prediction() const override { return model_.has_data_prediction(); }
   torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override;
+  int64_t num_classes() const override { return model_.num_classes(); }
+  bool takes_condition_values() const override { return model_.takes_condition_values(); }
+  torch::Tensor conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const override;
+  torch::Tensor conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
+                                            const Condition& c) const override;
 
  private:
   /// One call at times t: counted, and shown on the bar.

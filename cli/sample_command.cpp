@@ -7,6 +7,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "control_options.hpp"
 #include "outputs.hpp"
 #include "progress.hpp"
 #include "sde_options.hpp"
@@ -32,11 +33,13 @@ struct SampleArgs {
   std::string model;  ///< a model directory written by `scoresde train`, or a TorchScript file
   std::string parameterization, conditioning;  ///< a TorchScript file's, named by the user
   std::vector<int64_t> shape;                  ///< one sample's shape, for a TorchScript file
+  int64_t classes = 0;                         ///< a TorchScript file's classes (forward(x, label, y))
   std::string out, solver = "em", dtype = "float32", schedule = "time";
   SamplerOptions sampler;
   std::map<std::string, std::string> params;  // solver-specific, only those given
   int64_t count = 0;
   bool no_denoise = false;
+  ControlArgs control;
 };
 
 }  // namespace
@@ -53,6 +56,9 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--conditioning", args->conditioning, "a TorchScript model's time label: time|999t|sigma|smld")
       ->check(CLI::IsMember(time_conditioning_names()));
   cmd->add_option("--shape", args->shape, "a TorchScript model's sample shape, e.g. 2 or 1,28,28")->delimiter(',');
+  cmd->add_option("--classes", args->classes,
+                  "a class-conditional TorchScript model's K: its forward(x, label, y) takes classes y, K = no class")
+      ->check(CLI::Range(int64_t(1), int64_t(100000)));
   target->excludes(model);
   add_sde_options(cmd, args->problem.sde);
   cmd->add_option("--solver", args->solver, "solver name (see `scoresde solvers`)")->capture_default_str();
@@ -69,6 +75,7 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--dtype", args->dtype, "compute dtype")
       ->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
   cmd->add_flag("--no-denoise", args->no_denoise, "skip the final Tweedie denoising step");
+  add_control_options(cmd, args->control);
   // Every registered solver's own options, spelt with '-': passed on only when given, and
   // checked by the chosen solver itself (an option it does not have is an error naming its own).
   std::set<std::string> keys;
@@ -91,8 +98,9 @@ Action add_sample_command(CLI::App& app) {
     std::unique_ptr<TorchScriptScoreModel> scripted;
     const bool directory = !args->model.empty() && std::filesystem::is_directory(args->model);
     const bool script_file = !args->model.empty() && !directory;
-    SDE_CHECK(script_file || (args->parameterization.empty() && args->conditioning.empty() && args->shape.empty()),
-              "--parameterization, --conditioning and --shape describe a TorchScript file given as --model");
+    SDE_CHECK(script_file || (args->parameterization.empty() && args->conditioning.empty() && args->shape.empty() &&
+                              args->classes == 0),
+              "--parameterization, --conditioning, --shape and --classes describe a TorchScript file given as --model");
     if (directory) {
       trained = load_model_dir(cmd, args->model);
       sde = trained->sde;
@@ -103,12 +111,19 @@ Action add_sample_command(CLI::App& app) {
                   "a TorchScript model does not say what it computes: give --parameterization, --conditioning and "
                   "--shape (see docs/training.md)");
         scripted = std::make_unique<TorchScriptScoreModel>(args->model, sde, parse_parameterization(args->parameterization),
-                                                           parse_time_conditioning(args->conditioning), args->shape);
+                                                           parse_time_conditioning(args->conditioning), args->shape,
+                                                           ConditionInputs{args->classes, false});
       } else {
         exact = std::make_unique<GaussianMixtureScore>(GaussianMixture::from_json_file(args->problem.target), sde);
       }
     }
-    const ScoreModel& model = trained ? *trained->score : scripted ? *scripted : static_cast<const ScoreModel&>(*exact);
+    const ScoreModel& unguided = trained ? *trained->score : scripted ? *scripted : static_cast<const ScoreModel&>(*exact);
+    const Control control = make_control(
+        args->control, unguided, *sde, exact.get(),
+        [&](const torch::Tensor& x) { return trained ? trained->metadata.to_model(x) : x; }, args->sampler.seed, args->count);
+    const ScoreModel& model = *control.model;
+    args->sampler.condition = control.condition;
+    args->sampler.hooks = control.hooks;
     args->sampler.denoise = !args->no_denoise;
     args->sampler.grid.kind = TimeGrid::parse(args->schedule);
     args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
@@ -151,12 +166,20 @@ Action add_sample_command(CLI::App& app) {
                               {"seed", args->sampler.seed},  {"output", args->out},
                               {"processes", distributed.world_size}};
     if (solver_info(args->solver).uses_time_grid) summary["steps"] = args->sampler.steps;
-    const std::optional<GaussianMixture> density =
+    if (!control.description.empty()) summary["control"] = control.description;
+    // The exact density the samples should follow, where known: the target's (its class's
+    // sub-mixture for one class), none where guidance or an inverse problem changes the target.
+    std::optional<GaussianMixture> density =
         exact ? std::optional<GaussianMixture>(exact->mixture()) : trained ? trained->metadata.data_density() : std::nullopt;
+    if (control.changes_target || (density && args->control.label == "all")) density.reset();
+    if (density && !args->control.label.empty()) {
+      if (density->num_classes() > 0) density = density->given_label(std::stoll(args->control.label));
+      else density.reset();
+    }
     if (density) {
       // The exact model is reused: at D = 3000 each one costs minutes of eigendecompositions.
       std::optional<GaussianMixtureScore> toy;
-      const GaussianMixtureScore& truth = exact ? *exact : toy.emplace(*density, sde);
+      const GaussianMixtureScore& truth = exact && args->control.label.empty() ? *exact : toy.emplace(*density, sde);
       const torch::Tensor reference = truth.sample(NoiseStream(args->sampler.seed + 1), {0, args->count}, 0.0);
       const double w2 = sliced_w2(samples, reference), logp = mean_log_likelihood(samples, *density);
       summary["sliced_w2"] = w2;

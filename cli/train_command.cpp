@@ -27,6 +27,7 @@ struct TrainArgs {
   SdeConfig sde;
   NetworkSpec network;
   TrainOptions train;
+  std::string labels;  ///< an .npy data file's class labels
   uint64_t data_seed = 0;
   bool resume = false;
 };
@@ -35,21 +36,30 @@ struct TrainArgs {
 struct Data {
   TrainingData source;
   torch::Tensor sample;
+  int64_t classes = 0;  ///< how many classes its labels name (0: no labels)
+  torch::Tensor labels;  ///< an .npy file's labels (for the run's fingerprint)
 };
 
-Data open_data(const std::string& spec, uint64_t seed) {
+Data open_data(const std::string& spec, uint64_t seed, const std::string& labels_file) {
+  SDE_CHECK(labels_file.empty() || (spec.rfind("toy:", 0) != 0 && spec != "fashion-mnist"),
+            "--labels is for an .npy --data file; toys and fashion-mnist bring their own labels");
   if (spec.rfind("toy:", 0) == 0) {
     const std::string name = spec.substr(4);
-    return {toy_training_data(name, seed), toy_data(name, NoiseStream(seed), {0, 10000})};
+    return {toy_training_data(name, seed), toy_data(name, NoiseStream(seed), {0, 10000}), toy_classes(name)};
   }
   if (spec == "fashion-mnist") {
     // 8-bit images to [-1, 1], as score_sde's centred data (docs/likelihood.md gives the bits/dim offset).
-    const torch::Tensor x = load_fashion_mnist("train", PixelScaling::kSymmetric).images;
-    return {dataset_training_data(x, seed), x};
+    const ImageDataset d = load_fashion_mnist("train", PixelScaling::kSymmetric);
+    return {dataset_training_data(d.images, seed, d.labels), d.images, 10};
   }
   const torch::Tensor x = load_npy(spec).to(torch::kFloat32);
   SDE_CHECK(x.dim() >= 2, "--data ", spec, " has shape ", x.sizes(), "; training data is (n, D) or (n, C, H, W)");
-  return {dataset_training_data(x, seed), x};
+  if (labels_file.empty()) return {dataset_training_data(x, seed), x, 0};
+  const torch::Tensor labels = load_npy(labels_file);
+  SDE_CHECK(labels.dim() == 1 && !labels.is_floating_point(), "--labels ", labels_file, " must hold one integer class "
+            "per row of the data (shape (n,)), got ", labels.scalar_type(), " of shape ", labels.sizes());
+  SDE_CHECK(labels.numel() > 0 && labels.min().item<int64_t>() >= 0, "--labels ", labels_file, " must hold classes >= 0");
+  return {dataset_training_data(x, seed, labels), x, labels.max().item<int64_t>() + 1, labels};
 }
 
 }  // namespace
@@ -71,6 +81,14 @@ Action add_train_command(CLI::App& app) {
   cmd->add_option("--width", args->network.width, "hidden units per layer")->capture_default_str();
   cmd->add_option("--depth", args->network.depth, "hidden layers")->capture_default_str();
   cmd->add_option("--activation", args->network.activation, "silu|relu|gelu|tanh")->capture_default_str();
+  cmd->add_option("--classes", args->network.classes,
+                  "class-conditional network over K classes (the data's: toy:ring 8, fashion-mnist 10; 0: unconditional)")
+      ->capture_default_str();
+  cmd->add_option("--label-dropout", args->train.label_dropout,
+                  "class-conditional: fraction of labels replaced by 'no class' (classifier-free guidance)")
+      ->capture_default_str();
+  cmd->add_option("--labels", args->labels, "class labels of an .npy --data file: .npy of shape (n,), integers")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--fourier-scale", args->network.fourier_scale,
                   "std of the time-embedding frequencies (default: 16 / the label range)");
   cmd->add_option("--parameterization", args->parameterization, "what the network predicts")
@@ -101,7 +119,10 @@ Action add_train_command(CLI::App& app) {
 
   return [args, cmd]() {
     const auto sde = make_sde_from(cmd, args->sde);
-    Data data = open_data(args->data, args->data_seed);
+    Data data = open_data(args->data, args->data_seed, args->labels);
+    SDE_CHECK(args->network.classes == 0 || args->network.classes == data.classes, "--classes ", args->network.classes,
+              " does not match the data, whose labels name ", data.classes, " classes",
+              data.classes == 0 ? " (it has none: give --labels FILE.npy)" : "; use --classes " + std::to_string(data.classes));
     const bool images = data.sample.dim() == 4;
     const double scale = args->scale != "auto" ? parse_finite("--scale", args->scale)
                          : images             ? 1.0
@@ -118,6 +139,7 @@ Action add_train_command(CLI::App& app) {
     if (!cmd->count("--fourier-scale")) args->network.fourier_scale = default_fourier_scale(conditioning, *sde);
     // A checkpoint resumes only on the same data: the name, its scaling and seed, and a file's contents.
     nlohmann::json identity = {{"data", args->data}, {"scale", scale}, {"data_seed", args->data_seed}};
+    if (data.labels.defined()) identity["labels_crc32"] = tensors_crc32({data.labels.contiguous()});
     if (args->data.rfind("toy:", 0) != 0 && args->data != "fashion-mnist")
       identity["crc32"] = tensors_crc32({data.sample});
     args->train.data_identity = identity.dump();
@@ -141,7 +163,7 @@ Action add_train_command(CLI::App& app) {
     // On a terminal a progress bar; otherwise (logs) a line every --log-every steps.
     ProgressBar bar("training", root && ProgressBar::stderr_is_terminal());
     const bool terminal = ProgressBar::stderr_is_terminal();
-    trainer.run([&](int64_t step, int64_t batch) { return source(step, batch) * scale; },
+    trainer.run(scaled_training_data(source, scale),
                 [&](const TrainProgress& p) {
                   if (!root) return;
                   char line[160];

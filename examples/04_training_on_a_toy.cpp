@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     const sde::TrainingData data = sde::toy_training_data(toy, /*seed=*/0);
     double loss = 0;
     const auto start = std::chrono::steady_clock::now();
-    trainer.run([&](int64_t step, int64_t batch) { return data(step, batch) * scale; },
+    trainer.run(sde::scaled_training_data(data, scale),
                 [&](const sde::TrainProgress& p) { loss = p.loss; });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

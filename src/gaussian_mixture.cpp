@@ -2,11 +2,14 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "json_integers.hpp"
 #include "mixture/diagonal_score.hpp"
 #include "sde/errors.hpp"
 
@@ -59,8 +62,8 @@ torch::Tensor ordered_logsumexp(const torch::Tensor& v) {
 // ---------------------------------------------------------------- GaussianMixture (float64)
 
 GaussianMixture::GaussianMixture(std::vector<double> weights, std::vector<Eigen::VectorXd> means,
-                                 std::vector<Eigen::MatrixXd> covs)
-    : weights_(std::move(weights)), means_(std::move(means)), covs_(std::move(covs)) {
+                                 std::vector<Eigen::MatrixXd> covs, std::vector<int64_t> labels)
+    : weights_(std::move(weights)), means_(std::move(means)), covs_(std::move(covs)), labels_(std::move(labels)) {
   const size_t k = weights_.size();
   SDE_CHECK(k >= 1, "Gaussian mixture: needs at least one component, got none");
   SDE_CHECK(means_.size() == k && covs_.size() == k, "Gaussian mixture: ", k,
@@ -95,6 +98,51 @@ GaussianMixture::GaussianMixture(std::vector<double> weights, std::vector<Eigen:
               "] is not positive definite (smallest eigenvalue ", eig.eigenvalues().minCoeff(),
               "); use a symmetric positive definite matrix");
   }
+  if (labels_.empty()) return;
+  SDE_CHECK(labels_.size() == k, "Gaussian mixture: ", labels_.size(), " labels for ", k,
+            " components; give one class label per component");
+  const int64_t classes = num_classes();
+  std::vector<bool> seen(size_t(std::max<int64_t>(classes, 0)), false);
+  for (size_t i = 0; i < k; ++i) {
+    SDE_CHECK(labels_[i] >= 0, "Gaussian mixture: labels[", i, "] = ", labels_[i], " must be a class in [0, C)");
+    seen[size_t(labels_[i])] = true;
+  }
+  for (int64_t y = 0; y < classes; ++y)
+    SDE_CHECK(seen[size_t(y)], "Gaussian mixture: class ", y, " has no component (labels run to ", classes - 1,
+              "); number the classes 0, 1, ..., C - 1 without gaps");
+}
+
+int64_t GaussianMixture::num_classes() const {
+  return labels_.empty() ? 0 : *std::max_element(labels_.begin(), labels_.end()) + 1;
+}
+
+GaussianMixture GaussianMixture::with_labels(std::vector<int64_t> labels) const {
+  return GaussianMixture(weights_, means_, covs_, std::move(labels));
+}
+
+double GaussianMixture::class_weight(int64_t y) const {
+  SDE_CHECK(y >= 0 && y < num_classes(), "Gaussian mixture: class ", y, " is not one of its ", num_classes(),
+            " classes", labels_.empty() ? " (the mixture has no labels)" : "");
+  double w = 0;
+  for (size_t k = 0; k < labels_.size(); ++k)
+    if (labels_[k] == y) w += weights_[k];
+  return w;
+}
+
+GaussianMixture GaussianMixture::given_label(int64_t y) const {
+  const double total = class_weight(y);
+  std::vector<double> weights;
+  std::vector<Eigen::VectorXd> means;
+  std::vector<Eigen::MatrixXd> covs;
+  for (size_t k = 0; k < labels_.size(); ++k) {
+    if (labels_[k] != y) continue;
+    weights.push_back(weights_[k] / total);
+    means.push_back(means_[k]);
+    covs.push_back(covs_[k]);
+  }
+  // Relabelled 0: the sub-mixture is one class of its own.
+  const size_t kept = weights.size();
+  return GaussianMixture(std::move(weights), std::move(means), std::move(covs), std::vector<int64_t>(kept, 0));
 }
 
 std::string GaussianMixture::to_json() const {
@@ -110,6 +158,7 @@ std::string GaussianMixture::to_json() const {
     }
     j["covs"].push_back(cov);
   }
+  if (!labels_.empty()) j["labels"] = labels_;
   return j.dump() + "\n";
 }
 
@@ -149,7 +198,9 @@ GaussianMixture GaussianMixture::from_json(const std::string& text, const std::s
       }
       covs.push_back(m);
     }
-    return GaussianMixture(std::move(weights), std::move(means), std::move(covs));
+    std::vector<int64_t> labels;
+    if (j.contains("labels")) labels = detail::json_integers(j.at("labels"), "labels");
+    return GaussianMixture(std::move(weights), std::move(means), std::move(covs), std::move(labels));
   } catch (const nlohmann::json::exception& e) {
     throw FileError(detail::concat(origin, ": weights must be a list of numbers, means a list of ",
                                    "lists, covs a list of matrices (", e.what(), ")"));
@@ -174,7 +225,7 @@ GaussianMixture GaussianMixture::perturbed(double alpha, double sigma) const {
     means.push_back(alpha * means_[k]);
     covs.push_back(alpha * alpha * covs_[k] + noise);
   }
-  return GaussianMixture(weights_, std::move(means), std::move(covs));
+  return GaussianMixture(weights_, std::move(means), std::move(covs), labels_);
 }
 
 double GaussianMixture::log_prob(const Eigen::VectorXd& x) const {
@@ -202,6 +253,51 @@ Eigen::VectorXd GaussianMixture::score(const Eigen::VectorXd& x) const {
   Eigen::VectorXd s = Eigen::VectorXd::Zero(dim());
   for (int64_t k = 0; k < components(); ++k) s += r(k) * scores[k];
   return s;
+}
+
+GaussianMixture GaussianMixture::conditioned(const std::vector<int64_t>& known, const Eigen::VectorXd& values) const {
+  const int64_t d = dim();
+  SDE_CHECK(int64_t(known.size()) == values.size(), "conditioning a mixture: ", known.size(), " known coordinates but ",
+            values.size(), " values; give one value per coordinate");
+  std::vector<bool> is_known(size_t(d), false);
+  for (const int64_t i : known) {
+    SDE_CHECK(i >= 0 && i < d && !is_known[size_t(i)], "conditioning a mixture: coordinate ", i,
+              " is outside [0, ", d, ") or given twice");
+    is_known[size_t(i)] = true;
+  }
+  std::vector<int64_t> unknown;
+  for (int64_t i = 0; i < d; ++i)
+    if (!is_known[size_t(i)]) unknown.push_back(i);
+  SDE_CHECK(!unknown.empty(), "conditioning a mixture: every coordinate is known; leave at least one free");
+  auto block = [](const Eigen::MatrixXd& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) {
+    Eigen::MatrixXd out(rows.size(), cols.size());
+    for (size_t r = 0; r < rows.size(); ++r)
+      for (size_t c = 0; c < cols.size(); ++c) out(Eigen::Index(r), Eigen::Index(c)) = m(rows[r], cols[c]);
+    return out;
+  };
+  auto part = [](const Eigen::VectorXd& v, const std::vector<int64_t>& idx) {
+    Eigen::VectorXd out(idx.size());
+    for (size_t i = 0; i < idx.size(); ++i) out(Eigen::Index(i)) = v(idx[i]);
+    return out;
+  };
+  Eigen::VectorXd log_w(components());
+  std::vector<Eigen::VectorXd> means;
+  std::vector<Eigen::MatrixXd> covs;
+  for (int64_t k = 0; k < components(); ++k) {
+    const Eigen::MatrixXd skk = block(covs_[k], known, known), suk = block(covs_[k], unknown, known);
+    const Eigen::LLT<Eigen::MatrixXd> llt(skk);
+    const Eigen::VectorXd r = values - part(means_[k], known);
+    const Eigen::VectorXd w = llt.matrixL().solve(r);
+    const double log_det = 2.0 * llt.matrixLLT().diagonal().array().log().sum();
+    log_w(k) = std::log(weights_[k]) - 0.5 * (w.squaredNorm() + log_det + double(known.size()) * kLog2Pi);
+    means.push_back(part(means_[k], unknown) + suk * llt.solve(r));
+    Eigen::MatrixXd cov = block(covs_[k], unknown, unknown) - suk * llt.solve(Eigen::MatrixXd(suk.transpose()));
+    covs.push_back(0.5 * (cov + cov.transpose()));
+  }
+  // A component the values rule out keeps a weight of 1e-300 rather than 0 (weights must be > 0).
+  const Eigen::VectorXd weights = (log_w.array() - log_sum_exp(log_w)).exp().max(1e-300);
+  return GaussianMixture(std::vector<double>(weights.data(), weights.data() + weights.size()), std::move(means),
+                         std::move(covs), labels_);
 }
 
 Eigen::VectorXd GaussianMixture::mean() const {
@@ -261,6 +357,8 @@ GaussianMixtureScore::GaussianMixtureScore(GaussianMixture mixture, std::shared_
   float64_ = {log_w.to(on_device), mu.to(on_device), u, diagonal ? u : u.transpose(1, 2).contiguous(),
               lam.to(on_device), chol.to(on_device)};
   auto cast = [](const torch::Tensor& v) { return v.defined() ? v.to(torch::kFloat32) : v; };
+  if (!mixture_.labels().empty())
+    component_labels_ = torch::tensor(mixture_.labels(), torch::kInt64).to(device_);
   float32_ = {cast(float64_.log_weights), cast(float64_.means), cast(float64_.basis), cast(float64_.basis_t),
               cast(float64_.eigenvalues), cast(float64_.cholesky)};
 }
@@ -337,23 +435,68 @@ torch::Tensor GaussianMixtureScore::score(const torch::Tensor& x, const torch::T
                                           c.log_weights)
         .to(x.scalar_type());
   }
-  const Terms terms_ = terms(x, t);
+  return score_from(terms(x, t), x);
+}
+
+torch::Tensor GaussianMixtureScore::score_from(const Terms& terms_, const torch::Tensor& like) const {
   const torch::Tensor& basis_t = constants(terms_.y.scalar_type()).basis_t;
   const auto r = ordered_softmax(terms_.log_joint).unsqueeze(1);  // responsibilities [K, 1, B]
   const auto ry = r * terms_.y;  // not in place: the likelihood differentiates the score
   const auto s = ordered_sum(basis_t.defined() ? change_of_basis(basis_t.transpose(1, 2), ry) : ry, 0).neg();  // U ry: [D, B]
-  return s.t().to(x.options()).contiguous();
+  return s.t().to(like.options()).contiguous();
 }
 
 torch::Tensor GaussianMixtureScore::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
-  const Terms terms_ = terms(x, t);
+  return data_prediction_from(terms(x, t), t, x);
+}
+
+torch::Tensor GaussianMixtureScore::data_prediction_from(const Terms& terms_, const torch::Tensor& t,
+                                                         const torch::Tensor& like) const {
   const Constants& c = constants(terms_.y.scalar_type());
   const auto a = alpha_sigma(t).first.to(terms_.y.scalar_type()).view({1, 1, -1});
   const auto r = ordered_softmax(terms_.log_joint).unsqueeze(1);                 // [K, 1, B]
   const auto pulled = r * terms_.y * c.eigenvalues.unsqueeze(2) * a;             // r alpha Lambda y, eigenbasis
   const auto back = c.basis_t.defined() ? change_of_basis(c.basis_t.transpose(1, 2), pulled) : pulled;  // U (...)
   const auto d = ordered_sum(back + r * c.means.unsqueeze(2), 0);                // [D, B]
-  return d.t().to(x.options()).contiguous();
+  return d.t().to(like.options()).contiguous();
+}
+
+GaussianMixtureScore::Terms GaussianMixtureScore::class_terms(const torch::Tensor& x, const torch::Tensor& t,
+                                                              const Condition& c) const {
+  check_condition(*this, c, x.size(0));
+  Terms out = terms(x, t);
+  if (!c.labels.defined() || num_classes() == 0) return out;  // unlabelled: the check let only "no class" through
+  const auto labels = c.labels.to(device_).unsqueeze(0);                         // [1, B]
+  const auto member = component_labels_.unsqueeze(1).eq(labels).logical_or(labels.eq(kUnconditional));  // [K, B]
+  out.log_joint = out.log_joint.masked_fill(member.logical_not(), -std::numeric_limits<double>::infinity());
+  return out;
+}
+
+torch::Tensor GaussianMixtureScore::conditional_score(const torch::Tensor& x, const torch::Tensor& t,
+                                                      const Condition& c) const {
+  if (!c.labels.defined() || num_classes() == 0) {  // nothing to mask: the (possibly fused) unconditional path
+    check_condition(*this, c, x.size(0));
+    return score(x, t);
+  }
+  return score_from(class_terms(x, t, c), x);
+}
+
+torch::Tensor GaussianMixtureScore::conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
+                                                                const Condition& c) const {
+  return data_prediction_from(class_terms(x, t, c), t, x);
+}
+
+torch::Tensor GaussianMixtureScore::class_log_probs(const torch::Tensor& x, const torch::Tensor& t) const {
+  SDE_CHECK(num_classes() > 0, "the mixture has no class labels, so no classifier; give its JSON a \"labels\" list");
+  const Terms terms_ = terms(x, t);
+  const auto total = ordered_logsumexp(terms_.log_joint);                        // [B]
+  std::vector<torch::Tensor> per_class;
+  for (int64_t y = 0; y < num_classes(); ++y) {
+    const auto member = component_labels_.eq(y).unsqueeze(1);                   // [K, 1]
+    per_class.push_back(ordered_logsumexp(terms_.log_joint.masked_fill(member.logical_not(),
+                                                                       -std::numeric_limits<double>::infinity())) - total);
+  }
+  return torch::stack(per_class, 1).to(x.scalar_type());
 }
 
 torch::Tensor GaussianMixtureScore::log_prob(const torch::Tensor& x, const torch::Tensor& t) const {
@@ -389,6 +532,10 @@ torch::Tensor GaussianMixtureScore::sample(const NoiseStream& noise, SampleRange
   return xt.to(torch::TensorOptions()
                    .dtype(options.has_dtype() ? options.dtype() : compute.dtype())
                    .device(options.has_device() ? options.device() : compute.device()));
+}
+
+GaussianMixtureClassifier::GaussianMixtureClassifier(const GaussianMixtureScore& model) : model_(model) {
+  SDE_CHECK(model_.num_classes() > 0, "the mixture has no class labels, so no classifier; give its JSON a \"labels\" list");
 }
 
 }  // namespace sde

@@ -29,7 +29,7 @@ void check_discrete_inputs(const char* loss, int64_t n, const torch::Tensor& x0,
 }  // namespace
 
 torch::Tensor dsm_loss(const Sde& sde, const ScoreModel& model, const torch::Tensor& x0, const torch::Tensor& t,
-                       const torch::Tensor& z, const DsmOptions& options) {
+                       const torch::Tensor& z, const DsmOptions& options, const Condition& condition) {
   check_score_inputs(model, x0, t);
   SDE_CHECK(z.sizes() == x0.sizes(), "dsm_loss: the noise has shape ", z.sizes(), ", the data ", x0.sizes(),
             "; they must agree");
@@ -37,7 +37,8 @@ torch::Tensor dsm_loss(const Sde& sde, const ScoreModel& model, const torch::Ten
   const torch::Tensor x_t = per_sample(sde.alpha(t), x0) * x0 + sigma * z;
   // sigma s + z = sigma (s - grad log p(x_t | x_0)): the sigma^2-weighted residual, well scaled at
   // every t; the likelihood weighting multiplies its square by g^2 / sigma^2.
-  const torch::Tensor residual = model.score(x_t, t) * sigma + z;
+  const torch::Tensor score = condition.empty() ? model.score(x_t, t) : model.conditional_score(x_t, t, condition);
+  const torch::Tensor residual = score * sigma + z;
   torch::Tensor loss = reduce_entries(residual.square(), options.reduce_mean);
   if (options.likelihood_weighting) {
     const torch::Tensor g = sde.diffusion(t).to(loss.dtype()), s = sde.sigma(t).to(loss.dtype());

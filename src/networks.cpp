@@ -39,9 +39,14 @@ struct MlpImpl : torch::nn::Module {
       in = spec.width;
     }
     output = register_module("output", torch::nn::Linear(in, d));
+    classes = spec.classes;
+    if (classes > 0)
+      class_embedding = register_module("class_embedding", torch::nn::Embedding(classes + 1, 2 * spec.fourier_features));
   }
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& label) {
-    torch::Tensor h = torch::cat({x, embedding(label.to(x.scalar_type()))}, 1);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& labels) {
+    torch::Tensor e = embedding(label.to(x.scalar_type()));
+    if (classes > 0) e = e + class_embedding(detail::class_rows(labels, classes, x.size(0), x.device()));
+    torch::Tensor h = torch::cat({x, e}, 1);
     for (auto& layer : hidden) h = activate(activation, layer(h));
     return output(h);
   }
@@ -49,6 +54,8 @@ struct MlpImpl : torch::nn::Module {
   FourierEmbedding embedding{nullptr};
   std::vector<torch::nn::Linear> hidden;
   torch::nn::Linear output{nullptr};
+  torch::nn::Embedding class_embedding{nullptr};
+  int64_t classes = 0;
 };
 TORCH_MODULE(Mlp);
 
@@ -59,6 +66,8 @@ void NetworkSpec::validate() const {
   SDE_CHECK(fourier_features >= 1, "fourier_features = ", fourier_features, " must be >= 1");
   SDE_CHECK(std::isfinite(fourier_scale) && fourier_scale > 0, "fourier_scale = ", fourier_scale,
             " must be finite and > 0");
+  SDE_CHECK(classes >= 0 && classes <= 100000, "network classes = ", classes,
+            " must lie in [0, 100000] (0: unconditional)");
   if (kind == "mlp") {
     SDE_CHECK(sample_shape.size() == 1 && sample_shape[0] >= 1, "an mlp takes samples of shape {D}, D >= 1; got ",
               c10::IntArrayRef(sample_shape), " (use a unet for images)");
@@ -106,7 +115,11 @@ std::string NetworkSpec::to_json() const {
                             {"attention_resolutions", attention_resolutions},
                             {"groups", groups},
                             {"dropout", dropout}};
-  return j.dump(2);
+  // Written only when set: unconditional networks keep the description (and the weight files
+  // that store it) they had before class conditioning existed.
+  nlohmann::json out = j;
+  if (classes > 0) out["classes"] = classes;
+  return out.dump(2);
 }
 
 NetworkSpec NetworkSpec::from_json(const std::string& text) {
@@ -126,6 +139,7 @@ NetworkSpec NetworkSpec::from_json(const std::string& text) {
     spec.attention_resolutions = detail::json_integers(j.at("attention_resolutions"), "network attention_resolutions");
     spec.groups = detail::json_integer(j.at("groups"), "network groups");
     spec.dropout = j.at("dropout").get<double>();
+    if (j.contains("classes")) spec.classes = detail::json_integer(j.at("classes"), "network classes");
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("network description: ") + e.what());
   }
@@ -148,14 +162,16 @@ ScoreNetwork::ScoreNetwork(const NetworkSpec& spec, uint64_t seed) : impl_(std::
   generator.set_current_seed(seed);
   if (spec.kind == "mlp") {
     const std::shared_ptr<MlpImpl> mlp = Mlp(spec).ptr();
-    impl_->net = {mlp, [mlp](const torch::Tensor& x, const torch::Tensor& label) { return mlp->forward(x, label); }};
+    impl_->net = {mlp, [mlp](const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& classes) {
+                    return mlp->forward(x, label, classes);
+                  }};
   } else {
     impl_->net = detail::build_unet(spec);
   }
   generator.set_state(saved);
 }
 
-torch::Tensor ScoreNetwork::forward(const torch::Tensor& x, const torch::Tensor& label) const {
+torch::Tensor ScoreNetwork::forward(const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& classes) const {
   const auto& shape = impl_->spec.sample_shape;
   if (x.dim() != int64_t(shape.size()) + 1 || x.sizes().slice(1) != c10::IntArrayRef(shape)) {
     std::string expected = "[B";
@@ -164,9 +180,14 @@ torch::Tensor ScoreNetwork::forward(const torch::Tensor& x, const torch::Tensor&
   }
   SDE_CHECK(label.dim() == 1 && label.size(0) == x.size(0), "the network takes labels of shape [", x.size(0),
             "], got ", label.sizes());
+  if (classes.defined()) {
+    SDE_CHECK(impl_->spec.classes > 0, "this network takes no class labels (built with classes = 0)");
+    SDE_CHECK(classes.dim() == 1 && classes.size(0) == x.size(0), "the network takes class labels of shape [",
+              x.size(0), "], got ", classes.sizes());
+  }
   // In the weights' dtype (float64 callers, e.g. the likelihood, meet float32 networks), back after.
   const torch::ScalarType dtype = impl_->net.module->parameters().front().scalar_type();
-  return impl_->net.forward(x.to(dtype), label.to(dtype)).to(x.scalar_type());
+  return impl_->net.forward(x.to(dtype), label.to(dtype), classes).to(x.scalar_type());
 }
 
 const NetworkSpec& ScoreNetwork::spec() const { return impl_->spec; }
@@ -263,8 +284,11 @@ uint32_t ScoreNetwork::state_checksum() const {
 std::unique_ptr<ScoreModel> score_model_of(std::shared_ptr<const Sde> sde, const ScoreNetwork& network,
                                            Parameterization parameterization, TimeConditioning conditioning) {
   return std::make_unique<ParameterizedScoreModel>(
-      std::move(sde), [network](const torch::Tensor& x, const torch::Tensor& label) { return network.forward(x, label); },
-      parameterization, conditioning, network.spec().sample_shape);
+      std::move(sde),
+      [network](const torch::Tensor& x, const torch::Tensor& label, const Condition& c) {
+        return network.forward(x, label, c.labels);
+      },
+      ConditionInputs{network.spec().classes, false}, parameterization, conditioning, network.spec().sample_shape);
 }
 
 }  // namespace sde

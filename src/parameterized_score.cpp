@@ -51,17 +51,37 @@ std::string name_of(TimeConditioning c) {
   return "?";
 }
 
+namespace {
+
+ConditionalNetwork ignoring_condition(Network network) {
+  SDE_CHECK(static_cast<bool>(network), "parameterized score model: the network must not be empty");
+  return [network = std::move(network)](const torch::Tensor& x, const torch::Tensor& label, const Condition&) {
+    return network(x, label);
+  };
+}
+
+}  // namespace
+
 ParameterizedScoreModel::ParameterizedScoreModel(std::shared_ptr<const Sde> sde, Network network,
                                                  Parameterization parameterization, TimeConditioning conditioning,
                                                  std::vector<int64_t> sample_shape, int64_t rows_per_call)
+    : ParameterizedScoreModel(std::move(sde), ignoring_condition(std::move(network)), ConditionInputs{},
+                              parameterization, conditioning, std::move(sample_shape), rows_per_call) {}
+
+ParameterizedScoreModel::ParameterizedScoreModel(std::shared_ptr<const Sde> sde, ConditionalNetwork network,
+                                                 ConditionInputs inputs, Parameterization parameterization,
+                                                 TimeConditioning conditioning, std::vector<int64_t> sample_shape,
+                                                 int64_t rows_per_call)
     : sde_(std::move(sde)),
       network_(std::move(network)),
+      inputs_(inputs),
       parameterization_(parameterization),
       conditioning_(conditioning),
       sample_shape_(std::move(sample_shape)),
       rows_per_call_(rows_per_call) {
   SDE_CHECK(sde_ != nullptr, "parameterized score model: the SDE must not be null");
   SDE_CHECK(static_cast<bool>(network_), "parameterized score model: the network must not be empty");
+  SDE_CHECK(inputs_.classes >= 0, "parameterized score model: classes = ", inputs_.classes, " must be >= 0");
   uint64_t bytes = 0;
   SDE_CHECK(!sample_shape_.empty() && checked_byte_count(sample_shape_, 4, bytes) && bytes > 0,
             "parameterized score model: the sample shape ", c10::IntArrayRef(sample_shape_),
@@ -78,13 +98,14 @@ ParameterizedScoreModel::ParameterizedScoreModel(std::shared_ptr<const Sde> sde,
   }
 }
 
-torch::Tensor ParameterizedScoreModel::network_output(const torch::Tensor& x, const torch::Tensor& label) const {
+torch::Tensor ParameterizedScoreModel::network_output(const torch::Tensor& x, const torch::Tensor& label,
+                                                      const Condition& c) const {
   const int64_t batch = x.size(0);
-  if (rows_per_call_ == 0 || batch <= rows_per_call_) return network_(x, label);
+  if (rows_per_call_ == 0 || batch <= rows_per_call_) return network_(x, label, c);
   std::vector<torch::Tensor> parts;
   for (int64_t first = 0; first < batch; first += rows_per_call_) {
     const int64_t rows = std::min(rows_per_call_, batch - first);
-    parts.push_back(network_(x.narrow(0, first, rows), label.narrow(0, first, rows)));
+    parts.push_back(network_(x.narrow(0, first, rows), label.narrow(0, first, rows), c.narrow(first, rows)));
   }
   return torch::cat(parts, 0);
 }
@@ -101,16 +122,26 @@ torch::Tensor ParameterizedScoreModel::label(const torch::Tensor& t) const {
   return t;
 }
 
-torch::Tensor ParameterizedScoreModel::output(const torch::Tensor& x, const torch::Tensor& t) const {
+torch::Tensor ParameterizedScoreModel::output(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const {
   check_score_inputs(*this, x, t);
-  torch::Tensor out = network_output(x, label(t).to(x.dtype()));
+  if (!c.empty()) check_condition(*this, c, x.size(0));
+  torch::Tensor out = network_output(x, label(t).to(x.dtype()), c);
   SDE_CHECK(out.sizes() == x.sizes(), "the network returned shape ", out.sizes(), " for input ", x.sizes(),
             "; a ", name_of(parameterization_), " prediction must have the input's shape");
   return out;
 }
 
 torch::Tensor ParameterizedScoreModel::score(const torch::Tensor& x, const torch::Tensor& t) const {
-  const torch::Tensor out = output(x, t);
+  return score_of(output(x, t, {}), x, t);
+}
+
+torch::Tensor ParameterizedScoreModel::conditional_score(const torch::Tensor& x, const torch::Tensor& t,
+                                                         const Condition& c) const {
+  return score_of(output(x, t, c), x, t);
+}
+
+torch::Tensor ParameterizedScoreModel::score_of(const torch::Tensor& out, const torch::Tensor& x,
+                                                const torch::Tensor& t) const {
   if (parameterization_ == Parameterization::kScore) return out;
   const torch::Tensor alpha = per_sample(sde_->alpha(t), x), sigma = per_sample(sde_->sigma(t), x);
   switch (parameterization_) {
@@ -130,7 +161,17 @@ bool ParameterizedScoreModel::has_data_prediction() const {
 
 torch::Tensor ParameterizedScoreModel::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
   if (!has_data_prediction()) return ScoreModel::data_prediction(x, t);  // throws, with the fix
-  const torch::Tensor out = output(x, t);
+  return data_prediction_of(output(x, t, {}), x, t);
+}
+
+torch::Tensor ParameterizedScoreModel::conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
+                                                                   const Condition& c) const {
+  if (!has_data_prediction()) return ScoreModel::data_prediction(x, t);  // throws, with the fix
+  return data_prediction_of(output(x, t, c), x, t);
+}
+
+torch::Tensor ParameterizedScoreModel::data_prediction_of(const torch::Tensor& out, const torch::Tensor& x,
+                                                          const torch::Tensor& t) const {
   if (parameterization_ == Parameterization::kData) return out;
   const torch::Tensor alpha = per_sample(sde_->alpha(t), x), sigma = per_sample(sde_->sigma(t), x);
   if (parameterization_ == Parameterization::kV) return (alpha * x - sigma * out) / (alpha.square() + sigma.square());

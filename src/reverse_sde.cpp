@@ -2,11 +2,43 @@
 
 #include <cmath>
 
+#include "sde/errors.hpp"
+
 namespace sde {
 
-torch::Tensor ReverseSde::score(const torch::Tensor& x, double t) {
+void ReverseSde::condition_on(Condition c) {
+  if (!c.empty()) check_condition(model_, c, c.rows());
+  condition_ = std::move(c);
+  focused_ = condition_;
+}
+
+void ReverseSde::focus(const torch::Tensor& rows) {
+  if (condition_.empty()) return;
+  focused_ = rows.defined() ? condition_.select(rows) : condition_;
+}
+
+Condition ReverseSde::focused(int64_t rows, const torch::Tensor& subset) const {
+  Condition c = subset.defined() ? focused_.select(subset) : focused_;
+  SDE_CHECK(c.rows() == rows, "internal: a score call on ", rows, " samples under a condition of ", c.rows(),
+            " rows (the solve loop must focus the ReverseSde on the rows it evaluates)");
+  return c;
+}
+
+torch::Tensor ReverseSde::model_score(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& subset) {
   ++nfe_;
-  return model_.score(x, torch::full({x.size(0)}, t, x.options()));
+  if (condition_.empty()) return model_.score(x, t);
+  return model_.conditional_score(x, t, focused(x.size(0), subset));
+}
+
+torch::Tensor ReverseSde::model_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
+                                                const torch::Tensor& subset) {
+  ++nfe_;
+  if (condition_.empty()) return model_.data_prediction(x, t);
+  return model_.conditional_data_prediction(x, t, focused(x.size(0), subset));
+}
+
+torch::Tensor ReverseSde::score(const torch::Tensor& x, double t) {
+  return model_score(x, torch::full({x.size(0)}, t, x.options()));
 }
 
 torch::Tensor ReverseSde::drift_with_weight(const torch::Tensor& x, double t, double score_weight) {
@@ -34,16 +66,12 @@ void ReverseSde::euler_maruyama_step(torch::Tensor& x, double t, double h, const
 
 torch::Tensor ReverseSde::denoise(const torch::Tensor& x, double t) {
   const double alpha = sde_.alpha(t), sigma = sde_.sigma(t);
-  if (alpha == 0) {
-    ++nfe_;
-    return model_.data_prediction(x, torch::full({x.size(0)}, t, x.options()));
-  }
+  if (alpha == 0) return model_data_prediction(x, torch::full({x.size(0)}, t, x.options()));
   return x.add(score(x, t), sigma * sigma).div_(alpha);
 }
 
 torch::Tensor ReverseSde::score(const torch::Tensor& x, const torch::Tensor& t) {
-  ++nfe_;
-  return model_.score(x, t.to(x.dtype()));
+  return model_score(x, t.to(x.dtype()));
 }
 
 torch::Tensor ReverseSde::drift(const torch::Tensor& x, const torch::Tensor& t) {
@@ -59,8 +87,8 @@ torch::Tensor ReverseSde::denoise(const torch::Tensor& x, const torch::Tensor& t
   if (sde_.alpha(sde_.t_max()) != 0) return d;
   const torch::Tensor zero_signal = (alpha == 0).nonzero().squeeze(1);
   if (zero_signal.numel() > 0) {  // one more call, for those rows
-    ++nfe_;
-    d.index_copy_(0, zero_signal, model_.data_prediction(x.index_select(0, zero_signal), t.index_select(0, zero_signal).to(x.dtype())));
+    d.index_copy_(0, zero_signal, model_data_prediction(x.index_select(0, zero_signal),
+                                                        t.index_select(0, zero_signal).to(x.dtype()), zero_signal));
   }
   return d;
 }

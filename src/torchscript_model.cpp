@@ -20,7 +20,10 @@ c10::optional<torch::ScalarType> module_dtype(const torch::jit::Module& module) 
 
 TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::shared_ptr<const Sde> sde,
                                              Parameterization parameterization, TimeConditioning conditioning,
-                                             std::vector<int64_t> sample_shape, int64_t rows_per_call) {
+                                             std::vector<int64_t> sample_shape, ConditionInputs condition,
+                                             int64_t rows_per_call) {
+  SDE_CHECK(condition.classes == 0 || !condition.values, "TorchScript model '", path,
+            "': a module takes class labels or a condition tensor as its third input, not both");
   SDE_CHECK(!sample_shape.empty(), "TorchScript model '", path, "': give the shape of one sample, e.g. {2} or {1, 28, 28}");
   SDE_CHECK(sde != nullptr, "TorchScript model '", path, "': the SDE must not be null");
   const double t_probe = sde->t_max() / 2;
@@ -45,14 +48,27 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
     *module = torch::jit::freeze(*module);
   } catch (const std::exception&) {
   }
-  Network network = [module, dtype, path](const torch::Tensor& x, const torch::Tensor& label) {
+  const bool conditional = condition.classes > 0 || condition.values;
+  ConditionalNetwork network = [module, dtype, path, condition, conditional](const torch::Tensor& x, const torch::Tensor& label,
+                                                                            const Condition& c) {
     const torch::ScalarType compute = dtype.value_or(x.scalar_type());
+    std::vector<torch::IValue> inputs{x.to(compute), label.to(compute)};
+    if (condition.classes > 0) {
+      // "No class" (kUnconditional, or no labels at all) is the null class K.
+      const torch::Tensor y = c.labels.defined() ? c.labels.to(x.device(), torch::kInt64)
+                                                 : torch::full({x.size(0)}, kUnconditional, torch::kInt64);
+      inputs.emplace_back(torch::where(y.lt(0), torch::full_like(y, condition.classes), y));
+    } else if (condition.values) {
+      SDE_CHECK(c.values.defined(), "the TorchScript model '", path, "' needs its condition tensor; give one per sample");
+      inputs.emplace_back(c.values.to(x.device(), compute));
+    }
     torch::IValue out;
     try {
-      out = module->forward({x.to(compute), label.to(compute)});
+      out = module->forward(inputs);
     } catch (const std::exception& e) {
       throw InvalidArgument("the TorchScript model '" + path + "' failed on x " + c10::str(x.sizes()) + " and labels " +
-                            c10::str(label.sizes()) + ": its forward must take (x, label) and return x's shape (" +
+                            c10::str(label.sizes()) + ": its forward must take " +
+                            (conditional ? "(x, label, y)" : "(x, label)") + " and return x's shape (" +
                             detail::archive_error_text(e) + ")");
     }
     SDE_CHECK(out.isTensor() && out.toTensor().sizes() == x.sizes(), "the TorchScript model '", path,
@@ -60,7 +76,7 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
               x.sizes(), "; a score network returns x's shape");
     return out.toTensor().to(x.scalar_type());
   };
-  model_ = std::make_unique<ParameterizedScoreModel>(std::move(sde), std::move(network), parameterization,
+  model_ = std::make_unique<ParameterizedScoreModel>(std::move(sde), std::move(network), condition, parameterization,
                                                      conditioning, std::move(sample_shape), rows_per_call);
   // The probe: two samples at T / 2, under no gradient (the shape's entries are checked by now).
   std::vector<int64_t> probe_shape = {2};
@@ -72,7 +88,10 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
   check_fits_in_memory(8.0 * 4.0 * entries, detail::concat("one sample of shape ", c10::IntArrayRef(model_->sample_shape())),
                        "check --shape (one sample's shape, e.g. 2 or 1,28,28)");
   torch::NoGradGuard no_grad;
+  if (condition.values) return;  // the condition tensor's shape is the module's business: checked at the first call
   model_->score(torch::zeros(probe_shape), torch::full({2}, t_probe));
+  if (condition.classes > 0)
+    model_->conditional_score(torch::zeros(probe_shape), torch::full({2}, t_probe), {torch::tensor({int64_t(0), kUnconditional}), {}});
 }
 
 TorchScriptScoreModel::~TorchScriptScoreModel() = default;

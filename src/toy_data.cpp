@@ -56,13 +56,30 @@ torch::Tensor toy_data(const std::string& name, const NoiseStream& noise, Sample
   return x.to(options.has_dtype() ? options : options.dtype(torch::kFloat32));
 }
 
+torch::Tensor toy_labels(const std::string& name, const NoiseStream& noise, SampleRange range) {
+  check_toy_name(name);
+  const auto u = noise.uniform(range, {3}, /*draw=*/0);  // toy_data's uniforms
+  torch::Tensor label;
+  if (name == "ring") label = (u.select(1, 0) * 8).floor();
+  else if (name == "swissroll") label = (u.select(1, 0) * 3).floor();
+  else if (name == "checkerboard") label = (u.select(1, 2) < 0.5).to(torch::kFloat64);
+  else label = (u.select(1, 1) < 0.5).to(torch::kFloat64);  // moons: 1 = the inner moon
+  return label.clamp_max(double(toy_classes(name) - 1)).to(torch::kInt64);
+}
+
+int64_t toy_classes(const std::string& name) {
+  check_toy_name(name);
+  if (name == "ring") return 8;
+  return name == "swissroll" ? 3 : 2;
+}
+
 std::optional<GaussianMixture> toy_mixture(const std::string& name) {
   check_toy_name(name);
   if (name != "ring") return std::nullopt;
   std::vector<Eigen::VectorXd> means;
   for (int k = 0; k < 8; ++k) means.push_back(Eigen::Vector2d(4 * std::cos(k * M_PI / 4), 4 * std::sin(k * M_PI / 4)));
   return GaussianMixture(std::vector<double>(8, 0.125), means,
-                         std::vector<Eigen::MatrixXd>(8, Eigen::Matrix2d::Identity() * 0.04));
+                         std::vector<Eigen::MatrixXd>(8, Eigen::Matrix2d::Identity() * 0.04), {0, 1, 2, 3, 4, 5, 6, 7});
 }
 
 }  // namespace sde

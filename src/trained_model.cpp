@@ -109,6 +109,8 @@ LoadedModel load_trained_model(const std::string& dir) {
 
 torch::Tensor ModelMetadata::to_data(const torch::Tensor& x) const { return (x - data_shift) / data_scale; }
 
+torch::Tensor ModelMetadata::to_model(const torch::Tensor& x) const { return x * data_scale + data_shift; }
+
 std::optional<GaussianMixture> ModelMetadata::data_density() const {
   if (data.rfind("toy:", 0) != 0) return std::nullopt;
   return toy_mixture(data.substr(4));

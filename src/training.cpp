@@ -32,18 +32,27 @@ constexpr size_t kMagicBytes = sizeof kCheckpointMagic - 1, kHeaderBytes = kMagi
 
 // The draws of a training step (see the header): t from draw 0, z from draw 1 of the trainer's
 // stream; a data set's row indices from draw 0 of the data's own stream.
-constexpr uint32_t kTimeDraw = 0, kNoiseDraw = 1, kIndexDraw = 0;
+constexpr uint32_t kTimeDraw = 0, kNoiseDraw = 1, kIndexDraw = 0, kLabelDropDraw = 2;
 
 }  // namespace
+
+TrainingData scaled_training_data(TrainingData data, double scale, double shift) {
+  return [data = std::move(data), scale, shift](int64_t step, int64_t batch) {
+    TrainingBatch b = data(step, batch);
+    b.x0 = b.x0 * scale + shift;
+    return b;
+  };
+}
 
 TrainingData toy_training_data(const std::string& name, uint64_t seed) {
   toy_data(name, NoiseStream(seed), {0, 1});  // an unknown name fails here, not at the first step
   return [name, seed](int64_t step, int64_t batch) {
-    return toy_data(name, NoiseStream(seed), {step * batch, batch});
+    const SampleRange range{step * batch, batch};
+    return TrainingBatch(toy_data(name, NoiseStream(seed), range), toy_labels(name, NoiseStream(seed), range));
   };
 }
 
-TrainingData dataset_training_data(torch::Tensor data, uint64_t seed) {
+TrainingData dataset_training_data(torch::Tensor data, uint64_t seed, torch::Tensor labels) {
   SDE_CHECK(data.defined() && data.dim() >= 2 && data.size(0) >= 1,
             "training data must have shape [N, ...] with N >= 1, got ", data.defined() ? data.sizes() : c10::IntArrayRef{});
   const torch::Tensor finite = torch::isfinite(data).reshape({data.size(0), -1}).all(1);
@@ -51,10 +60,14 @@ TrainingData dataset_training_data(torch::Tensor data, uint64_t seed) {
     const int64_t row = (~finite).nonzero()[0][0].item<int64_t>();
     throw InvalidArgument(detail::concat("training data row ", row, " holds NaN or infinity; clean or drop it"));
   }
-  return [data = data.contiguous(), seed](int64_t step, int64_t batch) {
+  SDE_CHECK(!labels.defined() || (labels.dim() == 1 && labels.size(0) == data.size(0) && !labels.is_floating_point()),
+            "training labels must be integers, one per row of the data (", data.size(0), "), got ",
+            labels.defined() ? labels.sizes() : c10::IntArrayRef{});
+  return [data = data.contiguous(), labels = labels.defined() ? labels.to(torch::kInt64) : labels, seed](int64_t step,
+                                                                                                       int64_t batch) {
     const torch::Tensor u = NoiseStream(seed).uniform({step * batch, batch}, {}, kIndexDraw, torch::kFloat64);
     const torch::Tensor index = (u * double(data.size(0))).floor().clamp_max(double(data.size(0) - 1)).to(torch::kLong);
-    return data.index_select(0, index);
+    return TrainingBatch(data.index_select(0, index), labels.defined() ? labels.index_select(0, index) : labels);
   };
 }
 
@@ -67,6 +80,8 @@ void TrainOptions::validate() const {
   SDE_CHECK(ema_decay >= 0 && ema_decay < 1, "ema_decay = ", ema_decay, " must lie in [0, 1)");
   SDE_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "eps = ", eps, " must lie in (0, 1)");
   SDE_CHECK(log_every >= 0 && checkpoint_every >= 0, "log_every and checkpoint_every must be >= 0");
+  SDE_CHECK(label_dropout >= 0 && label_dropout < 1, "label_dropout = ", label_dropout,
+            " must lie in [0, 1) (0.1 trains the unconditional score on a tenth of the batch)");
   SDE_CHECK(objective == TrainingObjective::kDsm || !loss.likelihood_weighting,
             "the likelihood weighting is a DSM option; the ", training_objective_name(objective),
             " loss has its own fixed weighting");
@@ -121,6 +136,7 @@ struct Trainer::Impl {
                               {"objective", training_objective_name(options.objective)},
                               {"likelihood_weighting", options.loss.likelihood_weighting},
                               {"reduce_mean", options.loss.reduce_mean},
+                              {"label_dropout", network.spec().classes > 0 ? options.label_dropout : 0.0},
                               {"data", options.data_identity}};
     return j.dump();
   }
@@ -163,8 +179,9 @@ Trainer::Trainer(std::shared_ptr<const Sde> sde, ScoreNetwork network, Parameter
 
 Trainer::~Trainer() = default;
 
-double Trainer::step(const torch::Tensor& data) {
+double Trainer::step(const TrainingBatch& batch) {
   Impl& m = *impl_;
+  const torch::Tensor& data = batch.x0;
   const TrainOptions& o = m.options;
   // The data in the network's dtype and device (an .npy file is often float64, the network float32).
   const torch::Tensor first = m.network.parameters().front();
@@ -179,20 +196,39 @@ double Trainer::step(const torch::Tensor& data) {
   const SampleRange range{m.step * global_batch + offset, b};
   const torch::Tensor u = noise.uniform(range, {}, kTimeDraw, x0.options());
   const torch::Tensor z = noise.normal(range, x0.sizes().slice(1), kNoiseDraw, x0.options());
+  // A class-conditional network learns from the labels, a fraction label_dropout of them replaced
+  // by "no class" (its null class: the unconditional score of classifier-free guidance).
+  Condition condition;
+  const int64_t classes = m.network.spec().classes;
+  if (classes > 0) {
+    SDE_CHECK(batch.labels.defined() && batch.labels.dim() == 1 && batch.labels.size(0) == global_batch,
+              "a class-conditional network (classes = ", classes, ") trains on labelled data: give one class label "
+              "per sample (toys and Fashion-MNIST have them; an .npy data file needs --labels FILE)");
+    torch::Tensor labels = batch.labels.narrow(0, offset, b).to(first.device(), torch::kInt64);
+    SDE_CHECK(labels.numel() == 0 || (labels.min().item<int64_t>() >= 0 && labels.max().item<int64_t>() < classes),
+              "training labels must lie in [0, ", classes, ") for a network of ", classes, " classes");
+    const torch::Tensor drop = noise.uniform(range, {}, kLabelDropDraw, torch::kFloat64).to(first.device()).lt(o.label_dropout);
+    condition.labels = labels.masked_fill(drop, kUnconditional);
+  }
   torch::Tensor loss;
   if (o.objective == TrainingObjective::kDsm) {
     const torch::Tensor t = u * (m.sde->t_max() - o.eps) + o.eps;
-    loss = dsm_loss(*m.sde, *m.score_model(m.network), x0, t, z, o.loss).mean();
+    loss = dsm_loss(*m.sde, *m.score_model(m.network), x0, t, z, o.loss, condition).mean();
   } else {
     // A step index, uniform on [0, 1000), from the same draw as the continuous time.
     const torch::Tensor labels = (u.to(torch::kFloat64) * 1000.0).floor().clamp_max(999).to(torch::kLong);
     const ScoreNetwork net = m.network;
-    Network network = [net](const torch::Tensor& x, const torch::Tensor& label) { return net.forward(x, label); };
+    const torch::Tensor classes_seen = condition.labels;
+    Network network = [net, classes_seen](const torch::Tensor& x, const torch::Tensor& label) {
+      return net.forward(x, label, classes_seen);
+    };
     if (o.objective == TrainingObjective::kSmld && m.parameterization == Parameterization::kNoise) {
       // A noise predictor as the score smld_loss takes: s = -eps / sigma_i. Its loss is then
       // || z - eps ||^2, as well scaled at sigma_min as at sigma_max (a raw score spans 1e-4..1e4).
       const torch::Tensor sigma = per_sample(m.smld_sigmas.index_select(0, labels).to(x0.dtype()), x0);
-      network = [net, sigma](const torch::Tensor& x, const torch::Tensor& label) { return -net.forward(x, label) / sigma; };
+      network = [net, sigma, classes_seen](const torch::Tensor& x, const torch::Tensor& label) {
+        return -net.forward(x, label, classes_seen) / sigma;
+      };
     }
     loss = (o.objective == TrainingObjective::kDdpm ? ddpm_loss(network, m.ddpm, x0, labels, z, o.loss.reduce_mean)
                                   : smld_loss(network, m.smld_sigmas, x0, labels, z, o.loss.reduce_mean))

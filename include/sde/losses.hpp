@@ -25,9 +25,10 @@ struct DsmOptions {
 /// x_t = alpha(t) x0 + sigma(t) z, loss_i = lambda(t_i) || s(x_t, t_i) + z_i / sigma(t_i) ||^2
 /// (summed or averaged over entries). Differentiable in the model's parameters. With the exact
 /// score its expectation at time t is lambda(t) (E||z||^2 / sigma^2 - E||grad log p_t||^2): the
-/// loss's minimum, which tests/unit/losses_test.cpp checks against the closed form.
+/// loss's minimum, which tests/unit/losses_test.cpp checks against the closed form. Under a
+/// condition (one row per sample) the model's conditional score is trained, s(x_t, t | c).
 torch::Tensor dsm_loss(const Sde& sde, const ScoreModel& model, const torch::Tensor& x0, const torch::Tensor& t,
-                       const torch::Tensor& z, const DsmOptions& options = {});
+                       const torch::Tensor& z, const DsmOptions& options = {}, const Condition& condition = {});
 
 /// DDPM's discrete schedule (Ho et al. 2020) as score_sde builds it for a VP SDE: n betas
 /// linspace(beta_min / n, beta_max / n, n), alpha_bar_i = prod_{j <= i} (1 - beta_j). Float64.

@@ -34,11 +34,17 @@ namespace sde {
 /// next level; a middle of block, attention, block; the mirror image upwards with the skip
 /// connections concatenated and nearest-neighbour upsampling; GroupNorm, SiLU and a 3x3
 /// convolution back to C, initialised to zero (the network starts as the zero function, as DDPM++).
+///
+/// Class-conditional (classes = K > 0): a learned table of K + 1 vectors, row K the null class
+/// (class label kUnconditional: classifier-free guidance's unconditional branch, trained by label
+/// dropout), added to the embedded time label (mlp: to the Fourier features; unet: after the
+/// embedding MLP, as ADM does).
 struct NetworkSpec {
   std::string kind = "mlp";           ///< mlp | unet
   std::vector<int64_t> sample_shape;  ///< one sample's shape: {D} for mlp, {C, H, W} for unet
   int64_t fourier_features = 16;      ///< frequencies W (the embedding has twice as many entries)
   double fourier_scale = 16.0;        ///< std of W: labels t in [0, 1] want ~16; rescale for other labels
+  int64_t classes = 0;                ///< K class labels (plus a null class); 0: unconditional
   // mlp
   int64_t width = 128;                ///< hidden units per layer
   int64_t depth = 3;                  ///< hidden layers (>= 1)
@@ -66,9 +72,10 @@ class ScoreNetwork {
   /// run under a generator seeded here: the same seed gives the same weights).
   ScoreNetwork(const NetworkSpec& spec, uint64_t seed);
 
-  /// Output [B, sample_shape...] for x [B, sample_shape...] and labels [B]; checks the shapes.
-  /// Computes in the weights' dtype and returns x's.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& label) const;
+  /// Output [B, sample_shape...] for x [B, sample_shape...] and time labels [B]; checks the shapes.
+  /// Computes in the weights' dtype and returns x's. `classes` (class-conditional networks only):
+  /// int64 [B] in [0, K) or kUnconditional; undefined: every row unconditional.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& classes = {}) const;
 
   const NetworkSpec& spec() const;
   /// The trainable parameters, in a fixed order.

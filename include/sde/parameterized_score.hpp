@@ -47,6 +47,15 @@ std::string name_of(TimeConditioning c);
 
 /// A network: output for inputs x [B, ...] and labels [B].
 using Network = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& label)>;
+/// A conditional network: also the condition's rows for x (an empty condition: unconditional).
+using ConditionalNetwork =
+    std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& label, const Condition& c)>;
+
+/// What a conditional network reads: K class labels (and kUnconditional), a condition tensor.
+struct ConditionInputs {
+  int64_t classes = 0;
+  bool values = false;
+};
 
 /// Rows per network call (see ParameterizedScoreModel): kAutoRows picks by the sample's size,
 /// 0 evaluates every batch whole.
@@ -65,8 +74,17 @@ class ParameterizedScoreModel final : public ScoreModel {
   ParameterizedScoreModel(std::shared_ptr<const Sde> sde, Network network, Parameterization parameterization,
                           TimeConditioning conditioning, std::vector<int64_t> sample_shape,
                           int64_t rows_per_call = kAutoRows);
+  /// A conditional network: conditional_score() hands it the condition's rows.
+  ParameterizedScoreModel(std::shared_ptr<const Sde> sde, ConditionalNetwork network, ConditionInputs inputs,
+                          Parameterization parameterization, TimeConditioning conditioning,
+                          std::vector<int64_t> sample_shape, int64_t rows_per_call = kAutoRows);
 
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
+  int64_t num_classes() const override { return inputs_.classes; }
+  bool takes_condition_values() const override { return inputs_.values; }
+  torch::Tensor conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const override;
+  torch::Tensor conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
+                                            const Condition& c) const override;
   std::vector<int64_t> sample_shape() const override { return sample_shape_; }
   /// True for data, v and velocity networks: x_0 comes out without dividing by alpha.
   bool has_data_prediction() const override;
@@ -77,12 +95,16 @@ class ParameterizedScoreModel final : public ScoreModel {
   int64_t rows_per_call() const { return rows_per_call_; }
 
  private:
-  torch::Tensor network_output(const torch::Tensor& x, const torch::Tensor& label) const;
-  /// The network's output at (x, t), its shape checked.
-  torch::Tensor output(const torch::Tensor& x, const torch::Tensor& t) const;
+  torch::Tensor network_output(const torch::Tensor& x, const torch::Tensor& label, const Condition& c) const;
+  /// The network's output at (x, t) under c, its shape checked.
+  torch::Tensor output(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const;
+  /// The score and the data prediction from the network's output.
+  torch::Tensor score_of(const torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& t) const;
+  torch::Tensor data_prediction_of(const torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& t) const;
 
   std::shared_ptr<const Sde> sde_;
-  Network network_;
+  ConditionalNetwork network_;
+  ConditionInputs inputs_;
   Parameterization parameterization_;
   TimeConditioning conditioning_;
   std::vector<int64_t> sample_shape_;

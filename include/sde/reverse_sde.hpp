@@ -23,6 +23,15 @@ class ReverseSde {
   /// Number of score-model calls made through this object so far.
   int64_t nfe() const { return nfe_; }
 
+  /// Every score call from now on is s(x, t | c) (ScoreModel::conditional_score) with c's rows for
+  /// the samples being evaluated: c holds one row per sample of the solve (checked against the
+  /// model here). An empty c: unconditional.
+  void condition_on(Condition c);
+  /// The samples the next calls are about: positions in the solve's batch (undefined: all of
+  /// them). The solve loop sets it before each evaluation of a subset of rows (per-sample step
+  /// control, a rejected attempt's stale first stages), so a condition follows its samples.
+  void focus(const torch::Tensor& rows);
+
   /// s(x, t) with every sample at time t (t is passed to the model in x's dtype).
   torch::Tensor score(const torch::Tensor& x, double t);
   /// f(x,t) - g(t)^2 s(x,t): the reverse SDE's drift (one score call).
@@ -50,10 +59,17 @@ class ReverseSde {
 
  private:
   torch::Tensor drift_with_weight(const torch::Tensor& x, double t, double score_weight);
+  /// The model's score (or data prediction) at x [rows, ...] and t [rows], under the focused
+  /// condition's rows `subset` of them (undefined: all). Counts one call.
+  torch::Tensor model_score(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& subset = {});
+  torch::Tensor model_data_prediction(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& subset = {});
+  /// The focused condition's rows for a call on `rows` samples.
+  Condition focused(int64_t rows, const torch::Tensor& subset) const;
 
   const Sde& sde_;
   const ScoreModel& model_;
   int64_t nfe_ = 0;
+  Condition condition_, focused_;
 };
 
 }  // namespace sde

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "sde/condition.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/random.hpp"
 #include "sde/solve_hooks.hpp"
@@ -33,6 +34,11 @@ struct SamplerOptions {
   std::function<double(double)> global_max;
   /// Where the solve starts, a per-step transform and an observer (all optional; sde/solve_hooks.hpp).
   SolveHooks hooks;
+  /// What the samples are conditioned on (sde/condition.hpp): one row for all samples, or row i
+  /// for the sample of global index i. Empty: unconditional. The model must take it
+  /// (ScoreModel::num_classes(), takes_condition_values()); guidance is a score-model wrapper
+  /// (sde/guidance.hpp).
+  Condition condition;
 
   /// Throws sde::InvalidArgument naming the bad value and the fix.
   void validate() const;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sde/atomic_file.hpp"
+#include "sde/condition.hpp"
 #include "sde/cosine_sde.hpp"
 #include "sde/custom_sde.hpp"
 #include "sde/edm_sde.hpp"
@@ -10,8 +11,10 @@
 #include "sde/errors.hpp"
 #include "sde/forward_sde.hpp"
 #include "sde/gaussian_mixture.hpp"
+#include "sde/guidance.hpp"
 #include "sde/idx.hpp"
 #include "sde/image.hpp"
+#include "sde/inverse_problems.hpp"
 #include "sde/losses.hpp"
 #include "sde/parameterized_score.hpp"
 #include "sde/metrics.hpp"

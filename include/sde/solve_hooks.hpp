@@ -34,6 +34,9 @@ struct SolveHooks {
   /// Called after every accepted step (and transform). x is the loop's own state, valid during
   /// the call only: clone what you keep.
   std::function<void(const torch::Tensor& x, const StepPosition& where)> observe;
+  /// Called once on the samples of `range` a sampler returns (after its last denoising step), in
+  /// place: inpainting puts the known values back exactly.
+  std::function<void(torch::Tensor& samples, SampleRange range)> finish;
 };
 
 }  // namespace sde

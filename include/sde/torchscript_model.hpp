@@ -24,15 +24,29 @@ class TorchScriptScoreModel final : public ScoreModel {
   /// Inputs are cast to the module's parameter dtype and outputs back to the caller's. The module
   /// is frozen (torch::jit::freeze) at load; large batches of small samples are evaluated in
   /// blocks of `rows_per_call` rows (ParameterizedScoreModel), so its rows must be independent.
+  ///
+  /// A conditional module (`condition`): forward(x, label, y) with y the class labels (int64 [B],
+  /// "no class" passed as K, the null class of label-dropout training in the usual Python
+  /// implementations) when condition.classes = K > 0, or the condition tensor (float [B, ...]; zeros
+  /// for "none") when condition.values.
   TorchScriptScoreModel(const std::string& path, std::shared_ptr<const Sde> sde, Parameterization parameterization,
                         TimeConditioning conditioning, std::vector<int64_t> sample_shape,
-                        int64_t rows_per_call = kAutoRows);
+                        ConditionInputs condition = {}, int64_t rows_per_call = kAutoRows);
   ~TorchScriptScoreModel() override;
 
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
   std::vector<int64_t> sample_shape() const override;
   bool has_data_prediction() const override;
   torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override;
+  int64_t num_classes() const override { return model_->num_classes(); }
+  bool takes_condition_values() const override { return model_->takes_condition_values(); }
+  torch::Tensor conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const override {
+    return model_->conditional_score(x, t, c);
+  }
+  torch::Tensor conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
+                                            const Condition& c) const override {
+    return model_->conditional_data_prediction(x, t, c);
+  }
 
  private:
   std::unique_ptr<ParameterizedScoreModel> model_;

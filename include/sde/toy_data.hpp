@@ -22,7 +22,14 @@ const std::vector<std::string>& toy_data_names();
 torch::Tensor toy_data(const std::string& name, const NoiseStream& noise, SampleRange range,
                        const torch::TensorOptions& options = {});
 
-/// The toy's exact density as a Gaussian mixture, where it is one (ring); std::nullopt for the
+/// The classes of the named toy's points (int64 [range.count]), from the same draws as toy_data,
+/// so point i and label i belong together: ring, the component (8 classes); swissroll, the third of
+/// the roll (3); checkerboard, the row parity of the square (2); moons, the moon (2).
+torch::Tensor toy_labels(const std::string& name, const NoiseStream& noise, SampleRange range);
+/// The number of classes toy_labels gives.
+int64_t toy_classes(const std::string& name);
+
+/// The toy's exact density as a Gaussian mixture (the ring's with its class labels), where it is one (ring); std::nullopt for the
 /// others (uniform pieces and curves have no closed-form score under noise). Throws
 /// sde::InvalidArgument for an unknown name.
 std::optional<GaussianMixture> toy_mixture(const std::string& name);

@@ -27,6 +27,8 @@ struct ModelMetadata {
 
   /// Samples of the model (its scaled space) in the data's units: (x - data_shift) / data_scale.
   torch::Tensor to_data(const torch::Tensor& x) const;
+  /// Data in the model's scaled space: data_scale * x + data_shift (the inverse of to_data).
+  torch::Tensor to_model(const torch::Tensor& x) const;
   /// The exact density of the training data, in the data's units, where it is known (a toy,
   /// data = "toy:NAME").
   std::optional<GaussianMixture> data_density() const;

@@ -22,16 +22,28 @@
 
 namespace sde {
 
-/// The data x0 of training step `step`: `batch` samples, a pure function of (step, batch).
-using TrainingData = std::function<torch::Tensor(int64_t step, int64_t batch)>;
+/// One training step's data: x0 [B, ...] and, where the data have them, class labels (int64 [B]),
+/// which a class-conditional network learns from (and an unconditional one ignores).
+struct TrainingBatch {
+  TrainingBatch(torch::Tensor x0_, torch::Tensor labels_ = {}) : x0(std::move(x0_)), labels(std::move(labels_)) {}
+  torch::Tensor x0;
+  torch::Tensor labels;
+};
 
-/// Fresh points of a 2-D toy distribution (see toy_data) every step: step k takes sample indices
-/// [k batch, (k + 1) batch) of the stream with this seed.
+/// The data of training step `step`: `batch` samples, a pure function of (step, batch).
+using TrainingData = std::function<TrainingBatch(int64_t step, int64_t batch)>;
+
+/// The same data scaled: x0 -> scale x0 + shift (the model's space), labels kept.
+TrainingData scaled_training_data(TrainingData data, double scale, double shift = 0.0);
+
+/// Fresh points of a 2-D toy distribution (see toy_data) every step, with their classes (toy_labels):
+/// step k takes sample indices [k batch, (k + 1) batch) of the stream with this seed.
 TrainingData toy_training_data(const std::string& name, uint64_t seed);
 
-/// Rows of a fixed data set [N, ...], drawn uniformly with replacement, indices keyed by (seed, step).
-/// Throws sde::InvalidArgument for an empty set or non-finite values, naming the first bad row.
-TrainingData dataset_training_data(torch::Tensor data, uint64_t seed);
+/// Rows of a fixed data set [N, ...] (and of its labels [N], if given), drawn uniformly with
+/// replacement, indices keyed by (seed, step). Throws sde::InvalidArgument for an empty set,
+/// non-finite values (naming the first bad row) or labels of another length.
+TrainingData dataset_training_data(torch::Tensor data, uint64_t seed, torch::Tensor labels = {});
 
 /// The loss.
 enum class TrainingObjective {
@@ -56,6 +68,10 @@ struct TrainOptions {
   double ema_decay = 0.995;       ///< EMA of the weights, used for sampling (0: the raw weights)
   uint64_t seed = 0;              ///< times and noise of every step (the data has its own seed)
   double eps = 1e-5;              ///< t ~ U(eps, T)
+  /// Class-conditional networks: the probability that a sample's label is replaced by
+  /// kUnconditional, so that one network also learns the unconditional score that classifier-free
+  /// guidance needs (Ho & Salimans 2022 train with 0.1-0.2). Drawn by (seed, sample).
+  double label_dropout = 0.1;
   TrainingObjective objective = TrainingObjective::kDsm;
   DsmOptions loss;                ///< weighting and reduction of the DSM loss (ddpm/smld: reduce_mean only)
   int64_t log_every = 100;        ///< progress line every this many steps (0: none)
@@ -93,8 +109,8 @@ class Trainer {
            const std::function<void(int64_t step, const ScoreModel& ema_model)>& evaluate = {},
            int64_t evaluate_every = 0);
   /// One optimizer step on the batch `data` (cast to the network's dtype and device); returns the
-  /// batch's mean loss.
-  double step(const torch::Tensor& data);
+  /// batch's mean loss. A class-conditional network needs the batch's labels.
+  double step(const TrainingBatch& data);
 
   /// Data-parallel training over `group` (not owned; null: one process). Every rank is given the
   /// same global batch, computes the loss and gradients of its part (rows [r B/W, (r+1) B/W), with

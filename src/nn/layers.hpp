@@ -25,11 +25,19 @@ struct FourierEmbeddingImpl : torch::nn::Module {
 };
 TORCH_MODULE(FourierEmbedding);
 
+/// The rows of a class table of K + 1 rows for class labels [B] (undefined: all unconditional):
+/// kUnconditional (-1) is row K, the null class.
+inline torch::Tensor class_rows(const torch::Tensor& classes, int64_t k, int64_t batch, const torch::Device& device) {
+  if (!classes.defined()) return torch::full({batch}, k, torch::TensorOptions(torch::kInt64).device(device));
+  const torch::Tensor c = classes.to(device, torch::kInt64);
+  return torch::where(c.lt(0), torch::full_like(c, k), c);
+}
+
 /// A network as ScoreNetwork holds it: the module (parameters, buffers, train/eval, save/load)
-/// and its forward(x, label).
+/// and its forward(x, time label, class labels or undefined).
 struct BuiltNetwork {
   std::shared_ptr<torch::nn::Module> module;
-  std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> forward;
+  std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&)> forward;
 };
 
 /// The U-Net of NetworkSpec kind "unet" (src/nn/unet.cpp).

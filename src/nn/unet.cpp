@@ -68,6 +68,8 @@ struct UNetImpl : torch::nn::Module {
     embedding = register_module("embedding", FourierEmbedding(spec.fourier_features, spec.fourier_scale));
     embed1 = register_module("embed1", torch::nn::Linear(2 * spec.fourier_features, e));
     embed2 = register_module("embed2", torch::nn::Linear(e, e));
+    classes = spec.classes;
+    if (classes > 0) class_embedding = register_module("class_embedding", torch::nn::Embedding(classes + 1, e));
     input = register_module("input", conv3x3(spec.sample_shape[0], c0));
     auto attends = [&](int64_t side) {
       for (const int64_t r : spec.attention_resolutions)
@@ -119,8 +121,9 @@ struct UNetImpl : torch::nn::Module {
 
   static std::string name(const char* kind, size_t index) { return kind + std::to_string(index); }
 
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& label) {
-    const torch::Tensor emb = embed2(torch::silu(embed1(embedding(label.to(x.scalar_type())))));
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& labels) {
+    torch::Tensor emb = embed2(torch::silu(embed1(embedding(label.to(x.scalar_type())))));
+    if (classes > 0) emb = emb + class_embedding(class_rows(labels, classes, x.size(0), x.device()));
     std::vector<torch::Tensor> skips = {input(x)};
     torch::Tensor h = skips.back();
     size_t block = 0;
@@ -153,6 +156,8 @@ struct UNetImpl : torch::nn::Module {
 
   FourierEmbedding embedding{nullptr};
   torch::nn::Linear embed1{nullptr}, embed2{nullptr};
+  torch::nn::Embedding class_embedding{nullptr};
+  int64_t classes = 0;
   torch::nn::Conv2d input{nullptr};
   std::vector<ResBlock> down, up;
   std::vector<Attention> down_attention, up_attention;
@@ -169,7 +174,9 @@ TORCH_MODULE(UNet);
 
 BuiltNetwork build_unet(const NetworkSpec& spec) {
   const std::shared_ptr<UNetImpl> unet = UNet(spec).ptr();
-  return {unet, [unet](const torch::Tensor& x, const torch::Tensor& label) { return unet->forward(x, label); }};
+  return {unet, [unet](const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& classes) {
+            return unet->forward(x, label, classes);
+          }};
 }
 
 }  // namespace sde::detail

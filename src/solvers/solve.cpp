@@ -91,6 +91,7 @@ class FirstStageCache {
 
  private:
   torch::Tensor counted(const torch::Tensor& rows, const torch::Tensor& x, const StepTimes& times) {
+    problem_.focus(rows);
     const int64_t before = problem_.calls();
     torch::Tensor f = compute_(x, times);
     counter_.add(rows, problem_.calls() - before);
@@ -134,6 +135,7 @@ SolveOutcome solve(const Stepper& stepper, Controller& controller, const SolvePr
   at_start.t = at_start.s = t0;
   start.first = [&] { return first.get({}, x, at_start); };
   start.evaluate = [&](const torch::Tensor& xs, double t) {
+    problem.focus({});
     const int64_t before = problem.calls();
     StepTimes at;
     at.t = at.s = t;
@@ -161,6 +163,7 @@ SolveOutcome solve(const Stepper& stepper, Controller& controller, const SolvePr
       torch::Tensor z = setup.noise->normal(setup.range, shape, uint32_t(1 + k * traits.noise_draws + j), x.options());
       return rows.defined() ? z.index_select(0, rows) : z;
     });
+    problem.focus(rows);
     int64_t before = problem.calls();
     const StepOutcome outcome = stepper.step(problem, in, state.get());
     per_sample.add(rows, problem.calls() - before);
@@ -176,6 +179,7 @@ SolveOutcome solve(const Stepper& stepper, Controller& controller, const SolvePr
       where.range = setup.range;
       before = problem.calls();
       if (!rows.defined() && !verdict.accepted.defined()) {
+        problem.focus({});
         x = stepper.finish(problem, in, outcome);
         per_sample.add({}, problem.calls() - before);
         first.stepped({}, traits.fsal ? outcome.next_first : torch::Tensor());
@@ -185,6 +189,7 @@ SolveOutcome solve(const Stepper& stepper, Controller& controller, const SolvePr
         const torch::Tensor keep = verdict.accepted.defined() ? verdict.accepted
                                                               : torch::arange(stepping, rows.options());
         const torch::Tensor global = rows.defined() ? rows.index_select(0, keep) : keep;
+        problem.focus(global);
         x.index_copy_(0, global, stepper.finish(problem, pick(in, keep), pick(outcome, keep)));
         per_sample.add(global, problem.calls() - before);
         first.stepped(global, traits.fsal ? pick(outcome.next_first, keep) : torch::Tensor());

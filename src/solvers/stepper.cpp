@@ -25,6 +25,10 @@ void SolveProblem::field(const torch::Tensor& x, torch::Tensor& dxdt, double t) 
   field_(x, dxdt, t);
 }
 
+void SolveProblem::focus(const torch::Tensor& rows) const {
+  if (reverse_ != nullptr) reverse_->focus(rows);
+}
+
 int64_t SolveProblem::calls() const { return reverse_ != nullptr ? reverse_->nfe() : field_calls_; }
 
 torch::Tensor StepTimes::t_rows(int64_t rows) const {

@@ -28,6 +28,7 @@ SampleResult StepperSampler::sample_batch(const Sde& sde, const ScoreModel& mode
   const std::vector<int64_t> shape = model.sample_shape();
   const NoiseStream noise(opt.seed);
   ReverseSde reverse(sde, model);
+  reverse.condition_on(opt.condition.for_range(range));
   const double t0 = hooks.start_time > 0 ? hooks.start_time : sde.t_max();
   SDE_CHECK(sde.alpha(t0) != 0 || stepper_->traits().zero_signal_start, name_, ": the ", sde.name(),
             " process has alpha = 0 at the start t = ", t0, ", where its drift f and diffusion g are infinite (log-SNR "
@@ -66,9 +67,11 @@ SampleResult StepperSampler::sample_batch(const Sde& sde, const ScoreModel& mode
   if (!solved.ok()) result.message = name_ + ": " + solved.message;
   result.nfe_mean = solved.calls_mean;
   if (result.ok() && opt.denoise) {
+    reverse.focus({});
     result.samples = reverse.denoise(result.samples, opt.eps);
     result.nfe_mean += 1;
   }
+  if (result.ok() && hooks.finish) hooks.finish(result.samples, range);
   result.nfe = reverse.nfe();
   result.accepted_steps = solved.accepted;
   result.rejected_steps = solved.rejected;

@@ -1,14 +1,12 @@
 // Numerical experiment: Euler–Maruyama with the exact score samples the target as well as exact
-// sampling does, by two measures:
-//  * sliced W2 to an independent exact sample set, against the noise floor measured the same way
-//    (exact sets against each other);
-//  * the mean exact log-density log p_0 of the samples, against that of an exact set.
+// sampling does, by the two measures of against_exact.hpp (sliced W2 against its floor, and the
+// mean exact log-density log p_0 of the samples against that of an exact set).
 // The sliced W2 alone has little power on the ring: its floor is set by the multinomial
 // fluctuation of the component weights (0.17 +- 0.04 at n = 10000), and EM with 20 steps, whose
 // components are visibly too wide, still lies inside it. The log-likelihood sees that at once
 // (-2.32 against -1.70), so the second measure is what makes the test able to fail; the last test
 // case checks that it does.
-#include "testing.hpp"
+#include "against_exact.hpp"
 
 #include <tuple>
 
@@ -21,56 +19,22 @@ using sde::testing::data_path;
 
 namespace {
 
-struct MeanStd {
-  double mean, std;
-};
+using sde::testing::Verdict;
 
-MeanStd mean_std(const std::vector<double>& v) {
-  double mean = 0, var = 0;
-  for (double x : v) mean += x / double(v.size());
-  for (double x : v) var += (x - mean) * (x - mean) / double(v.size() - 1);
-  return {mean, std::sqrt(var)};
-}
-
-struct Verdict {
-  bool sw2_ok, loglik_ok;
-  double nfe_mean;
-  double mean_log_p, log_p_tolerance;  // of the samples, and the k = 4 tolerance of a difference of two
-  double exact_log_p, distance;        // of the exact set, and the samples' sliced W2
-};
-
-// k = 3 for the sliced W2 (one-sided, floor from 8 pairs); k = 4 for the log-likelihood, whose
-// difference of two sample means has standard error sd(log p) sqrt(2 / n).
 Verdict solver_against_exact(const std::string& solver, const sde::SolverParams& params,
                              const std::string& file, const std::string& name, int64_t n, int64_t steps,
                              sde::TimeGrid grid = {}) {
   const auto mixture = sde::GaussianMixture::from_json_file(data_path(file));
   const auto s = sde::make_sde({name});
   const sde::GaussianMixtureScore model(mixture, s);
-  const auto reference = model.sample(sde::NoiseStream(999), {0, n}, 0.0);
-  std::vector<double> floor;
-  for (int p = 0; p < 8; ++p)
-    floor.push_back(sde::sliced_w2(model.sample(sde::NoiseStream(1000 + p), {0, n}, 0.0), reference));
-  const MeanStd f = mean_std(floor);
-
   sde::SamplerOptions options;
   options.steps = steps;
   options.seed = 17;
   options.grid = grid;
   const auto result = sde::make_sampler(solver, options, params)->sample(*s, model, n);
   REQUIRE(result.ok());
-  const double distance = sde::sliced_w2(result.samples, reference);
-
-  const auto t0 = torch::zeros({n}, torch::kFloat64);
-  const auto ref_logp = model.log_prob(reference, t0);
-  const double sample_logp = model.log_prob(result.samples, t0).mean().item<double>();
-  const double exact_logp = ref_logp.mean().item<double>();
-  const double tolerance = 4.0 * ref_logp.std().item<double>() * std::sqrt(2.0 / double(n));
-  MESSAGE(solver << " " << file << " " << name << " N=" << steps << " (mean NFE " << result.nfe_mean << "): sliced W2 " << distance << " (floor " << f.mean
-                << " +- " << f.std << "); mean log p " << sample_logp << " vs exact " << exact_logp
-                << " +- " << tolerance);
-  return {distance <= f.mean + 3.0 * f.std, std::abs(sample_logp - exact_logp) <= tolerance, result.nfe_mean,
-          sample_logp, tolerance, exact_logp, distance};
+  return sde::testing::against_exact(model, result.samples, solver + " " + file + " " + name + " N=" + std::to_string(steps),
+                                     result.nfe_mean);
 }
 
 Verdict em_against_exact(const std::string& file, const std::string& name, int64_t n, int64_t steps) {

@@ -34,6 +34,9 @@ class SolveProblem {
   void field(const torch::Tensor& x, torch::Tensor& dxdt, double t) const;
   /// Model calls so far: the ReverseSde's NFE, or the evaluations of the plain field.
   int64_t calls() const;
+  /// The samples (positions in the solve's batch; undefined: all) the next model calls are about:
+  /// the loop says so before each stepper call, so a per-sample condition follows its rows.
+  void focus(const torch::Tensor& rows) const;
 
  private:
   ReverseSde* reverse_ = nullptr;

@@ -1,0 +1,121 @@
+#include "control_options.hpp"
+
+#include "validators.hpp"
+#include "sde/errors.hpp"
+#include "sde/inverse_problems.hpp"
+#include "sde/npy.hpp"
+
+namespace sde::cli {
+
+void add_control_options(CLI::App* cmd, ControlArgs& args) {
+  cmd->add_option("--class", args.label, "sample class K of a class-conditional model, or 'all' (sample i: class i mod K)");
+  cmd->add_option("--guidance", args.guidance, "classifier-free guidance scale w: (1 + w) s(x|y) - w s(x); 0 = none")
+      ->capture_default_str();
+  cmd->add_option("--guidance-interval", args.interval,
+                  "guide only at noise levels sigma/alpha in LO,HI (Kynkaanniemi et al. 2024), e.g. 0.28,5.42")
+      ->delimiter(',')->expected(2);
+  cmd->add_option("--classifier", args.classifier, "classifier guidance with a noisy classifier: 'exact' (a labelled --target's)")
+      ->check(CLI::IsMember({"exact"}));
+  cmd->add_option("--classifier-scale", args.classifier_scale, "classifier guidance scale (1 = Bayes' rule)")
+      ->capture_default_str();
+  cmd->add_option("--known", args.known, "inpainting: known values, .npy of one sample's shape or (n, ...)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--mask", args.mask, "inpainting: 1 = known, 0 = fill in, .npy of one sample's shape or (n, ...)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--start", args.start, "SDEdit: start from these samples (.npy, (1 or n, ...)) noised to --start-time")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--start-time", args.start_time, "SDEdit: the time t0 in (0, T] to start at (small keeps more of --start)");
+}
+
+namespace {
+
+int64_t parse_class(const std::string& text, int64_t classes) {
+  try {
+    size_t used = 0;
+    const long long k = std::stoll(text, &used);
+    if (used == text.size()) {
+      SDE_CHECK(k >= 0 && k < classes, "--class ", k, " is not a class of the model, whose classes are 0..", classes - 1);
+      return k;
+    }
+  } catch (const std::logic_error&) {
+  }
+  throw InvalidArgument(detail::concat("--class '", text, "' must be a class number 0..", classes - 1, " or 'all'"));
+}
+
+// A sample-shaped .npy in the model's space, with a batch dimension: [1 or n, sample shape...].
+torch::Tensor load_samples(const std::string& path, const std::vector<int64_t>& shape, const char* flag) {
+  const torch::Tensor v = load_npy(path).to(torch::kFloat64);
+  const bool one = v.dim() == int64_t(shape.size()) && v.sizes() == c10::IntArrayRef(shape);
+  const bool many = v.dim() == int64_t(shape.size()) + 1 && v.sizes().slice(1) == c10::IntArrayRef(shape);
+  SDE_CHECK(one || many, flag, " ", path, " has shape ", v.sizes(), "; expected one sample ", c10::IntArrayRef(shape),
+            " or (n, ", c10::IntArrayRef(shape), "...)");
+  return one ? v.unsqueeze(0) : v;
+}
+
+}  // namespace
+
+Control make_control(const ControlArgs& args, const ScoreModel& model, const Sde& sde, const GaussianMixtureScore* exact,
+                     const std::function<torch::Tensor(const torch::Tensor&)>& to_model, uint64_t seed, int64_t count) {
+  Control c;
+  c.model = &model;
+  std::vector<std::string> parts;
+  const bool guiding = args.guidance != 0 || !args.classifier.empty();
+  SDE_CHECK(!args.label.empty() || !guiding, "guidance steers towards a class: give --class K (or 'all')");
+  SDE_CHECK(args.interval.empty() || args.guidance != 0, "--guidance-interval applies to classifier-free guidance: give --guidance W");
+  if (!args.label.empty()) {
+    const int64_t classes = args.classifier.empty() ? model.num_classes() : (exact ? exact->num_classes() : 0);
+    SDE_CHECK(classes > 0, "--class needs a class-conditional model (a target with \"labels\", or a model trained with "
+              "--classes K); this one has no classes");
+    if (args.label == "all") {
+      // Rows are by global sample index (sharded runs hand each process its range of them).
+      c.condition = {torch::arange(count, torch::kInt64).remainder(classes), {}};
+      parts.push_back("classes i mod " + std::to_string(classes));
+    } else {
+      const int64_t k = parse_class(args.label, classes);
+      c.condition = Condition::of_class(k, 1);
+      parts.push_back("class " + std::to_string(k));
+    }
+  }
+  if (args.guidance != 0) {
+    ClassifierFreeGuidanceOptions o;
+    o.scale = args.guidance;
+    if (!args.interval.empty()) {
+      o.sigma_min = args.interval[0];
+      o.sigma_max = args.interval[1];
+    }
+    c.free_guidance = std::make_unique<ClassifierFreeGuidance>(*c.model, sde, o);
+    c.model = c.free_guidance.get();
+    parts.push_back("classifier-free guidance w = " + std::to_string(args.guidance));
+    c.changes_target = true;
+  }
+  if (!args.classifier.empty()) {
+    SDE_CHECK(exact != nullptr && exact->num_classes() > 0,
+              "--classifier exact is the exact classifier of a labelled --target mixture; this run has none");
+    c.classifier = std::make_unique<GaussianMixtureClassifier>(*exact);
+    // On top of classifier-free guidance the labels go to the model too; otherwise its unconditional score.
+    c.classifier_guidance = std::make_unique<ClassifierGuidance>(*c.model, *c.classifier, sde, args.classifier_scale,
+                                                                 /*model_takes_labels=*/args.guidance != 0);
+    c.model = c.classifier_guidance.get();
+    parts.push_back("classifier guidance, scale " + std::to_string(args.classifier_scale));
+    if (args.classifier_scale != 1) c.changes_target = true;
+  }
+  const std::vector<int64_t> shape = model.sample_shape();
+  SDE_CHECK(args.known.empty() == args.mask.empty(), "inpainting needs both --known and --mask");
+  SDE_CHECK(args.start.empty() == (args.start_time == 0), "SDEdit needs both --start and --start-time");
+  if (!args.start.empty()) {
+    c.hooks = sdedit_hooks(sde, to_model(load_samples(args.start, shape, "--start")), args.start_time, seed);
+    parts.push_back("SDEdit from t0 = " + std::to_string(args.start_time));
+    c.changes_target = true;
+  }
+  if (!args.known.empty()) {
+    const Measurement m = mask_measurement(to_model(load_samples(args.known, shape, "--known")),
+                                           load_samples(args.mask, shape, "--mask"), shape);
+    c.hooks = replacement_hooks(sde, m, seed, c.hooks);
+    parts.push_back("inpainting by replacement");
+    c.changes_target = true;
+  }
+  for (const std::string& p : parts) c.description += (c.description.empty() ? "" : ", ") + p;
+  return c;
+}
+
+}  // namespace sde::cli

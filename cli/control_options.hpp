@@ -1,0 +1,50 @@
+// The options of `scoresde sample` that control generation: a class, guidance, an inverse problem,
+// SDEdit. They build a score-model wrapper, a condition and the solve hooks; the solver sees none
+// of it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sde/gaussian_mixture.hpp"
+#include "sde/guidance.hpp"
+#include "sde/sampler.hpp"
+
+namespace sde::cli {
+
+struct ControlArgs {
+  std::string label;                  ///< --class: a class K, or "all" (sample i gets class i mod K)
+  double guidance = 0;                ///< --guidance: classifier-free guidance scale w
+  std::vector<double> interval;       ///< --guidance-interval LO,HI: noise levels sigma / alpha guided
+  std::string classifier;             ///< --classifier: "exact" (a labelled --target's own)
+  double classifier_scale = 1;        ///< --classifier-scale
+  std::string known, mask;            ///< --known, --mask: inpainting by replacement (.npy)
+  std::string start;                  ///< --start: SDEdit's input (.npy)
+  double start_time = 0;              ///< --start-time t0
+};
+
+void add_control_options(CLI::App* cmd, ControlArgs& args);
+
+/// What the options make of a model: the one to sample, its condition and hooks.
+struct Control {
+  const ScoreModel* model = nullptr;  ///< the model given, or the outermost guidance wrapper
+  Condition condition;
+  SolveHooks hooks;
+  std::string description;            ///< e.g. "class 3, CFG w = 2", for the summary; empty: none
+  bool changes_target = false;        ///< the samples are not from p_0 (guidance w != 0, an inverse problem)
+
+  std::unique_ptr<NoisyClassifier> classifier;
+  std::unique_ptr<ScoreModel> free_guidance, classifier_guidance;
+};
+
+/// `exact`: the --target's exact model (null for a network); `to_model`: data units -> the model's
+/// space (the identity for a target); `count`: the samples asked for. Throws sde::InvalidArgument
+/// for combinations that do not fit.
+Control make_control(const ControlArgs& args, const ScoreModel& model, const Sde& sde, const GaussianMixtureScore* exact,
+                     const std::function<torch::Tensor(const torch::Tensor&)>& to_model, uint64_t seed, int64_t count);
+
+}  // namespace sde::cli

@@ -1,9 +1,12 @@
 #include "control_options.hpp"
 
+#include <cmath>
+
 #include "validators.hpp"
 #include "sde/errors.hpp"
 #include "sde/inverse_problems.hpp"
 #include "sde/npy.hpp"
+#include "sde/trained_model.hpp"
 
 namespace sde::cli {
 
@@ -14,8 +17,9 @@ void add_control_options(CLI::App* cmd, ControlArgs& args) {
   cmd->add_option("--guidance-interval", args.interval,
                   "guide only at noise levels sigma/alpha in LO,HI (Kynkaanniemi et al. 2024), e.g. 0.28,5.42")
       ->delimiter(',')->expected(2);
-  cmd->add_option("--classifier", args.classifier, "classifier guidance with a noisy classifier: 'exact' (a labelled --target's)")
-      ->check(CLI::IsMember({"exact"}));
+  cmd->add_option("--classifier", args.classifier,
+                  "classifier guidance with a noisy classifier: 'exact' (a labelled --target's) or a directory written by "
+                  "scoresde train --objective classifier");
   cmd->add_option("--classifier-scale", args.classifier_scale, "classifier guidance scale (1 = Bayes' rule)")
       ->capture_default_str();
   cmd->add_option("--known", args.known, "inpainting: known values, .npy of one sample's shape or (n, ...)")
@@ -55,15 +59,36 @@ torch::Tensor load_samples(const std::string& path, const std::vector<int64_t>& 
 }  // namespace
 
 Control make_control(const ControlArgs& args, const ScoreModel& model, const Sde& sde, const GaussianMixtureScore* exact,
-                     const std::function<torch::Tensor(const torch::Tensor&)>& to_model, uint64_t seed, int64_t count) {
+                     std::pair<double, double> scale, uint64_t seed, int64_t count) {
   Control c;
   c.model = &model;
+  const auto to_model = [scale](const torch::Tensor& x) { return x * scale.first + scale.second; };
+  if (!args.classifier.empty() && args.classifier != "exact") {
+    // A trained classifier sees x_t of its own SDE and data scaling: they must be the sampler's.
+    auto loaded = std::make_shared<LoadedModel>(load_trained_model(args.classifier));
+    SDE_CHECK(loaded->classifier != nullptr, "--classifier ", args.classifier, " is a score model, not a noisy classifier "
+              "(train one with scoresde train --objective classifier)");
+    const double t = sde.t_max() / 2;
+    SDE_CHECK(loaded->sde->name() == sde.name() && std::abs(loaded->sde->alpha(t) - sde.alpha(t)) < 1e-12 &&
+                  std::abs(loaded->sde->sigma(t) - sde.sigma(t)) < 1e-12 * std::max(1.0, sde.sigma(t)),
+              "--classifier ", args.classifier, " was trained under ", loaded->sde->name(), ", not this run's ", sde.name(),
+              " process; train it under the same SDE");
+    SDE_CHECK(loaded->metadata.data_scale == scale.first && loaded->metadata.data_shift == scale.second,
+              "--classifier ", args.classifier, " saw data scaled by ", loaded->metadata.data_scale, " + ",
+              loaded->metadata.data_shift, ", the model by ", scale.first, " + ", scale.second,
+              "; train it with the same --scale (1 for a --target mixture)");
+    c.classifier_used = loaded->classifier.get();
+    c.classifier_owner = loaded;
+  }
   std::vector<std::string> parts;
   const bool guiding = args.guidance != 0 || !args.classifier.empty();
   SDE_CHECK(!args.label.empty() || !guiding, "guidance steers towards a class: give --class K (or 'all')");
   SDE_CHECK(args.interval.empty() || args.guidance != 0, "--guidance-interval applies to classifier-free guidance: give --guidance W");
   if (!args.label.empty()) {
-    const int64_t classes = args.classifier.empty() ? model.num_classes() : (exact ? exact->num_classes() : 0);
+    const int64_t classes = args.classifier.empty() ? model.num_classes()
+                            : c.classifier_used   ? c.classifier_used->num_classes()
+                            : exact               ? exact->num_classes()
+                                                  : 0;
     SDE_CHECK(classes > 0, "--class needs a class-conditional model (a target with \"labels\", or a model trained with "
               "--classes K); this one has no classes");
     if (args.label == "all") {
@@ -89,15 +114,18 @@ Control make_control(const ControlArgs& args, const ScoreModel& model, const Sde
     c.changes_target = true;
   }
   if (!args.classifier.empty()) {
-    SDE_CHECK(exact != nullptr && exact->num_classes() > 0,
-              "--classifier exact is the exact classifier of a labelled --target mixture; this run has none");
-    c.classifier = std::make_unique<GaussianMixtureClassifier>(*exact);
+    if (!c.classifier_used) {
+      SDE_CHECK(exact != nullptr && exact->num_classes() > 0,
+                "--classifier exact is the exact classifier of a labelled --target mixture; this run has none");
+      c.classifier = std::make_unique<GaussianMixtureClassifier>(*exact);
+      c.classifier_used = c.classifier.get();
+    }
     // On top of classifier-free guidance the labels go to the model too; otherwise its unconditional score.
-    c.classifier_guidance = std::make_unique<ClassifierGuidance>(*c.model, *c.classifier, sde, args.classifier_scale,
+    c.classifier_guidance = std::make_unique<ClassifierGuidance>(*c.model, *c.classifier_used, sde, args.classifier_scale,
                                                                  /*model_takes_labels=*/args.guidance != 0);
     c.model = c.classifier_guidance.get();
     parts.push_back("classifier guidance, scale " + std::to_string(args.classifier_scale));
-    if (args.classifier_scale != 1) c.changes_target = true;
+    if (args.classifier_scale != 1 || args.classifier != "exact") c.changes_target = true;
   }
   const std::vector<int64_t> shape = model.sample_shape();
   SDE_CHECK(args.known.empty() == args.mask.empty(), "inpainting needs both --known and --mask");

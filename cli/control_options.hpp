@@ -20,7 +20,7 @@ struct ControlArgs {
   std::string label;                  ///< --class: a class K, or "all" (sample i gets class i mod K)
   double guidance = 0;                ///< --guidance: classifier-free guidance scale w
   std::vector<double> interval;       ///< --guidance-interval LO,HI: noise levels sigma / alpha guided
-  std::string classifier;             ///< --classifier: "exact" (a labelled --target's own)
+  std::string classifier;             ///< --classifier: "exact" (a labelled --target's own) or a classifier's directory
   double classifier_scale = 1;        ///< --classifier-scale
   std::string known, mask;            ///< --known, --mask: inpainting by replacement (.npy)
   std::string start;                  ///< --start: SDEdit's input (.npy)
@@ -38,13 +38,15 @@ struct Control {
   bool changes_target = false;        ///< the samples are not from p_0 (guidance w != 0, an inverse problem)
 
   std::unique_ptr<NoisyClassifier> classifier;
+  std::shared_ptr<void> classifier_owner;  ///< what a loaded classifier's network lives in
+  const NoisyClassifier* classifier_used = nullptr;
   std::unique_ptr<ScoreModel> free_guidance, classifier_guidance;
 };
 
-/// `exact`: the --target's exact model (null for a network); `to_model`: data units -> the model's
-/// space (the identity for a target); `count`: the samples asked for. Throws sde::InvalidArgument
-/// for combinations that do not fit.
+/// `exact`: the --target's exact model (null for a network); `scale`: the model space's data_scale
+/// and data_shift (1 and 0 for a target); `count`: the samples asked for. Throws
+/// sde::InvalidArgument for combinations that do not fit.
 Control make_control(const ControlArgs& args, const ScoreModel& model, const Sde& sde, const GaussianMixtureScore* exact,
-                     const std::function<torch::Tensor(const torch::Tensor&)>& to_model, uint64_t seed, int64_t count);
+                     std::pair<double, double> scale, uint64_t seed, int64_t count);
 
 }  // namespace sde::cli

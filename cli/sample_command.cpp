@@ -118,9 +118,10 @@ Action add_sample_command(CLI::App& app) {
       }
     }
     const ScoreModel& unguided = trained ? *trained->score : scripted ? *scripted : static_cast<const ScoreModel&>(*exact);
-    const Control control = make_control(
-        args->control, unguided, *sde, exact.get(),
-        [&](const torch::Tensor& x) { return trained ? trained->metadata.to_model(x) : x; }, args->sampler.seed, args->count);
+    const Control control =
+        make_control(args->control, unguided, *sde, exact.get(),
+                     trained ? std::make_pair(trained->metadata.data_scale, trained->metadata.data_shift) : std::make_pair(1.0, 0.0),
+                     args->sampler.seed, args->count);
     const ScoreModel& model = *control.model;
     args->sampler.condition = control.condition;
     args->sampler.hooks = control.hooks;

@@ -48,7 +48,7 @@ void add_sde_options(CLI::App* cmd, SdeConfig& sde) {
 std::unique_ptr<LoadedModel> load_model_dir(const CLI::App* cmd, const std::string& dir) {
   SDE_CHECK(!sde_options_given(cmd), "the model in ", dir,
             " was trained for its own SDE (model.json); drop --sde and its parameters");
-  return std::make_unique<LoadedModel>(load_trained_model(dir));
+  return std::make_unique<LoadedModel>(load_score_model(dir));
 }
 
 std::shared_ptr<const Sde> make_sde_from(const CLI::App* cmd, const SdeConfig& sde) {

@@ -97,7 +97,8 @@ Action add_train_command(CLI::App& app) {
       ->check(CLI::IsMember(time_conditioning_names()))->capture_default_str();
   cmd->add_option("--objective", args->objective,
                   "dsm (continuous) | ddpm (VP, --parameterization noise --conditioning 999t) | "
-                  "smld (VE, --parameterization noise|score --conditioning smld)")
+                  "smld (VE, --parameterization noise|score --conditioning smld) | "
+                  "classifier (a noisy classifier p_t(y | x) of the data's labels, for classifier guidance)")
       ->check(CLI::IsMember(training_objective_names()))->capture_default_str();
   cmd->add_option("--steps", args->train.steps, "optimizer steps")->capture_default_str();
   cmd->add_option("--batch", args->train.batch, "samples per step")->capture_default_str();
@@ -124,13 +125,23 @@ Action add_train_command(CLI::App& app) {
               " does not match the data, whose labels name ", data.classes, " classes",
               data.classes == 0 ? " (it has none: give --labels FILE.npy)" : "; use --classes " + std::to_string(data.classes));
     const bool images = data.sample.dim() == 4;
+    const bool classifier = args->objective == "classifier";
+    if (classifier) {
+      // A noisy classifier: an MLP head of K logits over the (flattened) sample, no class input.
+      SDE_CHECK(data.classes > 0, "--objective classifier learns the data's labels, and ", args->data,
+                " has none: give --labels FILE.npy");
+      SDE_CHECK(args->network.classes == 0, "--objective classifier trains a classifier of the data's ", data.classes,
+                " classes; drop --classes (a classifier takes no class input)");
+      SDE_CHECK(args->model == "mlp", "--objective classifier trains an mlp (images are flattened); drop --model unet");
+      args->network.outputs = data.classes;
+    }
     const double scale = args->scale != "auto" ? parse_finite("--scale", args->scale)
                          : images             ? 1.0
                                               : 1.0 / data.sample.std().item<double>();
     SDE_CHECK(std::isfinite(scale) && scale > 0, "--scale ", args->scale, " gives ", scale, "; it must be > 0");
     args->network.kind = args->model;
     args->network.sample_shape = data.sample.sizes().slice(1).vec();
-    SDE_CHECK(images == (args->model == "unet"), "--model ", args->model, " does not take data of shape ",
+    SDE_CHECK(classifier || images == (args->model == "unet"), "--model ", args->model, " does not take data of shape ",
               data.sample.sizes(), ": use --model mlp for (n, D) points and --model unet for (n, C, H, W) images");
     args->train.checkpoint_path = args->out + "/checkpoint.pt";
     args->train.objective = parse_training_objective(args->objective);

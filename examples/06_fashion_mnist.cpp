@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     meta.steps_trained = trainer.steps_done();
     sde::save_trained_model(model_dir, meta, trainer.ema());
   }
-  const sde::LoadedModel model = sde::load_trained_model(model_dir);
+  const sde::LoadedModel model = sde::load_score_model(model_dir);
   std::printf("   model: %s (%lld training steps)\n\n", model_dir.c_str(), (long long)model.metadata.steps_trained);
 
   // ---- 2. Samples: DPM-Solver++(2M) on the log-SNR grid.

@@ -50,7 +50,7 @@ double posterior_log_p(const sde::GaussianMixture& ring, const torch::Tensor& pa
 }
 
 void fashion_mnist(const std::string& model_dir, const std::string& out, bool quick) {
-  const sde::LoadedModel model = sde::load_trained_model(model_dir);
+  const sde::LoadedModel model = sde::load_score_model(model_dir);
   SDE_CHECK(model.score->num_classes() == 10, "--model ", model_dir, " is not class-conditional (train it with --classes 10)");
   const auto test = sde::load_fashion_mnist("test", sde::PixelScaling::kSymmetric);
   const int64_t n = quick ? 2 : 8;

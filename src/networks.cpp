@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
@@ -31,14 +32,15 @@ torch::Tensor activate(const std::string& name, const torch::Tensor& x) {
 
 struct MlpImpl : torch::nn::Module {
   explicit MlpImpl(const NetworkSpec& spec) : activation(spec.activation) {
-    const int64_t d = spec.sample_shape[0];
+    int64_t d = 1;  // the flattened sample
+    for (const int64_t n : spec.sample_shape) d *= n;
     embedding = register_module("embedding", FourierEmbedding(spec.fourier_features, spec.fourier_scale));
     int64_t in = d + 2 * spec.fourier_features;
     for (int64_t i = 0; i < spec.depth; ++i) {
       hidden.push_back(register_module("hidden" + std::to_string(i), torch::nn::Linear(in, spec.width)));
       in = spec.width;
     }
-    output = register_module("output", torch::nn::Linear(in, d));
+    output = register_module("output", torch::nn::Linear(in, spec.outputs > 0 ? spec.outputs : d));
     classes = spec.classes;
     if (classes > 0)
       class_embedding = register_module("class_embedding", torch::nn::Embedding(classes + 1, 2 * spec.fourier_features));
@@ -46,7 +48,7 @@ struct MlpImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& label, const torch::Tensor& labels) {
     torch::Tensor e = embedding(label.to(x.scalar_type()));
     if (classes > 0) e = e + class_embedding(detail::class_rows(labels, classes, x.size(0), x.device()));
-    torch::Tensor h = torch::cat({x, e}, 1);
+    torch::Tensor h = torch::cat({x.reshape({x.size(0), -1}), e}, 1);
     for (auto& layer : hidden) h = activate(activation, layer(h));
     return output(h);
   }
@@ -68,16 +70,22 @@ void NetworkSpec::validate() const {
             " must be finite and > 0");
   SDE_CHECK(classes >= 0 && classes <= 100000, "network classes = ", classes,
             " must lie in [0, 100000] (0: unconditional)");
+  SDE_CHECK(outputs >= 0 && (outputs == 0 || kind == "mlp"), "network outputs = ", outputs,
+            " must be >= 0, and a head of its own (outputs > 0) is an mlp's only");
   if (kind == "mlp") {
-    SDE_CHECK(sample_shape.size() == 1 && sample_shape[0] >= 1, "an mlp takes samples of shape {D}, D >= 1; got ",
-              c10::IntArrayRef(sample_shape), " (use a unet for images)");
+    const bool flat = outputs > 0;  // a classifier head reads a flattened sample of any shape
+    SDE_CHECK(!sample_shape.empty() && (flat || sample_shape.size() == 1) &&
+                  std::all_of(sample_shape.begin(), sample_shape.end(), [](int64_t n) { return n >= 1; }),
+              "an mlp takes samples of shape {D}, D >= 1; got ", c10::IntArrayRef(sample_shape), " (use a unet for images)");
     SDE_CHECK(width >= 1, "network width = ", width, " must be >= 1");
     SDE_CHECK(depth >= 1, "network depth = ", depth, " must be >= 1 hidden layer");
     SDE_CHECK(activation == "silu" || activation == "relu" || activation == "gelu" || activation == "tanh",
               "unknown activation '", activation, "'; known: silu, relu, gelu, tanh");
     // A lower bound of the parameters; with gradients and Adam's two moments, 16 bytes each. A
     // width of 1e9 (a typo, a damaged model.json) is refused here, not by the allocator.
-    const double w = double(width), d = double(sample_shape[0]);
+    double d = 1;
+    for (const int64_t n : sample_shape) d *= double(n);
+    const double w = double(width);
     check_fits_in_memory(16.0 * (w * (d + 2.0 * fourier_features) + double(depth - 1) * w * w + w * d),
                          detail::concat("an mlp of width ", width, " and depth ", depth), "use a smaller width or depth");
     return;
@@ -119,6 +127,7 @@ std::string NetworkSpec::to_json() const {
   // that store it) they had before class conditioning existed.
   nlohmann::json out = j;
   if (classes > 0) out["classes"] = classes;
+  if (outputs > 0) out["outputs"] = outputs;
   return out.dump(2);
 }
 
@@ -140,6 +149,7 @@ NetworkSpec NetworkSpec::from_json(const std::string& text) {
     spec.groups = detail::json_integer(j.at("groups"), "network groups");
     spec.dropout = j.at("dropout").get<double>();
     if (j.contains("classes")) spec.classes = detail::json_integer(j.at("classes"), "network classes");
+    if (j.contains("outputs")) spec.outputs = detail::json_integer(j.at("outputs"), "network outputs");
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("network description: ") + e.what());
   }
@@ -289,6 +299,34 @@ std::unique_ptr<ScoreModel> score_model_of(std::shared_ptr<const Sde> sde, const
         return network.forward(x, label, c.labels);
       },
       ConditionInputs{network.spec().classes, false}, parameterization, conditioning, network.spec().sample_shape);
+}
+
+namespace {
+
+// A network with a K-way head as p_t(y | x).
+class NetworkClassifier final : public NoisyClassifier {
+ public:
+  NetworkClassifier(std::shared_ptr<const Sde> sde, ScoreNetwork network, TimeConditioning conditioning)
+      : sde_(std::move(sde)), network_(std::move(network)), conditioning_(conditioning) {
+    SDE_CHECK(network_.spec().outputs > 0, "a noisy classifier needs a network with a head of K outputs "
+              "(NetworkSpec::outputs; scoresde train --objective classifier)");
+  }
+  torch::Tensor log_probs(const torch::Tensor& x, const torch::Tensor& t) const override {
+    return torch::log_softmax(network_.forward(x, time_label(conditioning_, *sde_, t).to(x.dtype())), 1);
+  }
+  int64_t num_classes() const override { return network_.spec().outputs; }
+
+ private:
+  std::shared_ptr<const Sde> sde_;
+  ScoreNetwork network_;
+  TimeConditioning conditioning_;
+};
+
+}  // namespace
+
+std::unique_ptr<NoisyClassifier> classifier_of(std::shared_ptr<const Sde> sde, const ScoreNetwork& network,
+                                               TimeConditioning conditioning) {
+  return std::make_unique<NetworkClassifier>(std::move(sde), network, conditioning);
 }
 
 }  // namespace sde

@@ -110,17 +110,19 @@ torch::Tensor ParameterizedScoreModel::network_output(const torch::Tensor& x, co
   return torch::cat(parts, 0);
 }
 
-torch::Tensor ParameterizedScoreModel::label(const torch::Tensor& t) const {
-  switch (conditioning_) {
+torch::Tensor time_label(TimeConditioning c, const Sde& sde, const torch::Tensor& t) {
+  switch (c) {
     case TimeConditioning::kTime: return t;
     case TimeConditioning::kDiscrete999: return t * 999.0;
-    case TimeConditioning::kSigma: return sde_->sigma(t);
+    case TimeConditioning::kSigma: return sde.sigma(t);
     // score_sde's get_score_fn for discrete VE models: labels = round((T - t) (N - 1)), N = 1000.
-    case TimeConditioning::kSmldIndex: return ((sde_->t_max() - t) * (999.0 / sde_->t_max())).round();
-    case TimeConditioning::kStepIndex: return t * double(sde_->discrete_steps()) - 1.0;
+    case TimeConditioning::kSmldIndex: return ((sde.t_max() - t) * (999.0 / sde.t_max())).round();
+    case TimeConditioning::kStepIndex: return t * double(sde.discrete_steps()) - 1.0;
   }
   return t;
 }
+
+torch::Tensor ParameterizedScoreModel::label(const torch::Tensor& t) const { return time_label(conditioning_, *sde_, t); }
 
 torch::Tensor ParameterizedScoreModel::output(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const {
   check_score_inputs(*this, x, t);

@@ -94,7 +94,7 @@ LoadedModel load_trained_model(const std::string& dir) {
   }
   SDE_CHECK(std::isfinite(m.data_scale) && m.data_scale != 0 && std::isfinite(m.data_shift), "'", path,
             "': data_scale = ", m.data_scale, " and data_shift = ", m.data_shift, " must be finite, scale != 0");
-  LoadedModel loaded{m, make_sde(m.sde), ScoreNetwork(m.network, 0), nullptr};
+  LoadedModel loaded{m, make_sde(m.sde), ScoreNetwork(m.network, 0), nullptr, nullptr};
   const std::string weights_path = dir + "/weights.pt";
   const std::string bytes = read_file(weights_path, "is the model directory complete?");
   if (bytes_crc32(bytes.data(), bytes.size()) != weights_crc)
@@ -103,7 +103,15 @@ LoadedModel load_trained_model(const std::string& dir) {
   loaded.network.load_bytes(bytes, weights_path);
   loaded.network.set_training(false);
   for (auto& p : loaded.network.parameters()) p.requires_grad_(false);
-  loaded.score = score_model_of(loaded.sde, loaded.network, m.parameterization, m.conditioning);
+  if (m.network.outputs > 0) loaded.classifier = classifier_of(loaded.sde, loaded.network, m.conditioning);
+  else loaded.score = score_model_of(loaded.sde, loaded.network, m.parameterization, m.conditioning);
+  return loaded;
+}
+
+LoadedModel load_score_model(const std::string& dir) {
+  LoadedModel loaded = load_trained_model(dir);
+  SDE_CHECK(loaded.score != nullptr, "'", dir, "' holds a noisy classifier (", loaded.metadata.network.outputs,
+            " classes), not a score model; use it for classifier guidance (--classifier ", dir, ")");
   return loaded;
 }
 

@@ -91,16 +91,18 @@ TrainingObjective parse_training_objective(const std::string& name) {
   if (name == "dsm") return TrainingObjective::kDsm;
   if (name == "ddpm") return TrainingObjective::kDdpm;
   if (name == "smld") return TrainingObjective::kSmld;
-  throw InvalidArgument("unknown training objective '" + name + "'; known: dsm, ddpm, smld");
+  if (name == "classifier") return TrainingObjective::kClassifier;
+  throw InvalidArgument("unknown training objective '" + name + "'; known: dsm, ddpm, smld, classifier");
 }
 
-std::vector<std::string> training_objective_names() { return {"dsm", "ddpm", "smld"}; }
+std::vector<std::string> training_objective_names() { return {"dsm", "ddpm", "smld", "classifier"}; }
 
 std::string training_objective_name(TrainingObjective objective) {
   switch (objective) {
     case TrainingObjective::kDsm: return "dsm";
     case TrainingObjective::kDdpm: return "ddpm";
     case TrainingObjective::kSmld: return "smld";
+    case TrainingObjective::kClassifier: return "classifier";
   }
   return "?";
 }
@@ -169,6 +171,11 @@ Trainer::Trainer(std::shared_ptr<const Sde> sde, ScoreNetwork network, Parameter
               "the smld objective trains a VE score or noise network with smld labels; got sde ", impl_->sde->name(),
               ", parameterization ", name_of(parameterization), ", conditioning ", name_of(conditioning));
     impl_->smld_sigmas = smld_sigmas(ve->schedule());
+  } else if (objective == TrainingObjective::kClassifier) {
+    const NetworkSpec& spec = impl_->network.spec();
+    SDE_CHECK(spec.outputs > 0 && spec.classes == 0, "the classifier objective trains a network with a head of K "
+              "outputs (NetworkSpec::outputs = K) and no class input; got outputs = ", spec.outputs, ", classes = ",
+              spec.classes);
   }
   impl_->network.set_training(true);
   impl_->ema.set_training(false);
@@ -199,19 +206,28 @@ double Trainer::step(const TrainingBatch& batch) {
   // A class-conditional network learns from the labels, a fraction label_dropout of them replaced
   // by "no class" (its null class: the unconditional score of classifier-free guidance).
   Condition condition;
-  const int64_t classes = m.network.spec().classes;
+  const bool classifier = o.objective == TrainingObjective::kClassifier;
+  const int64_t classes = classifier ? m.network.spec().outputs : m.network.spec().classes;
   if (classes > 0) {
     SDE_CHECK(batch.labels.defined() && batch.labels.dim() == 1 && batch.labels.size(0) == global_batch,
-              "a class-conditional network (classes = ", classes, ") trains on labelled data: give one class label "
+              classifier ? "a classifier (" : "a class-conditional network (", "classes = ", classes,
+              ") trains on labelled data: give one class label "
               "per sample (toys and Fashion-MNIST have them; an .npy data file needs --labels FILE)");
     torch::Tensor labels = batch.labels.narrow(0, offset, b).to(first.device(), torch::kInt64);
     SDE_CHECK(labels.numel() == 0 || (labels.min().item<int64_t>() >= 0 && labels.max().item<int64_t>() < classes),
               "training labels must lie in [0, ", classes, ") for a network of ", classes, " classes");
-    const torch::Tensor drop = noise.uniform(range, {}, kLabelDropDraw, torch::kFloat64).to(first.device()).lt(o.label_dropout);
+    // (A classifier keeps every label: they are its targets.)
+    const double dropout = classifier ? 0.0 : o.label_dropout;
+    const torch::Tensor drop = noise.uniform(range, {}, kLabelDropDraw, torch::kFloat64).to(first.device()).lt(dropout);
     condition.labels = labels.masked_fill(drop, kUnconditional);
   }
   torch::Tensor loss;
-  if (o.objective == TrainingObjective::kDsm) {
+  if (classifier) {
+    const torch::Tensor t = u * (m.sde->t_max() - o.eps) + o.eps;
+    const torch::Tensor x_t = per_sample(m.sde->alpha(t), x0) * x0 + per_sample(m.sde->sigma(t), x0) * z;
+    const torch::Tensor logits = m.network.forward(x_t, time_label(m.conditioning, *m.sde, t).to(x0.dtype()));
+    loss = torch::nn::functional::cross_entropy(logits, condition.labels);
+  } else if (o.objective == TrainingObjective::kDsm) {
     const torch::Tensor t = u * (m.sde->t_max() - o.eps) + o.eps;
     loss = dsm_loss(*m.sde, *m.score_model(m.network), x0, t, z, o.loss, condition).mean();
   } else {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sde/guidance.hpp"
 #include "sde/parameterized_score.hpp"
 
 namespace torch::nn {
@@ -45,6 +46,9 @@ struct NetworkSpec {
   int64_t fourier_features = 16;      ///< frequencies W (the embedding has twice as many entries)
   double fourier_scale = 16.0;        ///< std of W: labels t in [0, 1] want ~16; rescale for other labels
   int64_t classes = 0;                ///< K class labels (plus a null class); 0: unconditional
+  /// mlp only: a head of this many outputs, e.g. a noisy classifier's logits, instead of the
+  /// sample's D (the sample, of any shape, is then flattened); 0: the sample's shape.
+  int64_t outputs = 0;
   // mlp
   int64_t width = 128;                ///< hidden units per layer
   int64_t depth = 3;                  ///< hidden layers (>= 1)
@@ -110,5 +114,10 @@ class ScoreNetwork {
 /// The network as a score model of `sde` (sharing its weights), through ParameterizedScoreModel.
 std::unique_ptr<ScoreModel> score_model_of(std::shared_ptr<const Sde> sde, const ScoreNetwork& network,
                                            Parameterization parameterization, TimeConditioning conditioning);
+
+/// A network with a head of K outputs (NetworkSpec::outputs) as a noisy classifier of `sde`:
+/// log p_t(y | x) = log_softmax(network(x, label(t))). Shares the weights.
+std::unique_ptr<NoisyClassifier> classifier_of(std::shared_ptr<const Sde> sde, const ScoreNetwork& network,
+                                               TimeConditioning conditioning);
 
 }  // namespace sde

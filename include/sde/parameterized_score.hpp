@@ -45,6 +45,9 @@ std::vector<std::string> parameterization_names();                     ///< ever
 std::vector<std::string> time_conditioning_names();                    ///< every TimeConditioning's name
 std::string name_of(TimeConditioning c);
 
+/// The label a network with time conditioning `c` sees at times t [B] (float64 or x's dtype).
+torch::Tensor time_label(TimeConditioning c, const Sde& sde, const torch::Tensor& t);
+
 /// A network: output for inputs x [B, ...] and labels [B].
 using Network = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& label)>;
 /// A conditional network: also the condition's rows for x (an empty condition: unconditional).

@@ -49,11 +49,16 @@ struct LoadedModel {
   ModelMetadata metadata;
   std::shared_ptr<const Sde> sde;
   ScoreNetwork network;
-  std::unique_ptr<ScoreModel> score;  ///< in model space (scaled data)
+  std::unique_ptr<ScoreModel> score;  ///< in model space (scaled data); null for a classifier
+  /// A noisy classifier's (a network with a head of K outputs, trained with --objective
+  /// classifier); null for a score model.
+  std::unique_ptr<NoisyClassifier> classifier;
 };
 
 /// Reads a directory written by save_trained_model. Throws sde::FileError naming a missing or
 /// unreadable file, sde::InvalidArgument for metadata that does not describe a model.
 LoadedModel load_trained_model(const std::string& dir);
+/// load_trained_model, refusing a classifier: "a noisy classifier, not a score model" and the fix.
+LoadedModel load_score_model(const std::string& dir);
 
 }  // namespace sde

@@ -50,9 +50,13 @@ enum class TrainingObjective {
   kDsm,   ///< continuous denoising score matching: any SDE, parameterization and time labels
   kDdpm,  ///< discrete, VP, noise prediction with 999t labels (ddpm_loss), 1000 steps drawn uniformly
   kSmld,  ///< discrete, VE, score or noise prediction with smld labels (smld_loss), 1000 levels
+  /// A noisy classifier p_t(y | x_t) for classifier guidance: cross-entropy of the network's K
+  /// logits (NetworkSpec::outputs = K, no class input) at x_t = alpha x0 + sigma z, t ~ U(eps, T),
+  /// against the data's labels (Song et al. 2021, app. I; Dhariwal & Nichol 2021).
+  kClassifier,
 };
 
-/// "dsm", "ddpm" or "smld"; throws naming the value and the choices.
+/// "dsm", "ddpm", "smld" or "classifier"; throws naming the value and the choices.
 TrainingObjective parse_training_objective(const std::string& name);
 std::string training_objective_name(TrainingObjective objective);
 std::vector<std::string> training_objective_names();

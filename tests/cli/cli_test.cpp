@@ -339,6 +339,20 @@ TEST_CASE("scoresde train --classes trains a class-conditional network that samp
   CAPTURE(sample.output);
   CHECK(sample.code == 0);
   CHECK(scoresde("train --data toy:ring --classes 3 --steps 5 --out " + dir).output.find("--classes 8") != std::string::npos);
+  // A noisy classifier of the ring's components, trained at the target's scale, guides the exact score.
+  const std::string classifier = "cli_test_classifier";
+  const Run trained = scoresde("train --data toy:ring --objective classifier --scale 1 --width 16 --depth 2 --batch 64 "
+                               "--steps 20 --log-every 0 --out " + classifier);
+  CAPTURE(trained.output);
+  REQUIRE(trained.code == 0);
+  const Run guided = scoresde("sample --target " + ring + " --class 2 --classifier " + classifier +
+                              " --solver ddim --steps 10 --n 50 --out " + out);
+  CAPTURE(guided.output);
+  CHECK(guided.code == 0);
+  CHECK(scoresde("sample --model " + classifier + " --n 5 --out " + out).output.find("not a score model") != std::string::npos);
+  CHECK(scoresde("sample --target " + ring + " --sde ve --class 2 --classifier " + classifier + " --n 5 --out " + out)
+            .output.find("trained under vp") != std::string::npos);
+  std::filesystem::remove_all(classifier);
   CHECK(scoresde("train --data toy:ring --label-dropout 1 --classes 8 --steps 5 --out " + dir).output.find("label_dropout") !=
         std::string::npos);
   std::filesystem::remove_all(dir);

@@ -8,6 +8,7 @@
 #include "sde/guidance.hpp"
 #include "sde/inverse_problems.hpp"
 #include "sde/sde_factory.hpp"
+#include "sde/solvers/probability_flow.hpp"
 #include "sde/solvers/registry.hpp"
 
 using sde::testing::data_path;
@@ -226,4 +227,26 @@ TEST_CASE("SDEdit starts at t0 from the given images noised; bad start times and
   options.hooks = sde::sdedit_hooks(*process, torch::zeros({1, 3}, torch::kFloat64), 0.5, 3);
   CHECK_THROWS_WITH_AS(sde::make_sampler("em", options)->sample(*process, model, 2), doctest::Contains("start state has shape"),
                        sde::InvalidArgument);
+}
+
+TEST_CASE("editing by inversion: encode under one class and decode under it again returns the input; under another class it moves there") {
+  const auto process = sde::make_sde({"vp"});
+  const sde::GaussianMixtureScore model(labelled_ring(), process);
+  const auto x = model.sample(sde::NoiseStream(2), {0, 6}, 0.0);
+  sde::OdeOptions ode;
+  ode.rtol = ode.atol = 1e-8;
+  // Each point under the class of its nearest mode (classes k mod 4).
+  const auto angle = torch::atan2(x.select(1, 1), x.select(1, 0));
+  const auto own = torch::remainder(torch::remainder(torch::round(angle / (M_PI / 4)), 8), 4).to(torch::kInt64);
+  const auto latent = sde::encode(*process, model, x, 1e-3, ode, {own, {}});
+  REQUIRE(latent.ok());
+  const auto back = sde::decode(*process, model, latent.samples, 1e-3, ode, {own, {}});
+  REQUIRE(back.ok());
+  CHECK((back.samples - x).abs().max().item<double>() < 1e-4);
+  const auto other = torch::remainder(own + 1, 4);
+  const auto edited = sde::decode(*process, model, latent.samples, 1e-3, ode, {other, {}});
+  REQUIRE(edited.ok());
+  const auto edited_angle = torch::atan2(edited.samples.select(1, 1), edited.samples.select(1, 0));
+  const auto edited_class = torch::remainder(torch::remainder(torch::round(edited_angle / (M_PI / 4)), 8), 4).to(torch::kInt64);
+  CHECK(torch::equal(edited_class, other));
 }

@@ -26,6 +26,15 @@ void add_control_options(CLI::App* cmd, ControlArgs& args) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--mask", args.mask, "inpainting: 1 = known, 0 = fill in, .npy of one sample's shape or (n, ...)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--resamplings", args.resamplings,
+                  "inpainting: RePaint's passes over each segment (1: plain replacement; 10: RePaint's default)")
+      ->check(CLI::Range(int64_t(1), int64_t(1000)))->capture_default_str();
+  cmd->add_option("--jump-length", args.jump_length, "inpainting with --resamplings: grid steps per segment")
+      ->check(CLI::Range(int64_t(1), int64_t(1000000)))->capture_default_str();
+  cmd->add_option("--measurement-noise", args.measurement_noise,
+                  "inpainting by diffusion posterior sampling (DPS) instead of replacement: the known values' noise std > 0")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--dps-scale", args.dps_scale, "DPS: the likelihood gradient's scale")->capture_default_str();
   cmd->add_option("--start", args.start, "SDEdit: start from these samples (.npy, (1 or n, ...)) noised to --start-time")
       ->check(CLI::ExistingFile);
   cmd->add_option("--start-time", args.start_time, "SDEdit: the time t0 in (0, T] to start at (small keeps more of --start)");
@@ -135,12 +144,40 @@ Control make_control(const ControlArgs& args, const ScoreModel& model, const Sde
     parts.push_back("SDEdit from t0 = " + std::to_string(args.start_time));
     c.changes_target = true;
   }
+  SDE_CHECK(!args.known.empty() || (args.resamplings == 1 && args.measurement_noise == 0),
+            "--resamplings and --measurement-noise solve an inpainting problem: give --known and --mask");
+  SDE_CHECK(args.resamplings == 1 || args.measurement_noise == 0,
+            "inpaint by RePaint (--resamplings) or by DPS (--measurement-noise), not both");
   if (!args.known.empty()) {
-    const Measurement m = mask_measurement(to_model(load_samples(args.known, shape, "--known")),
-                                           load_samples(args.mask, shape, "--mask"), shape);
-    c.hooks = replacement_hooks(sde, m, seed, c.hooks);
-    parts.push_back("inpainting by replacement");
+    const torch::Tensor known = to_model(load_samples(args.known, shape, "--known"));
+    const torch::Tensor mask = load_samples(args.mask, shape, "--mask");
+    const Measurement m = mask_measurement(known, mask, shape);
     c.changes_target = true;
+    if (args.measurement_noise > 0) {
+      // DPS: the observation A^T y is each sample's condition tensor; one mask for all samples.
+      SDE_CHECK(mask.size(0) == 1, "DPS (--measurement-noise) takes one mask for all samples, of one sample's shape");
+      SDE_CHECK(c.condition.empty(), "DPS (--measurement-noise) guides an unconditional model; drop --class");
+      PosteriorSamplingOptions o;
+      o.scale = args.dps_scale;
+      o.noise_std = args.measurement_noise * scale.first;  // in the model's units
+      const torch::Tensor p = mask[0];
+      c.posterior_sampling = std::make_unique<PosteriorSampling>(
+          *c.model, sde, [p](const torch::Tensor& x) { return x * p.to(x.options()); }, o);
+      c.model = c.posterior_sampling.get();
+      c.condition = {{}, m.observed(torch::arange(count, torch::kInt64))};
+      parts.push_back("inpainting by DPS");
+    } else if (args.resamplings > 1) {
+      RePaintOptions o;
+      o.resamplings = args.resamplings;
+      o.jump_length = args.jump_length;
+      o.validate();
+      c.repaint = o;
+      c.measurement = m;
+      parts.push_back("inpainting by RePaint, " + std::to_string(args.resamplings) + " passes");
+    } else {
+      c.hooks = replacement_hooks(sde, m, seed, c.hooks);
+      parts.push_back("inpainting by replacement");
+    }
   }
   for (const std::string& p : parts) c.description += (c.description.empty() ? "" : ", ") + p;
   return c;

@@ -7,12 +7,15 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sde/gaussian_mixture.hpp"
 #include "sde/guidance.hpp"
+#include "sde/inverse_problems.hpp"
 #include "sde/sampler.hpp"
+#include "sde/solvers/repaint.hpp"
 
 namespace sde::cli {
 
@@ -23,6 +26,10 @@ struct ControlArgs {
   std::string classifier;             ///< --classifier: "exact" (a labelled --target's own) or a classifier's directory
   double classifier_scale = 1;        ///< --classifier-scale
   std::string known, mask;            ///< --known, --mask: inpainting by replacement (.npy)
+  int64_t resamplings = 1;            ///< --resamplings: RePaint's passes per segment (1: plain replacement)
+  int64_t jump_length = 10;           ///< --jump-length: RePaint's segment, in grid steps
+  double measurement_noise = 0;       ///< --measurement-noise: > 0 inpaints by DPS with this noise std
+  double dps_scale = 1;               ///< --dps-scale
   std::string start;                  ///< --start: SDEdit's input (.npy)
   double start_time = 0;              ///< --start-time t0
 };
@@ -40,7 +47,11 @@ struct Control {
   std::unique_ptr<NoisyClassifier> classifier;
   std::shared_ptr<void> classifier_owner;  ///< what a loaded classifier's network lives in
   const NoisyClassifier* classifier_used = nullptr;
-  std::unique_ptr<ScoreModel> free_guidance, classifier_guidance;
+  std::unique_ptr<ScoreModel> free_guidance, classifier_guidance, posterior_sampling;
+  /// RePaint's settings when the inverse problem is solved by resampling (resamplings > 1), and its
+  /// measurement; the sampler must then be run through sde::repaint.
+  std::optional<RePaintOptions> repaint;
+  std::optional<Measurement> measurement;
 };
 
 /// `exact`: the --target's exact model (null for a network); `scale`: the model space's data_scale

@@ -135,6 +135,7 @@ Action add_sample_command(CLI::App& app) {
     const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
     std::unique_ptr<ProcessGroup> group;
     if (distributed.world_size > 1) group = std::make_unique<ProcessGroup>(distributed);
+    SDE_CHECK(!group || !control.repaint, "RePaint (--resamplings) runs in one process; drop the launcher");
     const auto sampler = group ? nullptr : make_sampler(args->solver, args->sampler, params);
     const auto start = std::chrono::steady_clock::now();
     const bool root = !group || group->is_root();
@@ -142,8 +143,11 @@ Action add_sample_command(CLI::App& app) {
     {
       ProgressBar bar("sampling", root && ProgressBar::stderr_is_terminal());
       const ProgressScore progress(model, bar, sde->t_max(), args->sampler.eps);
-      result = group ? sample_distributed(args->solver, args->sampler, params, *sde, progress, args->count, *group)
-                     : sampler->sample(*sde, progress, args->count);
+      if (control.repaint)
+        result = repaint(args->solver, args->sampler, params, *sde, progress, *control.measurement, *control.repaint, args->count);
+      else
+        result = group ? sample_distributed(args->solver, args->sampler, params, *sde, progress, args->count, *group)
+                       : sampler->sample(*sde, progress, args->count);
     }
     if (!root) return result.ok() ? 0 : 3;  // rank 0 reports and writes
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -317,6 +317,21 @@ TEST_CASE("scoresde sample controls generation: --class, --guidance, --classifie
   CHECK(sde::load_npy(out).select(1, 0).eq(4.0f).all().item<bool>());
   CHECK(scoresde("sample --target " + ring + " --known " + known + common).output.find("both --known and --mask") !=
         std::string::npos);
+  // RePaint keeps them exactly too; DPS (a noisy measurement) comes close to them.
+  const Run repainted = scoresde("sample --target " + ring + " --known " + known + " --mask " + mask +
+                                 " --resamplings 3 --jump-length 5" + common);
+  CAPTURE(repainted.output);
+  REQUIRE(repainted.code == 0);
+  CHECK(repainted.output.find("NFE 76") != std::string::npos);  // 25 steps x 3 passes, + the final denoising call
+  CHECK(sde::load_npy(out).select(1, 0).eq(4.0f).all().item<bool>());
+  const Run dps = scoresde("sample --target " + ring + " --known " + known + " --mask " + mask + " --measurement-noise 0.1" + common);
+  CAPTURE(dps.output);
+  REQUIRE(dps.code == 0);
+  // Mean |x_1 - 4|: 4.0 for the whole ring, 0.65 measured (DPS puts some samples on the neighbouring
+  // modes at x_1 = 2.83: its likelihood approximation is loose at high noise; docs/guidance.md).
+  CHECK((sde::load_npy(out).select(1, 0) - 4.0f).abs().mean().item<float>() < 1.0f);
+  CHECK(scoresde("sample --target " + ring + " --resamplings 3" + common).output.find("give --known and --mask") !=
+        std::string::npos);
   // SDEdit from one point at a small t0 stays near it.
   sde::save_npy(known, torch::tensor({{0.0f, 4.0f}}));
   const Run edit = scoresde("sample --target " + ring + " --start " + known + " --start-time 0.05" + common);

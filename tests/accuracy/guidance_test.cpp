@@ -62,7 +62,7 @@ TEST_CASE("class-conditional sampling with the exact conditional score lands on 
     const sde::GaussianMixtureScore model(ring, process);
     const sde::GaussianMixtureScore target(ring.given_label(y), process);
     const Run run = run_for(name);
-    const auto result = sample(run, *process, model, 10000, sde::Condition::of_class(y, 1));
+    const auto result = sample(run, *process, model, 5000, sde::Condition::of_class(y, 1));
     const auto v = sde::testing::against_exact(target, result.samples, run.solver + " " + name + " class " + std::to_string(y));
     CHECK(v.sw2_ok);
     CHECK(v.loglik_ok);

@@ -53,6 +53,24 @@ TEST_CASE("two processes sample exactly what one does, stochastic and determinis
     CHECK(two.code == 0);
     CHECK(same_file("dist_one.npy", "dist_two.npy"));
   }
+  // Conditions and hooks by global sample index: per-sample classes under guidance with per-sample
+  // step control, and inpainting by replacement.
+  sde::save_npy("dist_known.npy", torch::tensor({4.0f, 0.0f}));
+  sde::save_npy("dist_mask.npy", torch::tensor({1.0f, 0.0f}));
+  for (const std::string control : {"--target " + sde::testing::data_path("ring8_labelled.json") +
+                                        " --solver dpm-adaptive --class all --guidance 1.5",
+                                    "--target " + ring + " --solver em --steps 40 --known dist_known.npy --mask dist_mask.npy"}) {
+    CAPTURE(control);
+    const std::string args = "sample " + control + " --n 501 --seed 9 --out ";
+    REQUIRE(shell(cli + " " + args + "dist_one.npy").code == 0);
+    std::filesystem::remove("dist_two.npy");
+    const Run two = two_ranks(args + "dist_two.npy", port++);
+    CAPTURE(two.output);
+    CHECK(two.code == 0);
+    CHECK(same_file("dist_one.npy", "dist_two.npy"));
+  }
+  std::filesystem::remove("dist_known.npy");
+  std::filesystem::remove("dist_mask.npy");
   std::ifstream summary("dist_two.json");
   const std::string json((std::istreambuf_iterator<char>(summary)), {});
   CHECK(json.find("\"processes\": 2") != std::string::npos);

@@ -45,6 +45,20 @@ double sampled_sw2(const sde::Sde& s, const sde::ScoreModel& model, const torch:
   return sde::sliced_w2(samples, reference);
 }
 
+// The mean sliced W2 between independent exact sets and `reference` (8 pairs): the noise floor.
+double exact_floor(const sde::GaussianMixtureScore& exact, const torch::Tensor& reference) {
+  double floor = 0;
+  for (int pair = 0; pair < 8; ++pair)
+    floor += sde::sliced_w2(exact.sample(sde::NoiseStream(1000 + pair), {0, kSamples}, 0.0), reference) / 8;
+  return floor;
+}
+
+// The ring mode (0..7, at angle k pi / 4) nearest to each point [n, 2].
+torch::Tensor nearest_mode(const torch::Tensor& x) {
+  const auto angle = torch::atan2(x.select(1, 1), x.select(1, 0));
+  return torch::remainder(torch::round(angle / (M_PI / 4)), 8).to(torch::kInt64);
+}
+
 // Trains an MLP with `objective` for `steps` and returns the sliced W2 of its samples before and after.
 struct BeforeAfter {
   double before, after, floor;
@@ -56,9 +70,7 @@ BeforeAfter train_and_measure(const std::string& sde_name, const std::string& ob
   const auto s = sde::make_sde({sde_name});
   const sde::GaussianMixtureScore exact(mixture, s);
   const auto reference = exact.sample(sde::NoiseStream(999), {0, kSamples}, 0.0);
-  double floor = 0;
-  for (int pair = 0; pair < 8; ++pair)
-    floor += sde::sliced_w2(exact.sample(sde::NoiseStream(1000 + pair), {0, kSamples}, 0.0), reference) / 8;
+  const double floor = exact_floor(exact, reference);
   sde::TrainOptions options;
   options.steps = steps;  // the defaults otherwise (batch 512, lr 2e-3, EMA 0.995)
   options.seed = 1;
@@ -101,9 +113,7 @@ TEST_CASE("a class-conditional MLP trained with label dropout samples each class
   const auto s = sde::make_sde({"vp"});
   const sde::GaussianMixtureScore exact(mixture, s);
   const auto reference = exact.sample(sde::NoiseStream(999), {0, kSamples}, 0.0);
-  double floor = 0;
-  for (int pair = 0; pair < 8; ++pair)
-    floor += sde::sliced_w2(exact.sample(sde::NoiseStream(1000 + pair), {0, kSamples}, 0.0), reference) / 8;
+  const double floor = exact_floor(exact, reference);
   sde::TrainOptions options;
   options.steps = 3000;
   options.seed = 1;
@@ -121,7 +131,7 @@ TEST_CASE("a class-conditional MLP trained with label dropout samples each class
   const auto conditional = sde::make_sampler("em", sampling)->sample(*s, *model, kSamples);
   REQUIRE(conditional.ok());
   const auto x = conditional.samples.to(torch::kFloat64) / kDataScale;
-  const auto nearest = torch::remainder(torch::round(torch::atan2(x.select(1, 1), x.select(1, 0)) / (M_PI / 4)), 8).to(torch::kInt64);
+  const auto nearest = nearest_mode(x);
   for (int64_t y = 0; y < 8; ++y) {
     const auto rows = sampling.condition.labels.eq(y);
     const double share = nearest.masked_select(rows).eq(y).to(torch::kFloat64).mean().item<double>();
@@ -161,7 +171,7 @@ TEST_CASE("a noisy classifier trained on the ring guides the exact unconditional
   const auto result = sde::make_sampler("dpmpp-2m", sampling)->sample(*s, guided, kSamples);
   REQUIRE(result.ok());
   const auto x = result.samples.to(torch::kFloat64);
-  const auto nearest = torch::remainder(torch::round(torch::atan2(x.select(1, 1), x.select(1, 0)) / (M_PI / 4)), 8).to(torch::kInt64);
+  const auto nearest = nearest_mode(x);
   for (int64_t y = 0; y < 8; ++y) {
     const double share = nearest.masked_select(sampling.condition.labels.eq(y)).eq(y).to(torch::kFloat64).mean().item<double>();
     CAPTURE(y);

@@ -38,6 +38,17 @@ bool same_file(const std::string& a, const std::string& b) {
   return !ca.empty() && ca == cb;
 }
 
+// `sample OPTIONS` in one process and in two (on `port`): the same output file, bit for bit.
+void one_and_two_agree(const std::string& options, int port) {
+  const std::string args = "sample " + options + " --n 501 --seed 9 --out ";
+  REQUIRE(shell(cli + " " + args + "dist_one.npy").code == 0);
+  std::filesystem::remove("dist_two.npy");
+  const Run two = two_ranks(args + "dist_two.npy", port);
+  CAPTURE(two.output);
+  CHECK(two.code == 0);
+  CHECK(same_file("dist_one.npy", "dist_two.npy"));
+}
+
 }  // namespace
 
 TEST_CASE("two processes sample exactly what one does, stochastic and deterministic solvers") {
@@ -45,13 +56,7 @@ TEST_CASE("two processes sample exactly what one does, stochastic and determinis
   for (const std::string solver : {"em --steps 60", "ode-dopri5", "ddim --steps 15", "ode-dopri5 --batch 128",
                                    "pc --steps 20 --corrector-steps 2"}) {
     CAPTURE(solver);
-    const std::string args = "sample --target " + ring + " --solver " + solver + " --n 501 --seed 9 --out ";
-    REQUIRE(shell(cli + " " + args + "dist_one.npy").code == 0);
-    std::filesystem::remove("dist_two.npy");
-    const Run two = two_ranks(args + "dist_two.npy", port++);
-    CAPTURE(two.output);
-    CHECK(two.code == 0);
-    CHECK(same_file("dist_one.npy", "dist_two.npy"));
+    one_and_two_agree("--target " + ring + " --solver " + solver, port++);
   }
   // Conditions and hooks by global sample index: per-sample classes under guidance with per-sample
   // step control, and inpainting by replacement.
@@ -61,13 +66,7 @@ TEST_CASE("two processes sample exactly what one does, stochastic and determinis
                                         " --solver dpm-adaptive --class all --guidance 1.5",
                                     "--target " + ring + " --solver em --steps 40 --known dist_known.npy --mask dist_mask.npy"}) {
     CAPTURE(control);
-    const std::string args = "sample " + control + " --n 501 --seed 9 --out ";
-    REQUIRE(shell(cli + " " + args + "dist_one.npy").code == 0);
-    std::filesystem::remove("dist_two.npy");
-    const Run two = two_ranks(args + "dist_two.npy", port++);
-    CAPTURE(two.output);
-    CHECK(two.code == 0);
-    CHECK(same_file("dist_one.npy", "dist_two.npy"));
+    one_and_two_agree(control, port++);
   }
   std::filesystem::remove("dist_known.npy");
   std::filesystem::remove("dist_mask.npy");

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   sde::SamplerOptions base;
   base.seed = 3;
   base.dtype = torch::kFloat64;
-  const auto reference = sde::make_sampler("ode-dopri5", base, sde::SolverParams({{"rtol", "1e-9"}, {"atol", "1e-9"}}))
+  const auto reference = sde::make_sampler("ode-dopri5", base, sde::SolverParams{{"rtol", 1e-9}, {"atol", 1e-9}})
                              ->sample(*vp, score, n);
   const auto exact = score.sample(sde::NoiseStream(4), {0, n}, 0.0);
 

@@ -1,5 +1,6 @@
-// scoresde: score-based generative modelling through SDEs (umbrella header of the core).
-// Solvers are separate: include <sde/solvers/registry.hpp> or a solver's own header.
+// scoresde: score-based generative modelling through SDEs. The umbrella header of the public API:
+// the core, and the solvers' front (the registry, likelihoods, encoding/decoding along the flow,
+// RePaint, sharded sampling). A solver's own header (its stepper) is included on its own.
 #pragma once
 
 #include "sde/atomic_file.hpp"
@@ -33,5 +34,10 @@
 #include "sde/trained_model.hpp"
 #include "sde/training.hpp"
 #include "sde/sde_factory.hpp"
+#include "sde/solvers/distributed_sampling.hpp"
+#include "sde/solvers/likelihood.hpp"
+#include "sde/solvers/probability_flow.hpp"
+#include "sde/solvers/registry.hpp"
+#include "sde/solvers/repaint.hpp"
 #include "sde/ve_sde.hpp"
 #include "sde/vp_sde.hpp"

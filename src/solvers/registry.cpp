@@ -1,6 +1,8 @@
 #include "sde/solvers/registry.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "sde/errors.hpp"
@@ -66,6 +68,25 @@ void throw_unknown_option(const std::string& solver, const std::string& keys, co
 
 }  // namespace detail
 
+SolverParams::Value::Value(double number) {
+  // The shortest text that reads back to the same double.
+  char text[32];
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, number);
+    if (std::strtod(text, nullptr) == number) break;
+  }
+  text_ = text;
+}
+
+SolverParams::SolverParams(std::initializer_list<std::pair<const std::string, Value>> values) {
+  for (const auto& [key, value] : values) set(key, value);
+}
+
+SolverParams& SolverParams::set(const std::string& key, const Value& value) {
+  values_[key] = value.text();
+  return *this;
+}
+
 const std::vector<SolverInfo>& registered_solvers() {
   static const std::vector<SolverInfo> infos = [] {
     std::vector<SolverInfo> v;
@@ -88,10 +109,80 @@ std::string known_names() {
 
 }  // namespace
 
+const std::vector<SolverAlias>& solver_aliases() {
+  // Each agreement is the mathematics of the step maps: the libraries' grids and defaults differ
+  // where the note says so. k-diffusion and diffusers step in x / alpha against sigma / alpha
+  // (EDM's coordinates), where Euler's step is DDIM's and the ancestral step is DDIM with eta.
+  static const std::vector<SolverAlias> aliases = {
+      {"k-diffusion:euler", "ddim", {{"eta", "0"}},
+       "Euler in EDM coordinates, dx/dsigma = (x - D) / sigma: the same step map as DDIM (eta 0); not our `euler`, "
+       "which is Euler on the probability-flow ODE in t"},
+      {"k-diffusion:euler_ancestral", "ddim", {{"eta", "1"}},
+       "Euler to sigma_down, then noise of std sigma_up: DDIM's step with eta (k-diffusion's eta, default 1)"},
+      {"k-diffusion:heun", "heun", {}, "EDM Algorithm 2 with the same s_churn, s_tmin, s_tmax, s_noise"},
+      {"k-diffusion:dpmpp_2m", "dpmpp-2m", {{"lower_order_final", "0"}},
+       "DPM-Solver++(2M); k-diffusion keeps order 2 to the end (our default lowers it below N = 10)"},
+      {"k-diffusion:dpmpp_2m_sde", "dpmpp-2m-sde", {{"lower_order_final", "0"}},
+       "SDE-DPM-Solver++(2M) with eta 1; k-diffusion keeps order 2 to the end"},
+      {"k-diffusion:dpmpp_3m_sde", "dpmpp-3m-sde", {{"lower_order_final", "0"}},
+       "SDE-DPM-Solver++(3M) with eta 1; k-diffusion keeps order 3 to the end"},
+      {"k-diffusion:dpm_adaptive", "dpm-adaptive", {}, "DPM-Solver-23 with an embedded error estimate, data prediction"},
+      {"k-diffusion:ipndm", "ipndm", {}, "improved PNDM: equal-step Adams-Bashforth weights of order up to 4"},
+      {"k-diffusion:deis", "deis", {}, "DEIS tAB of order 3"},
+      {"diffusers:DDIMScheduler", "ddim", {}, "DDIM; set --eta as the scheduler's eta"},
+      {"diffusers:DDPMScheduler", "ancestral", {},
+       "DDPM's posterior step (variance_type fixed_small); for VP this is DDPM, and it runs on every process"},
+      {"diffusers:EulerDiscreteScheduler", "ddim", {{"eta", "0"}}, "k-diffusion's Euler: DDIM's step map (eta 0)"},
+      {"diffusers:EulerAncestralDiscreteScheduler", "ddim", {{"eta", "1"}}, "k-diffusion's Euler ancestral: DDIM with eta 1"},
+      {"diffusers:HeunDiscreteScheduler", "heun", {}, "EDM's Heun (Algorithm 1; no churn)"},
+      {"diffusers:DPMSolverMultistepScheduler", "dpmpp-2m", {{"lower_order_final", "15"}},
+       "DPM-Solver++(2M), its defaults: first-order final step below 15 steps"},
+      {"diffusers:UniPCMultistepScheduler", "unipc", {{"order", "2"}, {"variant", "bh2"}, {"lower_order_final", "15"}},
+       "UniPC, its defaults: order 2, B(h) = e^h - 1, lower order at the end below 15 steps"},
+      {"diffusers:DEISMultistepScheduler", "deis", {{"order", "3"}, {"variable", "logrho"}, {"lower_order_final", "15"}},
+       "DEIS tAB, its defaults: order 3 in log rho, lower order at the end below 15 steps"},
+      {"diffusers:FlowMatchEulerDiscreteScheduler", "euler", {},
+       "Euler on the flow-matching ODE (use --sde flow; its shift is our --shift)"},
+      {"score_sde:euler_maruyama", "em", {}, "EulerMaruyamaPredictor"},
+      {"score_sde:reverse_diffusion", "reverse-diffusion", {}, "ReverseDiffusionPredictor"},
+      {"score_sde:ancestral_sampling", "ancestral", {}, "AncestralSamplingPredictor (DDPM on VP, SMLD on VE)"},
+      {"score_sde:pc", "pc", {{"predictor", "reverse-diffusion"}, {"corrector", "langevin"}, {"snr", "0.16"}},
+       "PC sampling as its configs set it: ReverseDiffusionPredictor, LangevinCorrector, snr 0.16, one corrector step"},
+  };
+  return aliases;
+}
+
+namespace {
+
+const SolverAlias* find_alias(const std::string& name) {
+  for (const SolverAlias& a : solver_aliases())
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+[[noreturn]] void throw_unknown_solver(const std::string& name) {
+  throw InvalidArgument(detail::concat("unknown solver '", name, "'; known solvers: ", known_names(),
+                                       " (and other libraries' names: `scoresde solvers --aliases`)"));
+}
+
+}  // namespace
+
 const SolverInfo& solver_info(const std::string& name) {
+  const SolverAlias* alias = find_alias(name);
+  const std::string& solver = alias ? alias->solver : name;
   for (const SolverInfo& info : registered_solvers())
-    if (info.name == name) return info;
-  throw InvalidArgument(detail::concat("unknown solver '", name, "'; known solvers: ", known_names()));
+    if (info.name == solver) return info;
+  throw_unknown_solver(name);
+}
+
+std::string solver_alias_table_markdown() {
+  std::string out = "| name | runs | with | how they agree |\n|---|---|---|---|\n";
+  for (const SolverAlias& a : solver_aliases()) {
+    std::string with;
+    for (const auto& [key, value] : a.params) with += (with.empty() ? "" : ", ") + std::string("`") + key + " " + value + "`";
+    out += "| `" + a.name + "` | `" + a.solver + "` | " + (with.empty() ? "-" : with) + " | " + a.note + " |\n";
+  }
+  return out;
 }
 
 std::string solver_table_markdown() {
@@ -114,9 +205,15 @@ std::string solver_table_markdown() {
 
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const SamplerOptions& options,
                                       const SolverParams& params) {
+  const SolverAlias* alias = find_alias(name);
+  SolverParams merged;
+  if (alias)
+    for (const auto& [key, value] : alias->params) merged.set(key, value);
+  for (const auto& [key, value] : params.values()) merged.set(key, value);
+  const std::string& solver = alias ? alias->solver : name;
   for (const SolverEntry& e : entries())
-    if (e.info.name == name) return e.make(options, params);
-  throw InvalidArgument(detail::concat("unknown solver '", name, "'; known solvers: ", known_names()));
+    if (e.info.name == solver) return e.make(options, merged);
+  throw_unknown_solver(name);
 }
 
 }  // namespace sde

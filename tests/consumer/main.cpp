@@ -1,7 +1,8 @@
-// The README's usage example, built against the installed package.
+// The README's usage example, built against the installed package: the umbrella header alone
+// brings the solvers' front (registry, likelihood), and solver options are written with types.
 #include <sde/sde.hpp>
-#include <sde/solvers/registry.hpp>
 
+#include <cmath>
 #include <cstdio>
 
 int main(int argc, char** argv) {
@@ -19,5 +20,11 @@ int main(int argc, char** argv) {
   auto exact = score.sample(sde::NoiseStream(1), {0, 2000}, 0.0);
   const double distance = sde::sliced_w2(result.samples, exact);
   std::printf("NFE %lld, sliced W2 %.4f\n", (long long)result.nfe, distance);
-  return result.ok() && result.nfe == 201 && distance < 1.0 ? 0 : 1;
+
+  options.steps = 20;
+  const sde::SampleResult ddim = sde::make_sampler("ddim", options, {{"eta", 0.5}})->sample(*vp, score, 100);
+  sde::LikelihoodOptions likelihood;
+  const double log_p = sde::log_likelihood(*vp, score, exact.slice(0, 0, 20), likelihood).mean_log_p();
+  std::printf("ddim NFE %lld, mean log p of 20 exact samples %.3f\n", (long long)ddim.nfe, log_p);
+  return result.ok() && result.nfe == 201 && distance < 1.0 && ddim.ok() && std::isfinite(log_p) ? 0 : 1;
 }

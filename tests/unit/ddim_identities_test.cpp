@@ -49,7 +49,7 @@ TEST_CASE("DDIM with eta = 1 equals the ancestral sampler (DDPM for VP) to round
     options.dtype = torch::kFloat64;
     options.seed = 12;
     const auto ancestral = sde::make_sampler("ancestral", options)->sample(*s, model, 500);
-    const auto ddim = sde::make_sampler("ddim", options, sde::SolverParams(std::map<std::string, std::string>{{"eta", "1"}}))->sample(*s, model, 500);
+    const auto ddim = sde::make_sampler("ddim", options, sde::SolverParams{{"eta", 1}})->sample(*s, model, 500);
     // Same noise draws, algebraically equal steps: differences are rounding, amplified at most
     // mildly over 40 steps.
     CHECK(((ddim.samples - ancestral.samples).abs().max() / ancestral.samples.abs().max()).item<double>() < 1e-10);

@@ -35,17 +35,17 @@ std::vector<Case> cases() {
     for (const std::string sde_name : {"vp", "subvp", "ve"})
       for (const std::string problem : {"ring8", "aniso16"})
         out.push_back({info.name + "/" + sde_name + "/" + problem, info.name, sde_name, problem, {}});
-  out.push_back({"pc-ald/vp/ring8", "pc", "vp", "ring8", sde::SolverParams(std::map<std::string, std::string>{{"corrector", "ald"}})});
+  out.push_back({"pc-ald/vp/ring8", "pc", "vp", "ring8", sde::SolverParams{{"corrector", "ald"}}});
   // The SNR-rule Langevin corrector, pc's default before ald (recorded then as pc/*/*).
   for (const std::string sde_name : {"vp", "ve"})
     out.push_back({"pc-langevin/" + sde_name + "/aniso16", "pc", sde_name, "aniso16",
-                   sde::SolverParams(std::map<std::string, std::string>{{"corrector", "langevin"}})});
-  out.push_back({"ddim-eta1/ve/ring8", "ddim", "ve", "ring8", sde::SolverParams(std::map<std::string, std::string>{{"eta", "1"}})});
+                   sde::SolverParams{{"corrector", "langevin"}}});
+  out.push_back({"ddim-eta1/ve/ring8", "ddim", "ve", "ring8", sde::SolverParams{{"eta", 1}}});
   // dpmpp-3m's default before issue 17 (the Taylor weight on its D2 term), recorded then as dpmpp-3m/*.
   for (const std::string sde_name : {"vp", "subvp", "ve"})
     for (const std::string problem : {"ring8", "aniso16"})
       out.push_back({"dpmpp-3m-taylor/" + sde_name + "/" + problem, "dpmpp-3m", sde_name, problem,
-                     sde::SolverParams(std::map<std::string, std::string>{{"third_order", "taylor"}})});
+                     sde::SolverParams{{"third_order", "taylor"}}});
   return out;
 }
 
@@ -129,4 +129,45 @@ TEST_CASE("docs/solvers.md carries the registry's table, and a measured row for 
     CAPTURE(info.name);
     CHECK(measured.find("\n| `" + info.name + "` | ") != std::string::npos);
   }
+}
+
+TEST_CASE("other libraries' solver names run our solvers with their options, and docs/solvers.md lists them") {
+  const auto vp = sde::make_sde({"vp"});
+  const sde::GaussianMixtureScore score(sde::GaussianMixture::from_json_file(sde::testing::data_path("ring8.json")), vp);
+  sde::SamplerOptions options;
+  options.steps = 12;
+  options.seed = 3;
+  // An alias is its solver with its options; options given with it win over the alias's own.
+  const auto ancestral = sde::make_sampler("k-diffusion:euler_ancestral", options)->sample(*vp, score, 64);
+  CHECK(torch::equal(ancestral.samples, sde::make_sampler("ddim", options, {{"eta", 1}})->sample(*vp, score, 64).samples));
+  const auto half = sde::make_sampler("k-diffusion:euler_ancestral", options, {{"eta", 0.5}})->sample(*vp, score, 64);
+  CHECK(torch::equal(half.samples, sde::make_sampler("ddim", options, {{"eta", 0.5}})->sample(*vp, score, 64).samples));
+  CHECK(sde::solver_info("diffusers:UniPCMultistepScheduler").name == "unipc");
+  CHECK_THROWS_WITH_AS(sde::make_sampler("k-diffusion:eulr", options), doctest::Contains("scoresde solvers --aliases"),
+                       sde::InvalidArgument);
+  // Every alias builds (its options are ones its solver has), and names a registered solver.
+  for (const sde::SolverAlias& alias : sde::solver_aliases()) {
+    CAPTURE(alias.name);
+    CHECK_NOTHROW(sde::make_sampler(alias.name, options));
+  }
+  std::ifstream in(std::string(SCORESDE_SOURCE_DIR) + "/docs/solvers.md");
+  const std::string guide((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Regenerate with: build/cli/scoresde solvers --aliases --markdown
+  CHECK(guide.find(sde::solver_alias_table_markdown()) != std::string::npos);
+}
+
+TEST_CASE("solver options are written with their types in C++") {
+  // The forms that once were ambiguous overloads or needed text.
+  const sde::SolverParams text({{"eta", "0.5"}});
+  const sde::SolverParams typed{{"eta", 0.5}, {"order", 3}, {"variant", "bh1"}};
+  CHECK(text.values().at("eta") == "0.5");
+  CHECK(typed.values().at("eta") == "0.5");
+  CHECK(typed.values().at("order") == "3");
+  CHECK(typed.values().at("variant") == "bh1");
+  // Numbers are kept as text that reads back to the same double.
+  CHECK(std::stod(sde::SolverParams{{"rtol", 0.1}}.values().at("rtol")) == 0.1);
+  CHECK(std::stod(sde::SolverParams{{"rtol", 1.0 / 3.0}}.values().at("rtol")) == 1.0 / 3.0);
+  sde::SolverParams set;
+  set.set("eta", 1).set("lower_order_final", 0);
+  CHECK(set.values().size() == 2);
 }

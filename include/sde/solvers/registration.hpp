@@ -27,6 +27,7 @@ struct SolverEntry {
 template <class O>
 struct OptionField {
   std::string key;
+  std::string type;  ///< FLOAT, INT, or the names of a choice, "a|b|c"
   std::string help;
   std::function<void(O&, const std::string&)> parse;
   std::function<std::string(const O&)> show;
@@ -43,7 +44,7 @@ std::string shown_number(double value);
 /// A real-valued option; `member` returns the field of O it sets.
 template <class O>
 OptionField<O> number_option(std::string key, std::function<double&(O&)> member, std::string help) {
-  return {key, std::move(help),
+  return {key, "FLOAT", std::move(help),
           [key, member](O& o, const std::string& text) { member(o) = detail::parse_finite_option(key, text); },
           [member](const O& o) { O copy = o; return detail::shown_number(member(copy)); }};
 }
@@ -51,7 +52,7 @@ OptionField<O> number_option(std::string key, std::function<double&(O&)> member,
 /// An integer option.
 template <class O>
 OptionField<O> integer_option(std::string key, std::function<int64_t&(O&)> member, std::string help) {
-  return {key, std::move(help),
+  return {key, "INT", std::move(help),
           [key, member](O& o, const std::string& text) { member(o) = detail::parse_integer_option(key, text); },
           [member](const O& o) { O copy = o; return std::to_string(member(copy)); }};
 }
@@ -60,12 +61,13 @@ OptionField<O> integer_option(std::string key, std::function<int64_t&(O&)> membe
 template <class O, class V>
 OptionField<O> choice_option(std::string key, std::function<V&(O&)> member, std::vector<std::pair<std::string, V>> names,
                              std::string help) {
-  std::string known, shown;
+  std::string known, shown, type;
   for (const auto& [name, value] : names) {
     known += (known.empty() ? "" : ", ") + name;
     shown += (shown.empty() ? "" : " | ") + name;
+    type += (type.empty() ? "" : "|") + name;
   }
-  return {key, help.empty() ? shown : shown + " (" + help + ")",
+  return {key, type, help.empty() ? shown : shown + " (" + help + ")",
           [key, member, names, known](O& o, const std::string& text) {
             for (const auto& [name, value] : names)
               if (name == text) {
@@ -93,7 +95,7 @@ SolverEntry solver_entry(std::string name, std::string summary, std::vector<Opti
   const O defaults{};
   std::string known;
   for (const OptionField<O>& f : fields) {
-    entry.info.options.push_back({f.key, f.show(defaults), f.help});
+    entry.info.options.push_back({f.key, f.show(defaults), f.help, f.type});
     known += (known.empty() ? "" : ", ") + f.key;
   }
   entry.make = [name, fields, make, known](const SamplerOptions& options, const SolverParams& params) {

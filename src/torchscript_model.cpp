@@ -21,7 +21,7 @@ c10::optional<torch::ScalarType> module_dtype(const torch::jit::Module& module) 
 TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::shared_ptr<const Sde> sde,
                                              Parameterization parameterization, TimeConditioning conditioning,
                                              std::vector<int64_t> sample_shape, ConditionInputs condition,
-                                             int64_t rows_per_call) {
+                                             int64_t rows_per_call, torch::Device device) {
   SDE_CHECK(condition.classes == 0 || !condition.values, "TorchScript model '", path,
             "': a module takes class labels or a condition tensor as its third input, not both");
   SDE_CHECK(!sample_shape.empty(), "TorchScript model '", path, "': give the shape of one sample, e.g. {2} or {1, 28, 28}");
@@ -29,7 +29,7 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
   const double t_probe = sde->t_max() / 2;
   auto module = std::make_shared<torch::jit::Module>();
   try {
-    *module = torch::jit::load(path);
+    *module = torch::jit::load(path, device);
   } catch (const std::exception& e) {
     throw FileError("cannot load the TorchScript model '" + path + "': " + detail::archive_error_text(e));
   }
@@ -89,9 +89,11 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
                        "check --shape (one sample's shape, e.g. 2 or 1,28,28)");
   torch::NoGradGuard no_grad;
   if (condition.values) return;  // the condition tensor's shape is the module's business: checked at the first call
-  model_->score(torch::zeros(probe_shape), torch::full({2}, t_probe));
+  const auto on_device = torch::TensorOptions().device(device);
+  model_->score(torch::zeros(probe_shape, on_device), torch::full({2}, t_probe, on_device));
   if (condition.classes > 0)
-    model_->conditional_score(torch::zeros(probe_shape), torch::full({2}, t_probe), {torch::tensor({int64_t(0), kUnconditional}), {}});
+    model_->conditional_score(torch::zeros(probe_shape, on_device), torch::full({2}, t_probe, on_device),
+                              {torch::tensor({int64_t(0), kUnconditional}, on_device), {}});
 }
 
 TorchScriptScoreModel::~TorchScriptScoreModel() = default;

@@ -1,4 +1,4 @@
-// Hooks on the solve loop: where a solve starts, a transform of the state after every step, and an
+// Hooks on the solve loop: a batch's beginning, where a solve starts, a transform of the state after every step, and an
 // observer. Conditioning and inverse problems (SDEdit, replacement inpainting, saved trajectories,
 // progress) use these instead of editing solvers.
 #pragma once
@@ -23,6 +23,9 @@ struct StepPosition {
 
 /// All optional. The state x given to transform and observe is the whole batch, [B, ...].
 struct SolveHooks {
+  /// Called when the solve of the samples of `range` begins, before anything else (progress
+  /// reporting counts batches and their model calls from it).
+  std::function<void(SampleRange range)> begin;
   /// The state to start from for the samples of `range`, [count, sample shape...], at start_time.
   /// Unset: the prior at T (noise draw 0).
   std::function<torch::Tensor(SampleRange range)> start_state;

@@ -29,9 +29,12 @@ class TorchScriptScoreModel final : public ScoreModel {
   /// "no class" passed as K, the null class of label-dropout training in the usual Python
   /// implementations) when condition.classes = K > 0, or the condition tensor (float [B, ...]; zeros
   /// for "none") when condition.values.
+  ///
+  /// The module is loaded onto `device`, where the sampler's tensors must live (SamplerOptions::device).
   TorchScriptScoreModel(const std::string& path, std::shared_ptr<const Sde> sde, Parameterization parameterization,
                         TimeConditioning conditioning, std::vector<int64_t> sample_shape,
-                        ConditionInputs condition = {}, int64_t rows_per_call = kAutoRows);
+                        ConditionInputs condition = {}, int64_t rows_per_call = kAutoRows,
+                        torch::Device device = torch::kCPU);
   ~TorchScriptScoreModel() override;
 
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;

@@ -24,6 +24,7 @@ BatchCoupling StepperSampler::batch_coupling() const {
 SampleResult StepperSampler::sample_batch(const Sde& sde, const ScoreModel& model, SampleRange range) const {
   const SamplerOptions& opt = options();
   const SolveHooks& hooks = opt.hooks;
+  if (hooks.begin) hooks.begin(range);
   const auto tensor_options = torch::TensorOptions(opt.dtype).device(opt.device);
   const std::vector<int64_t> shape = model.sample_shape();
   const NoiseStream noise(opt.seed);

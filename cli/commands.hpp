@@ -6,11 +6,17 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 #include <string>
 
 namespace sde::cli {
 
-using Action = std::function<int()>;
+/// What a command learns of how it was called, besides its options.
+struct Invocation {
+  std::set<std::string> config_flags;  ///< the flags that --config FILE supplied
+};
+
+using Action = std::function<int(const Invocation&)>;
 
 /// The command-line flag of a solver option: key `corrector_steps` is `--corrector-steps`.
 inline std::string option_flag(std::string key) {

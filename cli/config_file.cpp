@@ -20,7 +20,8 @@ bool given(const std::vector<std::string>& args, const std::string& flag) {
 
 std::vector<std::string> expand_config(
     const std::vector<std::string>& args, const std::vector<std::string>& commands,
-    const std::function<OptionKind(const std::string& command, const std::string& flag)>& option_kind) {
+    const std::function<OptionKind(const std::string& command, const std::string& flag)>& option_kind,
+    std::set<std::string>* from_config) {
   std::vector<std::string> rest;
   std::string file;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -64,6 +65,7 @@ std::vector<std::string> expand_config(
     SDE_CHECK(kind != OptionKind::kNone, "--config ", file, ": [", *command, "] has no option '", item.name,
               "' (see scoresde ", *command, " --help)");
     if (given(rest, flag)) continue;  // the command line wins
+    if (from_config) from_config->insert(flag);
     const bool boolean = item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "false");
     SDE_CHECK(boolean || kind == OptionKind::kValue, "--config ", file, ": [", *command, "] ", item.name,
               " is a switch: write ", item.name, " = true or false");

@@ -15,6 +15,7 @@
 #include "outputs.hpp"
 #include "progress.hpp"
 #include "validators.hpp"
+#include "version.hpp"
 #include "sde/atomic_file.hpp"
 #include "sde/errors.hpp"
 #include "sde/metrics.hpp"
@@ -30,7 +31,7 @@ namespace sde::cli {
 namespace {
 
 struct DemoArgs {
-  std::string out = "demo", data = "ring", sde = "vp";
+  std::string out = "out/demo", data = "ring", sde = "vp";
   int64_t train_steps = 5000, count = 4000;
   uint64_t seed = 0;
   bool quick = false;
@@ -94,12 +95,9 @@ LoadedModel train_demo_model(const DemoArgs& args, const SdeConfig& sde_config) 
   const TrainingData data = toy_training_data(args.data, args.seed);
   std::filesystem::create_directories(args.out + "/model");
   {
-    ProgressBar bar("   training");
+    ProgressBar bar("   training", double(train.steps));
     trainer.run(scaled_training_data(data, scale),
-                [&](const TrainProgress& p) {
-                  bar.update(double(p.step) / double(p.steps), "loss " + fixed(p.loss, 4),
-                             fixed(p.steps_per_second, 0) + " it/s");
-                });
+                [&](const TrainProgress& p) { bar.update(double(p.step), "loss " + fixed(p.loss, 4)); });
   }
   ModelMetadata meta;
   meta.sde = sde_config;
@@ -130,12 +128,19 @@ DemoRow sample_with(const DemoSolver& s, const DemoArgs& args, const LoadedModel
   options.seed = args.seed;
   const auto sampler = make_sampler(s.name, options, SolverParams(s.params));
   const auto start = std::chrono::steady_clock::now();
-  SampleResult result;
-  {
-    ProgressBar bar("   " + s.name);
-    const ProgressScore progress(*model.score, bar, model.sde->t_max(), options.eps);
-    result = sampler->sample(*model.sde, progress, args.count);
-  }
+  // A bar while it runs; the row printed below replaces it.
+  SamplingBar bar;
+  bar.label = "   " + s.name;
+  bar.count = args.count;
+  bar.steps = sampler->uses_time_grid() ? options.steps : 0;
+  bar.t_start = model.sde->t_max();
+  bar.eps = options.eps;
+  bar.leave = false;
+  const SampleResult result = sample_with_progress(bar, options, *model.score,
+                                                   [&](const SamplerOptions& hooked, const ScoreModel& counted) {
+                                                     return make_sampler(s.name, hooked, SolverParams(s.params))
+                                                         ->sample(*model.sde, counted, args.count);
+                                                   });
   const double seconds = seconds_since(start);
   if (!result.ok()) {
     std::printf("   %-24s failed: %s\n", s.label.c_str(), result.message.c_str());
@@ -178,7 +183,7 @@ Action add_demo_command(CLI::App& app) {
   cmd->add_flag("--quick", args->quick, "300 training steps, 500 samples, a tenth of the solver steps: checks the "
                                         "pipeline in seconds (the pictures are rough)");
 
-  return [args]() {
+  return [args](const Invocation&) {
     const auto start = std::chrono::steady_clock::now();
     if (args->quick) {
       args->train_steps = std::min<int64_t>(args->train_steps, 300);
@@ -228,10 +233,11 @@ Action add_demo_command(CLI::App& app) {
                                                   fixed(train_seconds, 1) + " s), " + std::to_string(args->count) +
                                                   " samples per solver.\n\n" + table + "\n" + floor_note +
                                                   "\n\n![gallery](gallery.png)\n");
-    const nlohmann::json summary = {{"data", "toy:" + args->data}, {"sde", sde->name()},
-                                    {"train_steps", model.metadata.steps_trained}, {"train_seconds", train_seconds},
-                                    {"samples", args->count},     {"w2_floor", floor},
-                                    {"solvers", rows},            {"total_seconds", total}};
+    nlohmann::json summary = {{"data", "toy:" + args->data}, {"sde", sde->name()},
+                              {"train_steps", model.metadata.steps_trained}, {"train_seconds", train_seconds},
+                              {"samples", args->count},     {"w2_floor", floor},
+                              {"solvers", rows},            {"total_seconds", total}};
+    summary.update(build_info());
     write_file_atomic(args->out + "/summary.json", summary.dump(2) + "\n");
     std::printf("\n   %s\n3. wrote, in %.0f s:\n   %s/gallery.png   one panel per solver\n"
                 "   %s/demo.md       the table\n   %s/summary.json  the same as JSON\n"

@@ -14,14 +14,14 @@
 #include "sde/npy.hpp"
 #include "sde/solvers/likelihood.hpp"
 #include "sde/trained_model.hpp"
-#include "sde_options.hpp"
+#include "model_options.hpp"
+#include "version.hpp"
 
 namespace sde::cli {
 namespace {
 
 struct LikelihoodArgs {
-  SdeArgs problem;
-  std::string model;  ///< a model directory written by `scoresde train`, instead of --target
+  ModelArgs source;
   std::string data, out, trace = "exact", norm = "rms", method = "dopri5";
   int64_t limit = 0;  ///< fashion-mnist:test: the first LIMIT images (0: all)
   LikelihoodOptions options;
@@ -39,11 +39,7 @@ torch::Tensor fashion_mnist_test_pixels(int64_t limit) {
 Action add_likelihood_command(CLI::App& app) {
   auto args = std::make_shared<LikelihoodArgs>();
   CLI::App* cmd = app.add_subcommand("likelihood", "log-likelihoods of points through the probability-flow ODE");
-  auto* target = add_target_option(cmd, args->problem.target, false);
-  auto* model = cmd->add_option("--model", args->model, "model directory written by `scoresde train` (instead of --target)")
-                    ->check(CLI::ExistingDirectory);
-  target->excludes(model);
-  add_sde_options(cmd, args->problem.sde);
+  add_model_options(cmd, args->source);
   cmd->add_option("--data", args->data,
                   "points as .npy of shape (n, ...), or fashion-mnist:test (8-bit images, dequantized; needs --model)")
       ->required();
@@ -63,22 +59,12 @@ Action add_likelihood_command(CLI::App& app) {
   cmd->add_option("--eps", args->options.eps, "the data are taken as samples at this time")->capture_default_str();
   cmd->add_option("--out", args->out, "output .npy: log p in nats per point (float64, shape (n,))")->required();
 
-  return [args, cmd]() {
-    SDE_CHECK(!args->problem.target.empty() || !args->model.empty(),
-              "likelihood needs --target MIXTURE.json (exact score) or --model DIR (a trained network)");
+  return [args, cmd](const Invocation&) {
     check_npy_output(args->out, /*picture=*/false);
-    std::shared_ptr<const Sde> sde;
-    std::unique_ptr<GaussianMixtureScore> exact;
-    std::unique_ptr<LoadedModel> trained;
-    if (!args->model.empty()) {
-      trained = load_model_dir(cmd, args->model);
-      sde = trained->sde;
-    } else {
-      sde = make_sde_from(cmd, args->problem.sde);
-      exact = std::make_unique<GaussianMixtureScore>(GaussianMixture::from_json_file(args->problem.target), sde);
-    }
-    const ScoreModel& model = trained ? *trained->score : static_cast<const ScoreModel&>(*exact);
-    const double scale = trained ? trained->metadata.data_scale : 1.0, shift = trained ? trained->metadata.data_shift : 0.0;
+    const ModelSource source = open_model(cmd, args->source);
+    const std::shared_ptr<const Sde>& sde = source.sde;
+    const ScoreModel& model = source.score();
+    const double scale = source.scale, shift = source.shift;
     LikelihoodOptions& o = args->options;
     o.trace = args->trace == "hutchinson" ? TraceEstimator::kHutchinson : TraceEstimator::kExact;
     o.ode.norm = parse_error_norm(args->norm);
@@ -88,7 +74,7 @@ Action add_likelihood_command(CLI::App& app) {
     std::optional<Dequantization> dequantization;
     torch::Tensor x;
     if (args->data == "fashion-mnist:test") {
-      SDE_CHECK(trained != nullptr, "--data fashion-mnist:test needs --model (a network trained on images)");
+      SDE_CHECK(!source.exact, "--data fashion-mnist:test needs --model (a network of images)");
       const torch::Tensor k = fashion_mnist_test_pixels(args->limit);
       dequantization = Dequantization{256, 2.0 * scale, shift - scale};
       x = dequantization->apply(k, NoiseStream(o.seed), {0, k.size(0)});
@@ -112,9 +98,19 @@ Action add_likelihood_command(CLI::App& app) {
     const auto start = std::chrono::steady_clock::now();
     LikelihoodResult result;
     {
-      ProgressBar bar("likelihood");
-      const ProgressScore progress(model, bar, o.eps, sde->t_max());
-      result = log_likelihood(*sde, progress, x, o);
+      // The flow runs from eps up to T: progress by time, which is not proportional to the work
+      // (no ETA), and the model calls.
+      ProgressBarOptions bar_options;
+      bar_options.counted = false;
+      ProgressBar bar("likelihood", 1.0, bar_options);
+      int64_t calls = 0;
+      const CountingScore counted(model, [&](const torch::Tensor& t) {
+        ++calls;
+        if (bar.active() && t.numel() > 0)
+          bar.update((t.mean().item<double>() - o.eps) / (sde->t_max() - o.eps), "NFE " + std::to_string(calls), false);
+      });
+      result = log_likelihood(*sde, counted, x.to(source.device), o);
+      if (result.ok()) bar.update(1.0, "NFE " + std::to_string(result.nfe), false);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!result.ok()) {
@@ -131,6 +127,7 @@ Action add_likelihood_command(CLI::App& app) {
                               {"bits_per_dim", bpd}, {"nfe", result.nfe}, {"seconds", seconds},
                               {"trace", args->trace}, {"rtol", o.ode.rtol}, {"atol", o.ode.atol},
                               {"data", args->data},  {"output", args->out}};
+    summary.update(build_info());
     for (const PointFailure& f : result.failures) {
       summary["failed_points"].push_back({{"index", f.index}, {"reason", f.message}});
       std::cerr << "scoresde: warning: point " << f.index << " failed (log p written as NaN): " << f.message << "\n";

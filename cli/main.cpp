@@ -10,11 +10,13 @@
 #include "commands.hpp"
 #include "config_file.hpp"
 #include "validators.hpp"
+#include "version.hpp"
 #include "sde/errors.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"scoresde: score-based generative modelling through SDEs"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "scoresde " + sde::cli::version() + " (commit " + sde::cli::commit() + ")");
 
   const sde::cli::Action sample = sde::cli::add_sample_command(app);
   const sde::cli::Action likelihood = sde::cli::add_likelihood_command(app);
@@ -26,9 +28,14 @@ int main(int argc, char** argv) {
   int threads = 0;
   for (CLI::App* cmd : app.get_subcommands({})) {
     commands.push_back(cmd->get_name());
-    cmd->add_option("--config", config_help_sink,
-                    "TOML file of options, a table per command ([" + cmd->get_name() +
-                        "] steps = 100); command-line flags override it");
+    // The help's TOML example names an option the command has.
+    std::string example;
+    for (const std::string option : {"steps", "rtol", "train_steps"})
+      if (example.empty() && cmd->get_option_no_throw(sde::cli::option_flag(option)) != nullptr)
+        example = "[" + cmd->get_name() + "] " + option + " = " + (option == "rtol" ? "1e-5" : "100");
+    if (!example.empty())  // not for a command without options to configure (solvers)
+      cmd->add_option("--config", config_help_sink,
+                      "TOML file of options, a table per command (" + example + "); command-line flags override it");
     // LibTorch starts with one thread on these machines; OMP_NUM_THREADS also sets it.
     cmd->add_option("--threads", threads, "LibTorch threads (default: OMP_NUM_THREADS, else LibTorch's choice)")
         ->check(sde::cli::positive_count(1024));
@@ -39,6 +46,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<std::string> args;
+  sde::cli::Invocation invocation;
   try {
     args = sde::cli::expand_config(std::vector<std::string>(argv, argv + argc), commands,
                                    [&](const std::string& command, const std::string& flag) {
@@ -46,7 +54,8 @@ int main(int argc, char** argv) {
                                      if (o == nullptr) return sde::cli::OptionKind::kNone;
                                      return o->get_expected_min() == 0 ? sde::cli::OptionKind::kSwitch
                                                                        : sde::cli::OptionKind::kValue;
-                                   });
+                                   },
+                                   &invocation.config_flags);
   } catch (const std::exception& e) {
     std::cerr << "scoresde: error: " << e.what() << "\n";
     return 2;
@@ -62,11 +71,11 @@ int main(int argc, char** argv) {
   }
   if (threads > 0) at::set_num_threads(threads);
   try {
-    if (app.got_subcommand("sample")) return sample();
-    if (app.got_subcommand("likelihood")) return likelihood();
-    if (app.got_subcommand("train")) return train();
-    if (app.got_subcommand("solvers")) return solvers();
-    if (app.got_subcommand("demo")) return demo();
+    if (app.got_subcommand("sample")) return sample(invocation);
+    if (app.got_subcommand("likelihood")) return likelihood(invocation);
+    if (app.got_subcommand("train")) return train(invocation);
+    if (app.got_subcommand("solvers")) return solvers(invocation);
+    if (app.got_subcommand("demo")) return demo(invocation);
   } catch (const sde::Error& e) {
     std::cerr << "scoresde: error: " << e.what() << "\n";
     return 1;

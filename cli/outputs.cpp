@@ -1,5 +1,6 @@
 #include "outputs.hpp"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "sde/atomic_file.hpp"
@@ -21,19 +22,49 @@ void check_npy_output(const std::string& out, bool picture) {
 }
 
 std::string picture_png(const torch::Tensor& samples, const std::string& caption,
-                        const std::optional<GaussianMixture>& density, bool symmetric) {
+                        const std::optional<GaussianMixture>& density, std::pair<double, double> range) {
   if (samples.dim() == 2 && samples.size(1) == 2) {
     ScatterOptions options;
     options.size = 400;
     if (density) options.log_density = log_density_of(*density);
     return png_bytes(gallery({{scatter_plot(samples, options), caption}}, 1));
   }
+  if (samples.dim() == 2 && samples.size(1) > 2) {
+    // A scatter matrix: every pair of the first four coordinates, on one shared range per coordinate.
+    const int64_t dims = std::min<int64_t>(samples.size(1), 4);
+    std::vector<Panel> panels;
+    ScatterOptions options;
+    options.size = 240;
+    for (int64_t i = 0; i < dims; ++i)
+      for (int64_t j = i + 1; j < dims; ++j) {
+        const torch::Tensor pair = samples.index_select(1, torch::tensor({i, j}));
+        panels.push_back({scatter_plot(pair, options), "x" + std::to_string(i) + " vs x" + std::to_string(j)});
+      }
+    const std::string title = caption + (samples.size(1) > dims ? " (first 4 of " + std::to_string(samples.size(1)) +
+                                                                      " coordinates)"
+                                                                : std::string());
+    return png_bytes(gallery(panels, 3, title));
+  }
   if (samples.dim() == 4 && (samples.size(1) == 1 || samples.size(1) == 3)) {
     const torch::Tensor first = samples.slice(0, 0, std::min<int64_t>(64, samples.size(0)));
     const int scale = samples.size(3) <= 32 ? 2 : 1;
-    return png_bytes(gallery({{image_grid(first, 8, symmetric ? -1.0 : 0.0, 1.0, scale), caption}}, 1));
+    return png_bytes(gallery({{image_grid(first, 8, range.first, range.second, scale), caption}}, 1));
   }
   return {};
+}
+
+std::vector<std::pair<std::string, std::string>> image_pngs(const torch::Tensor& samples, const std::string& dir,
+                                                            std::pair<double, double> range) {
+  SDE_CHECK(samples.dim() == 4 && (samples.size(1) == 1 || samples.size(1) == 3), "one PNG per image needs images of "
+            "shape (n, C, H, W) with C 1 or 3, not ", samples.sizes());
+  std::vector<std::pair<std::string, std::string>> files;
+  for (int64_t i = 0; i < samples.size(0); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%06lld.png", (long long)i);
+    files.emplace_back((std::filesystem::path(dir) / name).string(),
+                       png_bytes(image_grid(samples.slice(0, i, i + 1), 1, range.first, range.second, 1, 0)));
+  }
+  return files;
 }
 
 OutputDirectory::OutputDirectory(const std::string& path) : path_(path) {

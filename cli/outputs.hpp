@@ -7,6 +7,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sde/gaussian_mixture.hpp"
 
@@ -21,10 +23,15 @@ std::string sibling(const std::string& out, const std::string& extension);
 void check_npy_output(const std::string& out, bool picture);
 
 /// The picture of samples as PNG bytes: a scatter plot for [N, 2] points (with the density's
-/// contours when `density` is given), a grid of the first 64 for [N, C, H, W] images with C 1 or 3
-/// (values in [-1, 1] when `symmetric`, else [0, 1]). Empty for other shapes.
+/// contours when `density` is given), a scatter matrix of the first four coordinates' pairs for
+/// [N, D] points with D > 2, a grid of the first 64 for [N, C, H, W] images with C 1 or 3 (values
+/// in `range` shown black to white). Empty for other shapes.
 std::string picture_png(const torch::Tensor& samples, const std::string& caption,
-                        const std::optional<GaussianMixture>& density, bool symmetric);
+                        const std::optional<GaussianMixture>& density, std::pair<double, double> range);
+
+/// One PNG per image of [N, C, H, W] samples (C 1 or 3): (dir/000000.png, bytes), ...
+std::vector<std::pair<std::string, std::string>> image_pngs(const torch::Tensor& samples, const std::string& dir,
+                                                            std::pair<double, double> range);
 
 /// An output directory (train, demo): refused when the path is a file, created when missing, and
 /// removed again when the command ends with it still empty (it failed before writing anything).

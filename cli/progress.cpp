@@ -1,71 +1,251 @@
 #include "progress.hpp"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace sde::cli {
+namespace {
 
-ProgressBar::ProgressBar(std::string label, bool enabled)
-    : label_(std::move(label)), enabled_(enabled), start_(std::chrono::steady_clock::now()), last_() {}
+std::string format(const char* pattern, double a, double b = 0) {
+  char text[64];
+  std::snprintf(text, sizeof text, pattern, a, b);
+  return text;
+}
 
-bool ProgressBar::stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
+// A count as tqdm writes it: integers without decimals, else one decimal.
+std::string amount(double x) { return x == std::floor(x) && std::abs(x) < 1e15 ? format("%.0f", x) : format("%.1f", x); }
 
-void ProgressBar::update(double fraction, const std::string& detail, const std::string& rate) {
+std::string rate_text(double per_second, const std::string& unit) {
+  if (!(per_second > 0) || !std::isfinite(per_second)) return "? " + unit + "/s";
+  // Below one unit a second, seconds per unit read better.
+  if (per_second < 1) return format("%.2f", 1 / per_second) + " s/" + unit;
+  return format(per_second < 100 ? "%.2f" : "%.0f", per_second) + " " + unit + "/s";
+}
+
+}  // namespace
+
+std::string clock_time(double seconds) {
+  const long long s = std::isfinite(seconds) && seconds > 0 ? (long long)std::llround(seconds) : 0;
+  char text[32];
+  if (s >= 3600) std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  else std::snprintf(text, sizeof text, "%02lld:%02lld", s / 60, s % 60);
+  return text;
+}
+
+std::string progress_line(const ProgressState& state, int columns) {
+  const double total = state.total > 0 ? state.total : 1;
+  const double done = std::clamp(std::isfinite(state.done) ? state.done : 0.0, 0.0, total);
+  const double fraction = done / total + 0.0;  // + 0.0: no "-0%"
+  const double rate = state.elapsed > 0 ? (done - state.initial) / state.elapsed : 0;
+  std::string times = clock_time(state.elapsed);
+  if (fraction < 1) times += "<" + (state.eta_known && rate > 0 ? clock_time((total - done) / rate) : std::string("?"));
+  std::string tail = " [" + times;
+  if (state.counted) {
+    tail = " " + amount(done) + "/" + amount(total) + tail + ", " + rate_text(rate, state.unit);
+  }
+  const std::string head = state.label + " " + format("%3.0f", std::floor(100 * fraction)) + "%";
+  const int width = std::max(columns - 1, 1);
+  // The bar takes the room the text leaves; on a narrow terminal it goes first, then the postfix.
+  constexpr int kShortestBar = 10;
+  const std::string postfix = state.postfix.empty() ? "]" : ", " + state.postfix + "]";
+  tail += int(head.size() + tail.size() + postfix.size()) <= width ? postfix : std::string("]");
+  const int room = width - int(head.size() + tail.size()) - 2;  // the two '|'
+  std::string line = head;
+  if (room >= kShortestBar) {
+    const int filled = static_cast<int>(fraction * room);
+    line += "|" + std::string(size_t(filled), '#') + std::string(size_t(room - filled), '.') + "|";
+  }
+  line += tail;
+  if (int(line.size()) > width) line.resize(size_t(width));
+  return line;
+}
+
+bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
+
+int terminal_columns() {
+  winsize size{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) {
+    const int n = std::atoi(columns);
+    if (n > 0) return n;
+  }
+  return 80;
+}
+
+ProgressBar::ProgressBar(std::string label, double total, ProgressBarOptions options)
+    : enabled_(options.enabled), leave_(options.leave), start_(std::chrono::steady_clock::now()) {
+  state_.label = std::move(label);
+  state_.total = total;
+  state_.done = state_.initial = options.initial;
+  state_.unit = std::move(options.unit);
+  state_.counted = options.counted;
+}
+
+double ProgressBar::elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void ProgressBar::update(double done, const std::string& postfix, bool eta_known) {
   if (!enabled_) return;
+  if (std::isfinite(done)) state_.done = std::max(state_.done, std::min(done, state_.total));
+  state_.postfix = postfix;
+  state_.eta_known = eta_known;
   const auto now = std::chrono::steady_clock::now();
-  if (drawn_ && now - last_ < std::chrono::milliseconds(100) && fraction < 1) return;
+  if (drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
   last_ = now;
+  draw();
+}
+
+void ProgressBar::draw() {
+  state_.elapsed = elapsed();
   drawn_ = true;
-  fraction = std::clamp(std::isfinite(fraction) ? fraction : 0.0, 0.0, 1.0) + 0.0;  // + 0.0: no "-0%"
-  const double elapsed = std::chrono::duration<double>(now - start_).count();
-  constexpr int kWidth = 24;
-  const int filled = static_cast<int>(fraction * kWidth);
-  std::string bar(filled, '#');
-  bar.resize(kWidth, '.');
-  char times[64];
-  std::snprintf(times, sizeof times, fraction > 0.01 ? "%.0f s, ETA %.0f s" : "%.0f s", elapsed,
-                elapsed * (1 - fraction) / std::max(fraction, 1e-9));
-  std::string line = label_ + " [" + bar + "] " + std::to_string(int(100 * fraction)) + "%";
-  for (const std::string& part : {detail, rate, std::string(times)})
-    if (!part.empty()) line += "  " + part;
   // \r and \033[K: back to the start of the line and clear it, so a shorter line leaves no tail.
+  // The line never reaches the last column, so it never wraps and this clears all of it.
+  std::fprintf(stderr, "\r\033[K%s", progress_line(state_, terminal_columns()).c_str());
+  std::fflush(stderr);
+}
+
+void ProgressBar::close() {
+  if (!enabled_) return;
+  if (drawn_ && leave_) {
+    draw();
+    std::fprintf(stderr, "\n");
+  } else if (drawn_) {
+    std::fprintf(stderr, "\r\033[K");
+  }
+  std::fflush(stderr);
+  enabled_ = false;
+}
+
+StatusLine::StatusLine(const std::string& text, bool enabled) : enabled_(enabled) {
+  if (!enabled_) return;
+  std::string line = text;
+  const int width = std::max(terminal_columns() - 1, 1);
+  if (int(line.size()) > width) line.resize(size_t(width));
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
 }
 
-void ProgressBar::finish() {
-  if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[K");
-  enabled_ = false;
+StatusLine::~StatusLine() {
+  if (!enabled_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
 }
 
-void ProgressScore::advance(const torch::Tensor& t) const {
-  ++calls_;
-  if (!bar_.active()) return;
-  const double mean_t = t.numel() ? t.mean().item<double>() : t_from_;
-  bar_.update((mean_t - t_from_) / (t_to_ - t_from_), "NFE " + std::to_string(calls_));
+namespace {
+
+// The sampling bar's bookkeeping, fed by the solve loop's begin and observe hooks and by the
+// model's calls.
+class SamplingProgress {
+ public:
+  SamplingProgress(ProgressBar& bar, const SamplingBar& info) : bar_(bar), info_(info) {}
+  SolveHooks hooks(SolveHooks hooks);
+  void count_call() { ++calls_; }
+  std::string postfix() const;
+
+ private:
+  void begin(SampleRange range);
+  void observe(const StepPosition& where);
+
+  ProgressBar& bar_;
+  SamplingBar info_;
+  int64_t done_ = 0, batches_ = 0, calls_ = 0, batch_start_calls_ = 0;
+  SampleRange range_{0, 0};
+  torch::Tensor row_times_;  // per-sample times of the batch in progress (adaptive control)
+};
+
+SolveHooks SamplingProgress::hooks(SolveHooks hooks) {
+  if (!bar_.active()) return hooks;
+  auto begin = hooks.begin;
+  hooks.begin = [this, begin](SampleRange range) {
+    if (begin) begin(range);
+    this->begin(range);
+  };
+  auto observe = hooks.observe;
+  hooks.observe = [this, observe](const torch::Tensor& x, const StepPosition& where) {
+    if (observe) observe(x, where);
+    this->observe(where);
+  };
+  return hooks;
 }
 
-torch::Tensor ProgressScore::score(const torch::Tensor& x, const torch::Tensor& t) const {
-  advance(t);
+void SamplingProgress::begin(SampleRange range) {
+  // RePaint solves one batch in several segments: they continue the same batch.
+  if (range.first == range_.first && range.count == range_.count && batches_ > 0) return;
+  if (batches_ > 0) done_ += range_.count;
+  ++batches_;
+  range_ = range;
+  batch_start_calls_ = calls_;
+  row_times_ = torch::full({range.count}, info_.t_start, torch::kFloat64);
+}
+
+void SamplingProgress::observe(const StepPosition& where) {
+  double fraction;
+  if (info_.steps > 0) {
+    fraction = double(where.index + 1) / double(info_.steps);
+  } else {
+    if (where.times.defined()) {
+      const torch::Tensor times = where.times.to(torch::kFloat64);
+      if (where.rows.defined()) row_times_.index_copy_(0, where.rows.to(torch::kLong), times);
+      else row_times_.copy_(times);
+    } else {
+      row_times_.fill_(where.time);
+    }
+    fraction = ((info_.t_start - row_times_) / (info_.t_start - info_.eps)).clamp(0, 1).mean().item<double>();
+  }
+  bar_.update(double(done_) + std::clamp(fraction, 0.0, 1.0) * double(range_.count), postfix(),
+              info_.steps > 0 || done_ > 0);
+}
+
+std::string SamplingProgress::postfix() const {
+  std::string text = "NFE " + std::to_string(calls_ - batch_start_calls_);
+  const int64_t batch_rows = range_.count > 0 ? range_.count : 1;
+  const int64_t batches = (info_.count + batch_rows - 1) / batch_rows;
+  if (batches > 1) text = "batch " + std::to_string(batches_) + "/" + std::to_string(batches) + ", " + text;
+  return text;
+}
+
+}  // namespace
+
+SampleResult sample_with_progress(const SamplingBar& info, const SamplerOptions& options, const ScoreModel& model,
+                                  const std::function<SampleResult(const SamplerOptions&, const ScoreModel&)>& run) {
+  ProgressBarOptions bar_options;
+  bar_options.unit = "samples";
+  bar_options.leave = info.leave;
+  bar_options.enabled = info.enabled;
+  ProgressBar bar(info.label, double(info.count), bar_options);
+  SamplingProgress progress(bar, info);
+  SamplerOptions hooked = options;
+  hooked.hooks = progress.hooks(options.hooks);
+  const CountingScore counted(model, [&progress](const torch::Tensor&) { progress.count_call(); });
+  SampleResult result = run(hooked, counted);
+  if (result.ok()) bar.update(double(info.count), progress.postfix());
+  return result;
+}
+
+torch::Tensor CountingScore::score(const torch::Tensor& x, const torch::Tensor& t) const {
+  on_call_(t);
   return model_.score(x, t);
 }
 
-torch::Tensor ProgressScore::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
-  advance(t);
+torch::Tensor CountingScore::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
+  on_call_(t);
   return model_.data_prediction(x, t);
 }
 
-torch::Tensor ProgressScore::conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const {
-  advance(t);
+torch::Tensor CountingScore::conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const {
+  on_call_(t);
   return model_.conditional_score(x, t, c);
 }
 
-torch::Tensor ProgressScore::conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
+torch::Tensor CountingScore::conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
                                                          const Condition& c) const {
-  advance(t);
+  on_call_(t);
   return model_.conditional_data_prediction(x, t, c);
 }
 

@@ -1,45 +1,114 @@
-// Progress bars for the long-running commands: one line on stderr, redrawn in place with the
-// fraction done, the rate and the time left; silent when stderr is not a terminal (logs, CI).
+// Progress on stderr for the long-running commands, in the manner of tqdm: one line redrawn in
+// place, never wider than the terminal (a wrapped line cannot be redrawn), with a progress measure
+// that only moves forward, the rate and the time left shown once, and a final line that stays.
+// Silent when stderr is not a terminal (logs, CI): commands print their own summaries there.
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 
+#include "sde/sampler.hpp"
 #include "sde/score_model.hpp"
 
 namespace sde::cli {
 
+/// Whether stderr is a terminal (bars are drawn only there).
+bool stderr_is_terminal();
+/// The terminal's width: stderr's window size, else $COLUMNS, else 80.
+int terminal_columns();
+
+/// What one redraw shows. `done` and `total` are in `unit`s (steps, samples, it).
+struct ProgressState {
+  std::string label;
+  double done = 0, total = 1;
+  double initial = 0;           ///< where this run started (a resumed training): the rate counts from it
+  std::string unit = "it";
+  bool counted = true;          ///< false: no "done/total unit" and no rate (a fraction of a time interval)
+  double elapsed = 0;           ///< seconds since the bar started
+  bool eta_known = true;        ///< false: the measure is not proportional to the work left (no ETA)
+  std::string postfix;          ///< e.g. "NFE 120" or "loss 0.53"
+};
+
+/// The line for `state` at most `columns - 1` characters wide (the last column is left free, so
+/// that no terminal wraps it), as tqdm lays it out: "label  42%|####....| 168/400 [00:02<00:03, 75.10 steps/s, NFE 169]".
+/// The bar takes the room the rest leaves; on narrow terminals the bar goes first, then the postfix.
+std::string progress_line(const ProgressState& state, int columns);
+
+/// "MM:SS", or "H:MM:SS" from an hour on, as tqdm writes durations.
+std::string clock_time(double seconds);
+
+struct ProgressBarOptions {
+  std::string unit = "it";
+  bool counted = true;               ///< see ProgressState::counted
+  double initial = 0;                ///< units already done when the bar starts
+  bool leave = true;                 ///< keep the final line (false: clear it; the caller prints a row)
+  bool enabled = stderr_is_terminal();
+};
+
 class ProgressBar {
  public:
-  /// `label` starts the line; `enabled` defaults to whether stderr is a terminal.
-  explicit ProgressBar(std::string label, bool enabled = stderr_is_terminal());
-  ~ProgressBar() { finish(); }
+  /// `total` units of work.
+  ProgressBar(std::string label, double total, ProgressBarOptions options = {});
+  ~ProgressBar() { close(); }
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  /// Redraws (at most 10 times a second) with `fraction` in [0, 1] done and `detail` after it,
-  /// e.g. "NFE 120" or "loss 0.53"; `rate` (per second, with its unit) when the caller has one.
-  void update(double fraction, const std::string& detail = "", const std::string& rate = "");
-  /// Ends the line; later updates are ignored.
-  void finish();
+  /// Moves the bar to `done` units (never backwards: a smaller value keeps the last one) and
+  /// redraws at most 10 times a second. `eta_known` false hides the time left.
+  void update(double done, const std::string& postfix = "", bool eta_known = true);
+  /// Draws the final state once more and ends the line, which stays on the terminal (or clears it
+  /// when not `leave`). Later updates are ignored.
+  void close();
   /// Whether updates are drawn (callers may skip computing them otherwise).
   bool active() const { return enabled_; }
-
-  static bool stderr_is_terminal();
+  double elapsed() const;
 
  private:
-  std::string label_;
-  bool enabled_, drawn_ = false;
+  void draw();
+
+  ProgressState state_;
+  bool enabled_, leave_, drawn_ = false;
   std::chrono::steady_clock::time_point start_, last_;
 };
 
-/// A score model that reports its caller's progress from the times it is asked about: the
-/// fraction of the way from `t_from` to `t_to` of the batch's mean t (sampling runs from T down
-/// to eps, the likelihood from eps up to T), and the number of evaluations so far.
-class ProgressScore final : public ScoreModel {
+/// A line saying what runs now ("computing metrics ..."), shown while the object lives and cleared
+/// after; nothing when stderr is not a terminal.
+class StatusLine {
  public:
-  ProgressScore(const ScoreModel& model, ProgressBar& bar, double t_from, double t_to)
-      : model_(model), bar_(bar), t_from_(t_from), t_to_(t_to) {}
+  explicit StatusLine(const std::string& text, bool enabled = stderr_is_terminal());
+  ~StatusLine();
+  StatusLine(const StatusLine&) = delete;
+  StatusLine& operator=(const StatusLine&) = delete;
+
+ private:
+  bool enabled_;
+};
+
+/// What a sampling bar shows: samples done, the batch in progress counted by the share of its way
+/// from the start time to eps (by steps on a fixed grid; by time under adaptive control, which is
+/// not proportional to the work, so no ETA until a batch is done), and the NFE of the batch in
+/// progress, as the result counts it.
+struct SamplingBar {
+  std::string label = "sampling";
+  int64_t count = 0;   ///< samples this process computes
+  int64_t steps = 0;   ///< the grid's steps; 0: adaptive
+  double t_start = 1, eps = 1e-3;
+  bool leave = true;
+  bool enabled = stderr_is_terminal();
+};
+
+/// Runs `run(options', model')` where options' has hooks that also report to the bar and model'
+/// counts the calls; the bar's final line stays (when `leave`).
+SampleResult sample_with_progress(const SamplingBar& bar, const SamplerOptions& options, const ScoreModel& model,
+                                  const std::function<SampleResult(const SamplerOptions&, const ScoreModel&)>& run);
+
+/// A score model that forwards every call to `model` after telling `on_call` the call's times.
+class CountingScore final : public ScoreModel {
+ public:
+  CountingScore(const ScoreModel& model, std::function<void(const torch::Tensor& t)> on_call)
+      : model_(model), on_call_(std::move(on_call)) {}
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
   std::vector<int64_t> sample_shape() const override { return model_.sample_shape(); }
   bool has_data_prediction() const override { return model_.has_data_prediction(); }
@@ -51,13 +120,8 @@ class ProgressScore final : public ScoreModel {
                                             const Condition& c) const override;
 
  private:
-  /// One call at times t: counted, and shown on the bar.
-  void advance(const torch::Tensor& t) const;
-
   const ScoreModel& model_;
-  ProgressBar& bar_;
-  double t_from_, t_to_;
-  mutable long long calls_ = 0;
+  std::function<void(const torch::Tensor& t)> on_call_;
 };
 
 }  // namespace sde::cli

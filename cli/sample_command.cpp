@@ -8,33 +8,29 @@
 
 #include "commands.hpp"
 #include "control_options.hpp"
+#include "model_options.hpp"
 #include "outputs.hpp"
 #include "progress.hpp"
-#include "sde_options.hpp"
 #include "validators.hpp"
+#include "version.hpp"
 #include "sde/atomic_file.hpp"
 #include "sde/errors.hpp"
 #include "sde/gaussian_mixture.hpp"
 #include "sde/metrics.hpp"
 #include "sde/npy.hpp"
-#include "sde/sde_factory.hpp"
 #include "sde/distributed.hpp"
 #include "sde/solvers/distributed_sampling.hpp"
 #include "sde/solvers/registry.hpp"
-#include "sde/toy_data.hpp"
-#include "sde/torchscript_model.hpp"
-#include "sde/trained_model.hpp"
 
 namespace sde::cli {
 namespace {
 
 struct SampleArgs {
-  SdeArgs problem;
-  std::string model;  ///< a model directory written by `scoresde train`, or a TorchScript file
-  std::string parameterization, conditioning;  ///< a TorchScript file's, named by the user
-  std::vector<int64_t> shape;                  ///< one sample's shape, for a TorchScript file
-  int64_t classes = 0;                         ///< a TorchScript file's classes (forward(x, label, y))
+  ModelArgs source;
   std::string out, solver = "em", dtype = "float32", schedule = "time";
+  std::string latents;  ///< x_T to start from (.npy), instead of prior draws
+  std::string images;   ///< a directory for one PNG per image sample
+  bool clamp = false;
   SamplerOptions sampler;
   std::map<std::string, std::string> params;  // solver-specific, only those given
   int64_t count = 0;
@@ -42,93 +38,127 @@ struct SampleArgs {
   ControlArgs control;
 };
 
+// Every registered solver's own options, spelt with '-', each with its type and every solver's
+// default: passed on only when given, and checked by the chosen solver itself.
+void add_solver_options(CLI::App* cmd, const std::shared_ptr<SampleArgs>& args) {
+  struct Uses {
+    std::string type, help, defaults;
+  };
+  std::map<std::string, Uses> keys;
+  for (const SolverInfo& info : registered_solvers())
+    for (const SolverOption& o : info.options) {
+      Uses& uses = keys[o.key];
+      if (uses.type.empty()) {
+        uses.type = o.type;
+        uses.help = o.help;
+      }
+      uses.defaults += (uses.defaults.empty() ? "" : ", ") + info.name + " " + o.default_value;
+    }
+  for (const auto& [key, uses] : keys) {
+    // A choice's names are in its type; the help of the first solver that has it, then every default.
+    cmd->add_option_function<std::string>(
+           option_flag(key), [args, key = key](const std::string& v) { args->params[key] = v; },
+           "solver option: " + uses.help + " (default: " + uses.defaults + ")")
+        ->type_name(uses.type)
+        ->group("Solver options (scoresde solvers)");
+  }
+}
+
+// --latents: x_T for the samples, rows [0, count) of an .npy of shape (n, sample shape...); all
+// of them when count is 0.
+torch::Tensor load_latents(const std::string& path, const std::vector<int64_t>& shape, int64_t count) {
+  const torch::Tensor z = load_npy(path);
+  std::vector<int64_t> expected = {z.dim() > 0 ? z.size(0) : 0};
+  expected.insert(expected.end(), shape.begin(), shape.end());
+  SDE_CHECK(z.is_floating_point() && z.sizes() == c10::IntArrayRef(expected), "--latents ", path, " has shape ", z.sizes(),
+            " (", z.scalar_type(), "); give floats of shape (n, ", c10::IntArrayRef(shape), ") in the model's space");
+  SDE_CHECK(z.size(0) >= count, "--latents ", path, " holds ", z.size(0), " latents for --n ", count,
+            "; give at least one per sample");
+  const torch::Tensor finite = torch::isfinite(z.reshape({z.size(0), -1})).all(1);
+  SDE_CHECK(finite.all().item<bool>(), "--latents ", path, " row ", (~finite).nonzero()[0][0].item<int64_t>(),
+            " holds NaN or infinity");
+  return count > 0 ? z.slice(0, 0, count) : z;
+}
+
 }  // namespace
 
 Action add_sample_command(CLI::App& app) {
   auto args = std::make_shared<SampleArgs>();
   CLI::App* cmd = app.add_subcommand("sample", "draw samples with a reverse-time solver");
-  auto* target = add_target_option(cmd, args->problem.target, false);
-  auto* model = cmd->add_option("--model", args->model,
-                                "model directory written by `scoresde train`, or a TorchScript file (instead of --target)")
-                    ->check(CLI::ExistingPath);
-  cmd->add_option("--parameterization", args->parameterization, "a TorchScript model's output: score|noise|data|v")
-      ->check(CLI::IsMember(parameterization_names()));
-  cmd->add_option("--conditioning", args->conditioning, "a TorchScript model's time label: time|999t|sigma|smld")
-      ->check(CLI::IsMember(time_conditioning_names()));
-  cmd->add_option("--shape", args->shape, "a TorchScript model's sample shape, e.g. 2 or 1,28,28")->delimiter(',');
-  cmd->add_option("--classes", args->classes,
-                  "a class-conditional TorchScript model's K: its forward(x, label, y) takes classes y, K = no class")
-      ->check(CLI::Range(int64_t(1), int64_t(100000)));
-  target->excludes(model);
-  add_sde_options(cmd, args->problem.sde);
-  cmd->add_option("--solver", args->solver, "solver name (see `scoresde solvers`)")->capture_default_str();
+  add_model_options(cmd, args->source);
+  std::string solver_names;
+  for (const SolverInfo& info : registered_solvers()) solver_names += (solver_names.empty() ? "" : ", ") + info.name;
+  cmd->add_option("--solver", args->solver,
+                  "solver: " + solver_names + "; or another library's name (scoresde solvers --aliases)")
+      ->capture_default_str();
   cmd->add_option("--steps", args->sampler.steps, "number of solver steps N")->capture_default_str();
   cmd->add_option("--schedule", args->schedule, "time grid: uniform in t, in log-SNR, or Karras'")
       ->check(CLI::IsMember(TimeGrid::names()))->capture_default_str();
   cmd->add_option("--rho", args->sampler.grid.rho, "Karras grid exponent")->capture_default_str();
   cmd->add_option("--shift", args->sampler.grid.shift, "time shift of the grid (SD3): lambda -> lambda - log(shift)")
       ->capture_default_str();
-  cmd->add_option("--n", args->count, "number of samples")->required()->check(positive_count());
+  cmd->add_option("--n", args->count, "number of samples (default with --latents: one per latent)")
+      ->check(positive_count());
+  cmd->add_option("--latents", args->latents,
+                  "start from these x_T (.npy of shape (n, sample shape), in the model's space) instead of prior draws")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--seed", args->sampler.seed, "random seed")->capture_default_str();
   cmd->add_option("--eps", args->sampler.eps, "final time eps")->capture_default_str();
   cmd->add_option("--batch", args->sampler.batch_size, "samples per batch (0: all)")->capture_default_str();
-  cmd->add_option("--dtype", args->dtype, "compute dtype")
+  cmd->add_option("--dtype", args->dtype, "compute dtype, also the output's")
       ->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
   cmd->add_flag("--no-denoise", args->no_denoise, "skip the final Tweedie denoising step");
+  cmd->add_flag("--clamp", args->clamp, "clip the samples to the data's range (images: their pixel range)");
+  cmd->add_option("--images", args->images, "also write each image sample as DIR/000000.png, ...");
   add_control_options(cmd, args->control);
-  // Every registered solver's own options, spelt with '-': passed on only when given, and
-  // checked by the chosen solver itself (an option it does not have is an error naming its own).
-  std::set<std::string> keys;
-  for (const SolverInfo& info : registered_solvers())
-    for (const SolverOption& o : info.options) keys.insert(o.key);
-  for (const std::string& key : keys) {
-    cmd->add_option_function<std::string>(
-        option_flag(key), [args, key](const std::string& v) { args->params[key] = v; },
-        "solver option " + key + " (see `scoresde solvers`)");
-  }
-  cmd->add_option("--out", args->out, "output .npy (float32, shape (n, D))")->required();
+  add_solver_options(cmd, args);
+  cmd->add_option("--out", args->out, "output .npy: (n, D) points or (n, C, H, W) images, in --dtype")->required();
 
-  return [args, cmd]() {
-    SDE_CHECK(!args->problem.target.empty() || !args->model.empty(),
-              "sample needs --target MIXTURE.json (exact score) or --model DIR (a trained network)");
+  return [args, cmd](const Invocation& invocation) {
+    SDE_CHECK(args->count > 0 || !args->latents.empty(), "sample needs --n COUNT (or --latents FILE.npy: a sample per latent)");
     check_npy_output(args->out, /*picture=*/true);
-    std::shared_ptr<const Sde> sde;
-    std::unique_ptr<GaussianMixtureScore> exact;
-    std::unique_ptr<LoadedModel> trained;
-    std::unique_ptr<TorchScriptScoreModel> scripted;
-    const bool directory = !args->model.empty() && std::filesystem::is_directory(args->model);
-    const bool script_file = !args->model.empty() && !directory;
-    SDE_CHECK(script_file || (args->parameterization.empty() && args->conditioning.empty() && args->shape.empty() &&
-                              args->classes == 0),
-              "--parameterization, --conditioning, --shape and --classes describe a TorchScript file given as --model");
-    if (directory) {
-      trained = load_model_dir(cmd, args->model);
-      sde = trained->sde;
-    } else {
-      sde = make_sde_from(cmd, args->problem.sde);
-      if (script_file) {
-        SDE_CHECK(!args->parameterization.empty() && !args->conditioning.empty() && !args->shape.empty(),
-                  "a TorchScript model does not say what it computes: give --parameterization, --conditioning and "
-                  "--shape (see docs/training.md)");
-        scripted = std::make_unique<TorchScriptScoreModel>(args->model, sde, parse_parameterization(args->parameterization),
-                                                           parse_time_conditioning(args->conditioning), args->shape,
-                                                           ConditionInputs{args->classes, false});
-      } else {
-        exact = std::make_unique<GaussianMixtureScore>(GaussianMixture::from_json_file(args->problem.target), sde);
-      }
+    std::optional<OutputDirectory> images;  // created now, removed again if nothing lands in it
+    if (!args->images.empty()) images.emplace(args->images);
+    const ModelSource source = open_model(cmd, args->source);
+    const Sde& sde = *source.sde;
+    const ScoreModel& unguided = source.score();
+    const bool image_samples = unguided.sample_shape().size() == 3;
+    SDE_CHECK(image_samples || (args->images.empty() && !args->clamp), "--images and --clamp are for image samples "
+              "(C, H, W); this model's samples have shape ", c10::IntArrayRef(unguided.sample_shape()));
+    torch::Tensor latents;
+    if (!args->latents.empty()) {
+      latents = load_latents(args->latents, unguided.sample_shape(), args->count);
+      args->count = latents.size(0);
     }
-    const ScoreModel& unguided = trained ? *trained->score : scripted ? *scripted : static_cast<const ScoreModel&>(*exact);
-    const Control control =
-        make_control(args->control, unguided, *sde, exact.get(),
-                     trained ? std::make_pair(trained->metadata.data_scale, trained->metadata.data_shift) : std::make_pair(1.0, 0.0),
-                     args->sampler.seed, args->count);
+    const Control control = make_control(args->control, unguided, sde, source.exact.get(), {source.scale, source.shift},
+                                         args->sampler.seed, args->count);
     const ScoreModel& model = *control.model;
     args->sampler.condition = control.condition;
     args->sampler.hooks = control.hooks;
+    if (latents.defined()) {
+      SDE_CHECK(!args->sampler.hooks.start_state, "--latents and --start both set where sampling starts; give one");
+      args->sampler.hooks.start_state = [latents](SampleRange range) { return latents.narrow(0, range.first, range.count); };
+    }
     args->sampler.denoise = !args->no_denoise;
     args->sampler.grid.kind = TimeGrid::parse(args->schedule);
     args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
+    args->sampler.device = source.device;
+    // A solver option from --config that the chosen solver does not have is left out with a note
+    // (one file serves several solvers); typed on the command line, it is an error.
+    const SolverInfo& info = solver_info(args->solver);
+    for (auto it = args->params.begin(); it != args->params.end();) {
+      const bool known = std::any_of(info.options.begin(), info.options.end(),
+                                     [&](const SolverOption& o) { return o.key == it->first; });
+      if (!known && invocation.config_flags.count(option_flag(it->first))) {
+        std::cerr << "scoresde: note: " << args->solver << " has no option " << it->first
+                  << "; the --config value is not used\n";
+        it = args->params.erase(it);
+      } else {
+        ++it;
+      }
+    }
     const SolverParams params(args->params);
+    make_sampler(args->solver, args->sampler, params);  // the solver and its options checked before any work
 
     // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): each samples its shard, rank 0
     // gathers and writes; the output is the one-process output bit for bit (docs/distributed.md).
@@ -136,27 +166,34 @@ Action add_sample_command(CLI::App& app) {
     std::unique_ptr<ProcessGroup> group;
     if (distributed.world_size > 1) group = std::make_unique<ProcessGroup>(distributed);
     SDE_CHECK(!group || !control.repaint, "RePaint (--resamplings) runs in one process; drop the launcher");
-    const auto sampler = group ? nullptr : make_sampler(args->solver, args->sampler, params);
     const auto start = std::chrono::steady_clock::now();
     const bool root = !group || group->is_root();
-    SampleResult result;
-    {
-      ProgressBar bar("sampling", root && ProgressBar::stderr_is_terminal());
-      const ProgressScore progress(model, bar, sde->t_max(), args->sampler.eps);
-      if (control.repaint)
-        result = repaint(args->solver, args->sampler, params, *sde, progress, *control.measurement, *control.repaint, args->count);
-      else
-        result = group ? sample_distributed(args->solver, args->sampler, params, *sde, progress, args->count, *group)
-                       : sampler->sample(*sde, progress, args->count);
-    }
+    SamplingBar bar;
+    bar.count = group ? shard_range(args->count, group->rank(), group->world_size(),
+                                    args->sampler.batch_size > 0 ? args->sampler.batch_size : 1).count
+                      : args->count;
+    // RePaint's segments go back in time: progress by time there, as for adaptive solvers.
+    bar.steps = info.uses_time_grid && !control.repaint ? args->sampler.steps : 0;
+    bar.t_start = args->sampler.hooks.start_time > 0 ? args->sampler.hooks.start_time : sde.t_max();
+    bar.eps = args->sampler.eps;
+    bar.enabled = root && stderr_is_terminal();
+    const SampleResult result = sample_with_progress(
+        bar, args->sampler, model, [&](const SamplerOptions& options, const ScoreModel& counted) {
+          if (control.repaint)
+            return repaint(args->solver, options, params, sde, counted, *control.measurement, *control.repaint, args->count);
+          if (group) return sample_distributed(args->solver, options, params, sde, counted, args->count, *group);
+          return make_sampler(args->solver, options, params)->sample(sde, counted, args->count);
+        });
     if (!root) return result.ok() ? 0 : 3;  // rank 0 reports and writes
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!result.ok()) {
       std::cerr << "scoresde: sampling failed: " << result.message << " (nothing written)\n";
       return 3;
     }
-    const torch::Tensor samples = (trained ? trained->metadata.to_data(result.samples) : result.samples).to(torch::kFloat32);
-    std::cout << "solver " << args->solver << "  sde " << sde->name() << "  samples " << args->count << "  NFE "
+    torch::Tensor samples = source.to_data(result.samples).to(torch::kCPU, args->sampler.dtype);
+    const std::pair<double, double> range = source.pixel_range(samples);
+    if (args->clamp) samples = samples.clamp(range.first, range.second);
+    std::cout << "solver " << args->solver << "  sde " << sde.name() << "  samples " << args->count << "  NFE "
               << result.nfe;
     if (result.nfe_mean != double(result.nfe)) std::cout << " (mean per sample " << result.nfe_mean << ")";
     std::cout << "  wall " << seconds << " s\n";
@@ -164,45 +201,53 @@ Action add_sample_command(CLI::App& app) {
     // The summary, with the distance to exact samples when the density is known, and a picture.
     // nfe: batched score-model calls; nfe_mean: calls per sample; steps: the grid's (fixed-grid
     // solvers only), accepted_steps and rejected_steps: per sample, as the solve took them.
-    nlohmann::json summary = {{"solver", args->solver},      {"sde", sde->name()},
+    nlohmann::json summary = {{"solver", args->solver},      {"sde", sde.name()},
                               {"samples", args->count},      {"nfe", result.nfe},
                               {"nfe_mean", result.nfe_mean}, {"accepted_steps", result.accepted_steps},
                               {"rejected_steps", result.rejected_steps}, {"seconds", seconds},
                               {"seed", args->sampler.seed},  {"output", args->out},
-                              {"processes", distributed.world_size}};
-    if (solver_info(args->solver).uses_time_grid) summary["steps"] = args->sampler.steps;
+                              {"dtype", args->dtype},        {"processes", distributed.world_size}};
+    summary.update(build_info());
+    if (info.name != args->solver) summary["runs"] = info.name;  // an alias
+    if (info.uses_time_grid) summary["steps"] = args->sampler.steps;
+    if (!args->latents.empty()) summary["latents"] = args->latents;
     if (!control.description.empty()) summary["control"] = control.description;
     // The exact density the samples should follow, where known: the target's (its class's
     // sub-mixture for one class), none where guidance or an inverse problem changes the target.
-    std::optional<GaussianMixture> density =
-        exact ? std::optional<GaussianMixture>(exact->mixture()) : trained ? trained->metadata.data_density() : std::nullopt;
-    if (control.changes_target || (density && args->control.label == "all")) density.reset();
+    std::optional<GaussianMixture> density = source.data_density();
+    if (control.changes_target || !args->latents.empty() || (density && args->control.label == "all")) density.reset();
     if (density && !args->control.label.empty()) {
       if (density->num_classes() > 0) density = density->given_label(std::stoll(args->control.label));
       else density.reset();
     }
     if (density) {
+      const StatusLine status("computing metrics: sliced W2 to exact samples, mean log p ...", root && stderr_is_terminal());
       // The exact model is reused: at D = 3000 each one costs minutes of eigendecompositions.
       std::optional<GaussianMixtureScore> toy;
-      const GaussianMixtureScore& truth = exact && args->control.label.empty() ? *exact : toy.emplace(*density, sde);
+      const GaussianMixtureScore& truth =
+          source.exact && args->control.label.empty() ? *source.exact : toy.emplace(*density, source.sde);
       const torch::Tensor reference = truth.sample(NoiseStream(args->sampler.seed + 1), {0, args->count}, 0.0);
-      const double w2 = sliced_w2(samples, reference), logp = mean_log_likelihood(samples, *density);
-      summary["sliced_w2"] = w2;
+      summary["sliced_w2"] = sliced_w2(samples, reference);
       summary["w2_floor"] = sliced_w2(truth.sample(NoiseStream(args->sampler.seed + 2), {0, args->count}, 0.0), reference);
-      summary["mean_log_p"] = logp;
-      std::cout << "sliced W2 to exact samples " << w2 << " (floor " << summary["w2_floor"].get<double>()
-                << ")  mean log p " << logp << "\n";
+      summary["mean_log_p"] = mean_log_likelihood(samples, *density);
     }
-    const bool symmetric = trained ? trained->metadata.signed_values(samples) : true;
-    // The samples, the summary and the picture land together or not at all.
+    if (summary.contains("sliced_w2"))
+      std::cout << "sliced W2 to exact samples " << summary["sliced_w2"].get<double>() << " (floor "
+                << summary["w2_floor"].get<double>() << ")  mean log p " << summary["mean_log_p"].get<double>() << "\n";
+    // The samples, the summary and the pictures land together or not at all.
     std::vector<std::pair<std::string, std::string>> files = {{args->out, npy_bytes(samples)},
                                                               {sibling(args->out, ".json"), summary.dump(2) + "\n"}};
     const std::string picture =
-        picture_png(samples, args->solver + ", NFE " + std::to_string(result.nfe), density, symmetric);
+        picture_png(samples, args->solver + ", NFE " + std::to_string(result.nfe), density, range);
     if (!picture.empty()) files.emplace_back(sibling(args->out, ".png"), picture);
+    if (!args->images.empty()) {
+      for (auto& file : image_pngs(samples, args->images, range)) files.push_back(std::move(file));
+    }
     write_files_atomic(files);
     std::cout << "wrote " << args->out << ", " << sibling(args->out, ".json")
-              << (picture.empty() ? "" : ", " + sibling(args->out, ".png")) << "\n";
+              << (picture.empty() ? "" : ", " + sibling(args->out, ".png"))
+              << (args->images.empty() ? "" : ", " + std::to_string(args->count) + " images in " + args->images + "/")
+              << "\n";
     return 0;
   };
 }

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -22,7 +23,7 @@ namespace sde::cli {
 namespace {
 
 struct TrainArgs {
-  std::string data, model = "mlp", out, parameterization = "noise", conditioning = "time", scale = "auto";
+  std::string data, architecture = "mlp", out, parameterization = "noise", conditioning = "time", scale = "auto";
   std::string objective = "dsm";
   SdeConfig sde;
   NetworkSpec network;
@@ -71,8 +72,17 @@ Action add_train_command(CLI::App& app) {
   for (const auto& name : toy_data_names()) toys += (toys.empty() ? "toy:" : "|toy:") + name;
   cmd->add_option("--data", args->data, toys + "|fashion-mnist|FILE.npy (n, D) or (n, C, H, W)")->required();
   add_sde_options(cmd, args->sde);
-  cmd->add_option("--model", args->model, "network: mlp for (n, D) points, unet for (n, C, H, W) images")
+  cmd->add_option("--network", args->architecture, "architecture: mlp for (n, D) points, unet for (n, C, H, W) images")
       ->check(CLI::IsMember({"mlp", "unet"}))->capture_default_str();
+  // --model names a model (a directory or file) everywhere else; here it once named the network.
+  cmd->add_option_function<std::string>(
+         "--model",
+         [](const std::string& value) -> void {
+           throw CLI::ValidationError("--model", "train writes the model to --out; the architecture is --network " +
+                                                     value + " (--model names a trained model in sample and likelihood)");
+         },
+         "")
+      ->group("");
   cmd->add_option("--channels", args->network.channels, "U-Net base channels")->capture_default_str();
   cmd->add_option("--channel-mult", args->network.channel_mult, "U-Net channel multipliers per level")
       ->delimiter(',')->capture_default_str();
@@ -118,7 +128,7 @@ Action add_train_command(CLI::App& app) {
   cmd->add_flag("--resume", args->resume, "continue from OUT/checkpoint.pt");
   cmd->add_option("--out", args->out, "model directory (model.json, weights.pt, checkpoint.pt)")->required();
 
-  return [args, cmd]() {
+  return [args, cmd](const Invocation&) {
     const auto sde = make_sde_from(cmd, args->sde);
     Data data = open_data(args->data, args->data_seed, args->labels);
     SDE_CHECK(args->network.classes == 0 || args->network.classes == data.classes, "--classes ", args->network.classes,
@@ -132,17 +142,17 @@ Action add_train_command(CLI::App& app) {
                 " has none: give --labels FILE.npy");
       SDE_CHECK(args->network.classes == 0, "--objective classifier trains a classifier of the data's ", data.classes,
                 " classes; drop --classes (a classifier takes no class input)");
-      SDE_CHECK(args->model == "mlp", "--objective classifier trains an mlp (images are flattened); drop --model unet");
+      SDE_CHECK(args->architecture == "mlp", "--objective classifier trains an mlp (images are flattened); drop --network unet");
       args->network.outputs = data.classes;
     }
     const double scale = args->scale != "auto" ? parse_finite("--scale", args->scale)
                          : images             ? 1.0
                                               : 1.0 / data.sample.std().item<double>();
     SDE_CHECK(std::isfinite(scale) && scale > 0, "--scale ", args->scale, " gives ", scale, "; it must be > 0");
-    args->network.kind = args->model;
+    args->network.kind = args->architecture;
     args->network.sample_shape = data.sample.sizes().slice(1).vec();
-    SDE_CHECK(classifier || images == (args->model == "unet"), "--model ", args->model, " does not take data of shape ",
-              data.sample.sizes(), ": use --model mlp for (n, D) points and --model unet for (n, C, H, W) images");
+    SDE_CHECK(classifier || images == (args->architecture == "unet"), "--network ", args->architecture, " does not take data of shape ",
+              data.sample.sizes(), ": use --network mlp for (n, D) points and --network unet for (n, C, H, W) images");
     args->train.checkpoint_path = args->out + "/checkpoint.pt";
     args->train.objective = parse_training_objective(args->objective);
     const auto parameterization = parse_parameterization(args->parameterization);
@@ -167,27 +177,44 @@ Action add_train_command(CLI::App& app) {
     if (args->resume) trainer.load_checkpoint(args->train.checkpoint_path);
     if (root)
       std::cout << (group ? "data-parallel over " + std::to_string(group->world_size()) + " processes: " : "")
-                << "training " << args->model << " (" << trainer.network().parameter_count() << " parameters) on "
+                << "training " << args->architecture << " (" << trainer.network().parameter_count() << " parameters) on "
               << args->data << " under " << sde->name() << ", data scale " << scale << ", from step "
               << trainer.steps_done() << " to " << args->train.steps << "\n";
     const TrainingData source = data.source;
-    // On a terminal a progress bar; otherwise (logs) a line every --log-every steps.
-    ProgressBar bar("training", root && ProgressBar::stderr_is_terminal());
-    const bool terminal = ProgressBar::stderr_is_terminal();
+    // On a terminal a progress bar; otherwise (logs) a line every --log-every steps. Either way a
+    // final line with the loss and the time stays.
+    const bool terminal = root && stderr_is_terminal();
+    ProgressBarOptions bar_options;
+    bar_options.initial = double(trainer.steps_done());
+    bar_options.enabled = terminal;
+    ProgressBar bar("training", double(args->train.steps), bar_options);
+    const int64_t first_step = trainer.steps_done();
+    double last_loss = NAN;
     trainer.run(scaled_training_data(source, scale),
                 [&](const TrainProgress& p) {
                   if (!root) return;
-                  char line[160];
-                  std::snprintf(line, sizeof line, "step %7lld/%lld  loss %.5f  %.1f it/s  ETA %.0f s",
-                                (long long)p.step, (long long)p.steps, p.loss, p.steps_per_second, p.eta_seconds);
+                  last_loss = p.loss;
+                  char loss[32];
+                  std::snprintf(loss, sizeof loss, "loss %.5f", p.loss);
                   if (terminal) {
-                    bar.update(double(p.step) / double(p.steps), line);
+                    bar.update(double(p.step), loss);
                   } else {
-                    std::printf("%s\n", line);
+                    std::printf("step %7lld/%lld  %s  %.1f it/s  ETA %s\n", (long long)p.step, (long long)p.steps, loss,
+                                p.steps_per_second, clock_time(p.eta_seconds).c_str());
                     std::fflush(stdout);
                   }
                 });
-    bar.finish();
+    const double seconds = bar.elapsed();
+    bar.close();
+    if (root && trainer.steps_done() == first_step) {
+      std::printf("no steps to train: the model is at step %lld of --steps %lld already\n", (long long)first_step,
+                  (long long)args->train.steps);
+    } else if (root) {
+      const int64_t steps = trainer.steps_done() - first_step;
+      std::printf("trained steps %lld to %lld in %s (%.1f it/s), loss %.5f (mean over the last --log-every steps)\n",
+                  (long long)first_step, (long long)trainer.steps_done(), clock_time(seconds).c_str(),
+                  seconds > 0 ? double(steps) / seconds : 0.0, last_loss);
+    }
     if (!root) return 0;  // rank 0 writes the model
     ModelMetadata meta;
     meta.sde = args->sde;

@@ -63,7 +63,7 @@ TEST_CASE("scoresde rejects bad arguments with a message naming them") {
     std::string args, expect;
   };
   const std::vector<Case> cases = {
-      {"sample --sde vp --n 10 --out x.npy", "needs --target MIXTURE.json (exact score) or --model DIR"},
+      {"sample --sde vp --n 10 --out x.npy", "needs --target MIXTURE.json (exact score) or --model (a trained model directory"},
       {"sample --target /nonexistent.json --n 10 --out x.npy", "/nonexistent.json"},
       {"sample --target " + ring + " --sde vq --n 10 --out x.npy", "--sde"},
       {"sample --target " + ring + " --n 10 --out x.npy --solver eulr", "unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, euler, heun, dpmpp-2m, dpmpp-3m, dpmpp-2m-sde"},

@@ -9,7 +9,7 @@
 //
 // Training a U-Net to good samples takes hours on two CPU cores (docs/training.md). So this
 // program either trains briefly (--steps) or samples a model directory trained by
-// `scoresde train --data fashion-mnist --model unet ...` (--model DIR). --quick shrinks the
+// `scoresde train --data fashion-mnist --network unet ...` (--model DIR). --quick shrinks the
 // network and every count so that the whole pipeline runs in seconds.
 //
 // Needs Debian's dataset-fashion-mnist (exit code 77, "skipped", without it).

@@ -9,7 +9,7 @@
 // x0_hat). The table gives the mean exact log-density of the (x_1, x_2) pairs under the posterior.
 //
 // Part 2, Fashion-MNIST (with --model DIR, a class-conditional U-Net trained by
-// `scoresde train --data fashion-mnist --model unet --classes 10 ...`): test images with their
+// `scoresde train --data fashion-mnist --network unet --classes 10 ...`): test images with their
 // lower half removed, filled in by RePaint under their own class; and SDEdit: a test image noised
 // to t0 = 0.3, 0.5, 0.7 and denoised under another class. Without a model only part 1 runs.
 //
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
   // ---- Part 2: Fashion-MNIST, with a class-conditional model.
   if (args.text("model").empty()) {
     std::printf("Fashion-MNIST part skipped: give --model DIR (a class-conditional U-Net, scoresde train --data "
-                "fashion-mnist --model unet --classes 10)\n");
+                "fashion-mnist --network unet --classes 10)\n");
     return 0;
   }
   fashion_mnist(args.text("model"), out, args.quick());

@@ -4,6 +4,8 @@
 // with a message within the timeout and leave no output.
 #include "testing.hpp"
 
+#include <sstream>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -114,10 +116,14 @@ TEST_CASE("a rank that never joins fails the other within the timeout, leaving n
 namespace {
 
 // The losses of a training log's progress lines ("step K/N  loss L ...").
+// The losses of the log's progress lines ("step 10/40  loss 2.05 ..."), not of the final summary.
 std::vector<double> losses(const std::string& log) {
   std::vector<double> out;
-  for (size_t at = log.find("loss "); at != std::string::npos; at = log.find("loss ", at + 5))
-    out.push_back(std::stod(log.substr(at + 5)));
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t at = line.find("loss ");
+    if (line.rfind("step ", 0) == 0 && at != std::string::npos) out.push_back(std::stod(line.substr(at + 5)));
+  }
   return out;
 }
 

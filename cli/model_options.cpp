@@ -100,6 +100,11 @@ const ScoreModel& ModelSource::score() const {
 torch::Tensor ModelSource::to_data(const torch::Tensor& x) const { return (x - shift) / scale; }
 
 std::pair<double, double> ModelSource::pixel_range(const torch::Tensor& samples) const {
+  if (trained && trained->metadata.data_range) {
+    const auto [low, high] = *trained->metadata.data_range;
+    const double a = (low - shift) / scale, b = (high - shift) / scale;
+    return {std::min(a, b), std::max(a, b)};
+  }
   if (trained) return trained->metadata.signed_values(samples) ? std::make_pair(-1.0, 1.0) : std::make_pair(0.0, 1.0);
   // A data scaler names the data's range: the model's [-1, 1] in the data's units.
   if (scale != 1 || shift != 0) {
@@ -107,6 +112,12 @@ std::pair<double, double> ModelSource::pixel_range(const torch::Tensor& samples)
     return {std::min(a, b), std::max(a, b)};
   }
   return samples.min().item<double>() < 0 ? std::make_pair(-1.0, 1.0) : std::make_pair(0.0, 1.0);
+}
+
+std::optional<std::pair<double, double>> ModelSource::data_range() const {
+  if (trained) return trained->metadata.data_range;
+  if (scripted && (scale != 1 || shift != 0)) return std::make_pair(-1.0, 1.0);
+  return std::nullopt;
 }
 
 std::optional<GaussianMixture> ModelSource::data_density() const {

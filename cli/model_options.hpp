@@ -49,6 +49,9 @@ struct ModelSource {
   /// say (or the samples' signs), the model's [-1, 1] mapped back through a TorchScript file's
   /// data scaler.
   std::pair<double, double> pixel_range(const torch::Tensor& samples) const;
+  /// The data's range in the model's space where it is bounded: a model directory's data_range; a
+  /// TorchScript file with a data scaler: [-1, 1] (score_sde's centred data). Unset otherwise.
+  std::optional<std::pair<double, double>> data_range() const;
   /// The data's exact density where known (a mixture target; a toy's density for a trained model).
   std::optional<GaussianMixture> data_density() const;
 };

@@ -230,23 +230,23 @@ SampleResult sample_with_progress(const SamplingBar& info, const SamplerOptions&
 
 torch::Tensor CountingScore::score(const torch::Tensor& x, const torch::Tensor& t) const {
   on_call_(t);
-  return model_.score(x, t);
+  return ForwardingScoreModel::score(x, t);
 }
 
 torch::Tensor CountingScore::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
   on_call_(t);
-  return model_.data_prediction(x, t);
+  return ForwardingScoreModel::data_prediction(x, t);
 }
 
 torch::Tensor CountingScore::conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const {
   on_call_(t);
-  return model_.conditional_score(x, t, c);
+  return ForwardingScoreModel::conditional_score(x, t, c);
 }
 
 torch::Tensor CountingScore::conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
                                                          const Condition& c) const {
   on_call_(t);
-  return model_.conditional_data_prediction(x, t, c);
+  return ForwardingScoreModel::conditional_data_prediction(x, t, c);
 }
 
 }  // namespace sde::cli

@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "sde/forwarding_score_model.hpp"
 #include "sde/sampler.hpp"
-#include "sde/score_model.hpp"
 
 namespace sde::cli {
 
@@ -105,22 +105,17 @@ SampleResult sample_with_progress(const SamplingBar& bar, const SamplerOptions& 
                                   const std::function<SampleResult(const SamplerOptions&, const ScoreModel&)>& run);
 
 /// A score model that forwards every call to `model` after telling `on_call` the call's times.
-class CountingScore final : public ScoreModel {
+class CountingScore final : public ForwardingScoreModel {
  public:
   CountingScore(const ScoreModel& model, std::function<void(const torch::Tensor& t)> on_call)
-      : model_(model), on_call_(std::move(on_call)) {}
+      : ForwardingScoreModel(model), on_call_(std::move(on_call)) {}
   torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
-  std::vector<int64_t> sample_shape() const override { return model_.sample_shape(); }
-  bool has_data_prediction() const override { return model_.has_data_prediction(); }
   torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override;
-  int64_t num_classes() const override { return model_.num_classes(); }
-  bool takes_condition_values() const override { return model_.takes_condition_values(); }
   torch::Tensor conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const override;
   torch::Tensor conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
                                             const Condition& c) const override;
 
  private:
-  const ScoreModel& model_;
   std::function<void(const torch::Tensor& t)> on_call_;
 };
 

@@ -14,6 +14,7 @@
 #include "validators.hpp"
 #include "version.hpp"
 #include "sde/atomic_file.hpp"
+#include "sde/bounded_prediction.hpp"
 #include "sde/errors.hpp"
 #include "sde/gaussian_mixture.hpp"
 #include "sde/metrics.hpp"
@@ -31,6 +32,9 @@ struct SampleArgs {
   std::string latents;  ///< x_T to start from (.npy), instead of prior draws
   std::string images;   ///< a directory for one PNG per image sample
   bool clamp = false;
+  bool clip_x0 = false;          ///< clip the data prediction to the data's range
+  double threshold = 0;          ///< > 0: dynamic thresholding at this percentile
+  std::vector<double> x0_range;  ///< the data's range in the model's space, when the model does not say
   SamplerOptions sampler;
   std::map<std::string, std::string> params;  // solver-specific, only those given
   int64_t count = 0;
@@ -111,6 +115,16 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_flag("--clamp", args->clamp, "clip the samples to the data's range (images: their pixel range)");
   cmd->add_option("--images", args->images, "also write each image sample as DIR/000000.png, ...");
   add_control_options(cmd, args->control);
+  auto* clip = cmd->add_flag("--clip-x0", args->clip_x0,
+                             "clip the model's data prediction x0_hat to the data's range (bounded data, e.g. images)");
+  cmd->add_option("--threshold", args->threshold,
+                  "dynamic thresholding of x0_hat at this percentile (Imagen: 0.995), within the data's range")
+      ->check(CLI::Range(0.0, 1.0))
+      ->excludes(clip);
+  cmd->add_option("--x0-range", args->x0_range,
+                  "the data's range in the model's space for --clip-x0/--threshold (default: the model directory's)")
+      ->delimiter(',')
+      ->expected(2);
   add_solver_options(cmd, args);
   cmd->add_option("--out", args->out, "output .npy: (n, D) points or (n, C, H, W) images, in --dtype")->required();
 
@@ -132,7 +146,20 @@ Action add_sample_command(CLI::App& app) {
     }
     const Control control = make_control(args->control, unguided, sde, source.exact.get(), {source.scale, source.shift},
                                          args->sampler.seed, args->count);
-    const ScoreModel& model = *control.model;
+    // Bounds on the (guided) model's data prediction, where asked.
+    std::optional<BoundedDataPrediction> bounded;
+    DataPredictionBounds bounds;
+    if (args->clip_x0 || args->threshold > 0) {
+      bounds.kind = args->clip_x0 ? DataPredictionBounds::Kind::kClip : DataPredictionBounds::Kind::kDynamic;
+      bounds.percentile = args->threshold > 0 ? args->threshold : bounds.percentile;
+      const std::optional<std::pair<double, double>> range = source.data_range();
+      SDE_CHECK(!args->x0_range.empty() || range, "--clip-x0 and --threshold need the data's range: give --x0-range "
+                "LO,HI in the model's space (a model directory of images records it)");
+      bounds.low = args->x0_range.empty() ? range->first : args->x0_range[0];
+      bounds.high = args->x0_range.empty() ? range->second : args->x0_range[1];
+      bounded.emplace(*control.model, sde, bounds);
+    }
+    const ScoreModel& model = bounded ? static_cast<const ScoreModel&>(*bounded) : *control.model;
     args->sampler.condition = control.condition;
     args->sampler.hooks = control.hooks;
     if (latents.defined()) {
@@ -212,6 +239,7 @@ Action add_sample_command(CLI::App& app) {
     if (info.uses_time_grid) summary["steps"] = args->sampler.steps;
     if (!args->latents.empty()) summary["latents"] = args->latents;
     if (!control.description.empty()) summary["control"] = control.description;
+    if (bounded) summary["x0_bounds"] = bounds.describe();
     // The exact density the samples should follow, where known: the target's (its class's
     // sub-mixture for one class), none where guidance or an inverse problem changes the target.
     std::optional<GaussianMixture> density = source.data_density();

@@ -224,6 +224,10 @@ Action add_train_command(CLI::App& app) {
     meta.data = args->data;
     meta.data_scale = scale;
     meta.steps_trained = trainer.steps_done();
+    if (images) {  // the range the data prediction may be bounded to, in the model's space
+      const auto [low, high] = data.sample.aminmax();
+      meta.data_range = std::make_pair(low.item<double>() * scale, high.item<double>() * scale);
+    }
     save_trained_model(args->out, meta, trainer.ema());
     std::cout << "wrote " << args->out << "/model.json, weights.pt (EMA), checkpoint.pt\n";
     return 0;

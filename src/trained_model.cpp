@@ -51,6 +51,7 @@ void save_trained_model(const std::string& dir, const ModelMetadata& m, const Sc
                             {"data_shift", m.data_shift},
                             {"steps_trained", m.steps_trained}};
   if (m.sde.name == "discrete") j["sde"]["alphas_cumprod"] = m.sde.discrete.alphas_cumprod;
+  if (m.data_range) j["data_range"] = {m.data_range->first, m.data_range->second};
   // The file's CRC-32 is checked before LibTorch parses it: its archive reader crashes on some
   // damaged archives (found by fuzz_checkpoint). The two files are written as one.
   const std::string bytes = weights.to_bytes();
@@ -86,6 +87,15 @@ LoadedModel load_trained_model(const std::string& dir) {
     m.data_scale = j.at("data_scale").get<double>();
     m.data_shift = j.at("data_shift").get<double>();
     m.steps_trained = detail::json_integer(j.at("steps_trained"), "steps_trained");
+    // Written since bounded data predictions exist; older Fashion-MNIST directories are [-1, 1].
+    if (j.contains("data_range")) {
+      const auto range = j.at("data_range").get<std::vector<double>>();
+      SDE_CHECK(range.size() == 2 && std::isfinite(range[0]) && std::isfinite(range[1]) && range[0] < range[1], "'", path,
+                "': data_range must be [low, high] with low < high");
+      m.data_range = std::make_pair(range[0], range[1]);
+    } else if (m.data == "fashion-mnist") {
+      m.data_range = std::make_pair(-1.0, 1.0);
+    }
     const int64_t crc = detail::json_integer(j.at("weights_crc32"), "weights_crc32");
     SDE_CHECK(crc >= 0 && crc <= int64_t(UINT32_MAX), "'", path, "': weights_crc32 = ", crc, " is not a CRC-32");
     weights_crc = uint32_t(crc);

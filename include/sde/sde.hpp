@@ -4,6 +4,7 @@
 #pragma once
 
 #include "sde/atomic_file.hpp"
+#include "sde/bounded_prediction.hpp"
 #include "sde/condition.hpp"
 #include "sde/cosine_sde.hpp"
 #include "sde/custom_sde.hpp"

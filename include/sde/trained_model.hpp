@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "sde/gaussian_mixture.hpp"
 #include "sde/networks.hpp"
@@ -24,6 +25,10 @@ struct ModelMetadata {
   double data_scale = 1.0;   ///< the model sees data_scale * x + data_shift; samples are mapped back
   double data_shift = 0.0;
   int64_t steps_trained = 0;
+  /// The range of the training data in the model's space, where it is bounded (images: [-1, 1]
+  /// for Fashion-MNIST as `scoresde train` scales it; an .npy of images: its minimum and maximum);
+  /// unset for points. Bounds the data prediction when asked (sde/bounded_prediction.hpp).
+  std::optional<std::pair<double, double>> data_range;
 
   /// Samples of the model (its scaled space) in the data's units: (x - data_shift) / data_scale.
   torch::Tensor to_data(const torch::Tensor& x) const;

@@ -176,3 +176,26 @@ TEST_CASE("points of more than two dimensions get a scatter matrix") {
   CHECK(matrix.width() >= 3 * 240);  // three panels a row: the six pairs of the first four coordinates
   CHECK(matrix.height() >= 2 * 240);
 }
+
+TEST_CASE("--clip-x0 and --threshold bound the data prediction within the data's range") {
+  save_gaussian_module("gauss_bounded.pt");
+  // The model sees 2 x - 1 ~ N(0, I): its model-space range is [-1, 1], [0, 1] in the data's units,
+  // and the last Tweedie step returns the bounded prediction.
+  const std::string images = "sample --model gauss_bounded.pt --parameterization noise --conditioning sigma --shape 1,6,6 "
+                             "--data-scale 2 --data-shift -1 --solver dpmpp-2m --steps 10 --n 20 ";
+  for (const std::string bound : {"--clip-x0", "--threshold 0.9"}) {
+    CAPTURE(bound);
+    const Run run = scoresde(images + bound + " --out bounded.npy");
+    CAPTURE(run.output);
+    REQUIRE(run.code == 0);
+    const torch::Tensor x = sde::load_npy("bounded.npy");
+    CHECK(x.min().item<double>() >= -1e-6);
+    CHECK(x.max().item<double>() <= 1 + 1e-6);
+    CHECK(read_text("bounded.json").find("\"x0_bounds\": \"") != std::string::npos);
+  }
+  // Without a range the model does not record, it is asked for; with one it runs.
+  CHECK(scoresde("sample --target " + ring + " --clip-x0 --n 5 --out r.npy").output.find("give --x0-range") !=
+        std::string::npos);
+  REQUIRE(scoresde("sample --target " + ring + " --clip-x0 --x0-range -2,2 --steps 10 --n 50 --out r.npy").code == 0);
+  CHECK(sde::load_npy("r.npy").abs().max().item<double>() <= 2 + 1e-6);
+}

@@ -1,0 +1,209 @@
+// A Fashion-MNIST image-quality metric of our own: a small convolutional classifier trained here,
+// whose 128 penultimate features give a Fréchet distance (FID, Heusel et al. 2017, on our features
+// instead of Inception's) between generated images and the 10000 test images, and whose
+// predictions say whether class-conditional samples show their class.
+//
+//   bench_fashion_fid train [--out DIR] [--epochs 3] [--seed 0]     train and save the classifier
+//   bench_fashion_fid calibrate [--model DIR]                       FID of real and degraded images
+//   bench_fashion_fid score SAMPLES.npy [--model DIR] [--classes]   FID of samples (and per-class
+//                                                                   accuracy: sample i of class i mod 10)
+//
+// Images are (n, 1, 28, 28) in [-1, 1], as `scoresde sample` writes a Fashion-MNIST model's.
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sde/atomic_file.hpp"
+#include "sde/idx.hpp"
+#include "sde/metrics.hpp"
+#include "sde/npy.hpp"
+#include "sde/random.hpp"
+
+namespace {
+
+constexpr int64_t kFeatures = 128;
+
+// Two 3x3 convolution blocks with max pooling (28 -> 14 -> 7), a 128-unit layer (the features)
+// and the 10 logits.
+struct ClassifierImpl : torch::nn::Module {
+  ClassifierImpl()
+      : conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 32, 3).padding(1)))),
+        conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 3).padding(1)))),
+        hidden(register_module("hidden", torch::nn::Linear(64 * 7 * 7, kFeatures))),
+        logits(register_module("logits", torch::nn::Linear(kFeatures, 10))) {}
+
+  torch::Tensor features(const torch::Tensor& x) {
+    torch::Tensor h = torch::max_pool2d(torch::relu(conv1(x)), 2);
+    h = torch::max_pool2d(torch::relu(conv2(h)), 2);
+    return torch::relu(hidden(h.flatten(1)));
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return logits(features(x)); }
+
+  torch::nn::Conv2d conv1, conv2;
+  torch::nn::Linear hidden, logits;
+};
+TORCH_MODULE(Classifier);
+
+std::string weights_path(const std::string& dir) { return dir + "/classifier.pt"; }
+
+Classifier load_classifier(const std::string& dir) {
+  Classifier net;
+  torch::load(net, weights_path(dir));
+  net->eval();
+  return net;
+}
+
+// Features (or logits) of images in batches, without gradients.
+torch::Tensor apply(Classifier& net, const torch::Tensor& images, bool features) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (int64_t first = 0; first < images.size(0); first += 500) {
+    const torch::Tensor x = images.slice(0, first, std::min(first + 500, images.size(0))).to(torch::kFloat32);
+    parts.push_back(features ? net->features(x) : net->forward(x));
+  }
+  return torch::cat(parts);
+}
+
+double accuracy(Classifier& net, const torch::Tensor& images, const torch::Tensor& labels) {
+  return apply(net, images, false).argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
+}
+
+// FID between two image sets on the classifier's features: the squared W2 of fitted Gaussians.
+double fid(Classifier& net, const torch::Tensor& a, const torch::Tensor& b) {
+  const double w2 = sde::gaussian_w2(apply(net, a, true), apply(net, b, true));
+  return w2 * w2;
+}
+
+int train(const std::string& out, int64_t epochs, uint64_t seed) {
+  const sde::ImageDataset train = sde::load_fashion_mnist("train", sde::PixelScaling::kSymmetric);
+  const sde::ImageDataset test = sde::load_fashion_mnist("test", sde::PixelScaling::kSymmetric);
+  torch::manual_seed(seed);
+  Classifier net;
+  torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(1e-3));
+  const int64_t batch = 128, n = train.images.size(0);
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+    // Each epoch's order from the seed: randperm under a generator seeded by (seed, epoch).
+    torch::manual_seed(seed * 1000 + uint64_t(epoch));
+    const torch::Tensor order = torch::randperm(n);
+    net->train();
+    double loss_sum = 0;
+    for (int64_t first = 0; first + batch <= n; first += batch) {
+      const torch::Tensor index = order.slice(0, first, first + batch);
+      const torch::Tensor loss =
+          torch::nn::functional::cross_entropy(net->forward(train.images.index_select(0, index)), train.labels.index_select(0, index));
+      adam.zero_grad();
+      loss.backward();
+      adam.step();
+      loss_sum += loss.item<double>();
+    }
+    net->eval();
+    std::printf("epoch %lld: mean loss %.4f, test accuracy %.4f, %.0f s\n", (long long)epoch + 1,
+                loss_sum / double(n / batch), accuracy(net, test.images, test.labels),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    std::fflush(stdout);
+  }
+  std::filesystem::create_directories(out);
+  const std::string temporary = weights_path(out) + ".tmp";
+  torch::save(net, temporary);
+  std::filesystem::rename(temporary, weights_path(out));
+  std::printf("wrote %s\n", weights_path(out).c_str());
+  return 0;
+}
+
+// A 3x3 box blur (edges replicated), in the images' own range.
+torch::Tensor blurred(const torch::Tensor& images) {
+  const torch::Tensor padded = torch::replication_pad2d(images, {1, 1, 1, 1});
+  return torch::avg_pool2d(padded, 3, 1);
+}
+
+int calibrate(const std::string& model) {
+  Classifier net = load_classifier(model);
+  const sde::ImageDataset train = sde::load_fashion_mnist("train", sde::PixelScaling::kSymmetric);
+  const sde::ImageDataset test = sde::load_fashion_mnist("test", sde::PixelScaling::kSymmetric);
+  std::printf("classifier test accuracy %.4f\n\n| images (10000 each unless said) | FID to the test set |\n|---|---:|\n",
+              accuracy(net, test.images, test.labels));
+  const torch::Tensor real = train.images.slice(0, 0, 10000);
+  const sde::NoiseStream noise(7);
+  const torch::Tensor z = noise.normal({0, 10000}, {1, 28, 28}, 0).to(torch::kFloat32);
+  const struct {
+    const char* name;
+    torch::Tensor images;
+  } rows[] = {
+      {"training images (the floor: other real images)", real},
+      {"training images, 2000", real.slice(0, 0, 2000)},
+      {"training images blurred 3x3", blurred(real)},
+      {"training images blurred twice", blurred(blurred(real))},
+      {"training images + N(0, 0.05^2) noise", (real + 0.05 * z).clamp(-1, 1)},
+      {"training images + N(0, 0.1^2) noise", (real + 0.1 * z).clamp(-1, 1)},
+      {"training images + N(0, 0.2^2) noise", (real + 0.2 * z).clamp(-1, 1)},
+      {"training images of classes 0-4 only",
+       real.index_select(0, train.labels.slice(0, 0, 10000).lt(5).nonzero().squeeze(1))},
+      {"pure noise N(0, 0.5^2), clamped", (0.5 * z).clamp(-1, 1)},
+  };
+  for (const auto& row : rows) std::printf("| %s | %.2f |\n", row.name, fid(net, row.images, test.images));
+  return 0;
+}
+
+int score(const std::string& samples_path, const std::string& model, bool classes) {
+  Classifier net = load_classifier(model);
+  const sde::ImageDataset test = sde::load_fashion_mnist("test", sde::PixelScaling::kSymmetric);
+  const torch::Tensor samples = sde::load_npy(samples_path).to(torch::kFloat32);
+  if (samples.dim() != 4 || samples.size(1) != 1 || samples.size(2) != 28 || samples.size(3) != 28) {
+    std::fprintf(stderr, "%s has shape %s; Fashion-MNIST samples are (n, 1, 28, 28)\n", samples_path.c_str(),
+                 c10::str(samples.sizes()).c_str());
+    return 1;
+  }
+  std::printf("FID %.3f (%lld samples against the 10000 test images)\n", fid(net, samples, test.images),
+              (long long)samples.size(0));
+  if (classes) {
+    // Sample i was asked for class i mod 10 (scoresde sample --class all).
+    const torch::Tensor asked = torch::arange(samples.size(0)).remainder(10);
+    const torch::Tensor got = apply(net, samples, false).argmax(1);
+    std::printf("class\tshare classified as asked\n");
+    double worst = 1;
+    for (int64_t k = 0; k < 10; ++k) {
+      const torch::Tensor mine = asked.eq(k);
+      const double share = got.index({mine}).eq(k).to(torch::kFloat64).mean().item<double>();
+      worst = std::min(worst, share);
+      std::printf("%lld\t%.3f\n", (long long)k, share);
+    }
+    std::printf("all\t%.3f (worst class %.3f)\n", got.eq(asked).to(torch::kFloat64).mean().item<double>(), worst);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Fashion-MNIST FID on the features of our own classifier"};
+  app.require_subcommand(1);
+  std::string model = std::string(SCORESDE_SOURCE_DIR) + "/models/fashion-mnist-classifier", samples;
+  int64_t epochs = 3;
+  uint64_t seed = 0;
+  bool classes = false;
+  CLI::App* train_cmd = app.add_subcommand("train", "train the classifier and save it");
+  train_cmd->add_option("--out", model, "directory of classifier.pt")->capture_default_str();
+  train_cmd->add_option("--epochs", epochs, "passes over the 60000 training images")->capture_default_str();
+  train_cmd->add_option("--seed", seed, "initial weights and batch order")->capture_default_str();
+  CLI::App* calibrate_cmd = app.add_subcommand("calibrate", "FID of real and degraded images against the test set");
+  calibrate_cmd->add_option("--model", model, "the classifier's directory")->capture_default_str();
+  CLI::App* score_cmd = app.add_subcommand("score", "FID of samples; per-class accuracy of class-conditional ones");
+  score_cmd->add_option("samples", samples, "an .npy of (n, 1, 28, 28) images in [-1, 1]")->required();
+  score_cmd->add_option("--model", model, "the classifier's directory")->capture_default_str();
+  score_cmd->add_flag("--classes", classes, "sample i was asked for class i mod 10 (scoresde sample --class all)");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (app.got_subcommand(train_cmd)) return train(model, epochs, seed);
+    if (app.got_subcommand(calibrate_cmd)) return calibrate(model);
+    return score(samples, model, classes);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_fashion_fid: %s\n", e.what());
+    return 1;
+  }
+}

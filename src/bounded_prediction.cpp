@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sde/errors.hpp"
+#include "tensor_rows.hpp"
 
 namespace sde {
 
@@ -31,10 +32,8 @@ torch::Tensor bound_data_prediction(const torch::Tensor& x0, const DataPredictio
       const double centre = 0.5 * (bounds.low + bounds.high), half = 0.5 * (bounds.high - bounds.low);
       const torch::Tensor u = (x0 - centre) / half;
       // s per sample: the percentile of |u| over its entries, at least 1.
-      std::vector<int64_t> shape(size_t(x0.dim()), 1);
-      shape[0] = x0.size(0);
       const torch::Tensor s =
-          torch::quantile(u.abs().reshape({x0.size(0), -1}), bounds.percentile, 1).clamp_min(1.0).reshape(shape);
+          detail::per_row(torch::quantile(u.abs().reshape({x0.size(0), -1}), bounds.percentile, 1).clamp_min(1.0), x0);
       const torch::Tensor pulled = torch::max(torch::min(u, s), -s).div(s).mul(half).add(centre);
       // Entries the threshold leaves alone (s = 1, inside the range) keep their exact values.
       return torch::where(s.eq(1.0).logical_and(u.abs() <= 1.0), x0, pulled);
@@ -50,24 +49,16 @@ BoundedDataPrediction::BoundedDataPrediction(const ScoreModel& model, const Sde&
 
 namespace {
 
-// alpha(t) or sigma(t) of shape [B, 1, ...], to scale x of shape [B, ...].
-torch::Tensor per_row(const torch::Tensor& values, const torch::Tensor& x) {
-  std::vector<int64_t> shape(size_t(x.dim()), 1);
-  shape[0] = x.size(0);
-  return values.to(x.scalar_type()).reshape(shape);
+using detail::per_row;
+
+// Tweedie's x0_hat = (x + sigma^2 s) / alpha from the score; rows at alpha = 0 (flow at T = 1)
+// get x itself, which their score ignores.
+torch::Tensor tweedie(const torch::Tensor& x, const torch::Tensor& s, const torch::Tensor& alpha,
+                      const torch::Tensor& sigma) {
+  return torch::where(alpha > 0, (x + sigma.square() * s) / alpha.clamp_min(1e-300), x);
 }
 
 }  // namespace
-
-std::pair<torch::Tensor, torch::Tensor> BoundedDataPrediction::score_and_prediction(const torch::Tensor& x,
-                                                                                  const torch::Tensor& t,
-                                                                                  const Condition& c) const {
-  const torch::Tensor s = c.empty() ? model().score(x, t) : model().conditional_score(x, t, c);
-  const torch::Tensor alpha = per_row(sde_.alpha(t), x), sigma = per_row(sde_.sigma(t), x);
-  // Tweedie's x0_hat; rows at alpha = 0 (flow at T = 1) get x itself, which their score ignores.
-  const torch::Tensor x0 = torch::where(alpha > 0, (x + sigma.square() * s) / alpha.clamp_min(1e-300), x);
-  return {s, x0};
-}
 
 torch::Tensor BoundedDataPrediction::score(const torch::Tensor& x, const torch::Tensor& t) const {
   return conditional_score(x, t, Condition{});
@@ -75,8 +66,9 @@ torch::Tensor BoundedDataPrediction::score(const torch::Tensor& x, const torch::
 
 torch::Tensor BoundedDataPrediction::conditional_score(const torch::Tensor& x, const torch::Tensor& t,
                                                        const Condition& c) const {
-  const auto [s, x0] = score_and_prediction(x, t, c);
+  const torch::Tensor s = model_score(x, t, c);
   const torch::Tensor alpha = per_row(sde_.alpha(t), x), sigma = per_row(sde_.sigma(t), x);
+  const torch::Tensor x0 = tweedie(x, s, alpha, sigma);
   // s + alpha (b(x0) - x0) / sigma^2: exactly s where nothing is clipped, and where alpha = 0.
   return s + alpha * (bound_data_prediction(x0, bounds_) - x0) / sigma.square();
 }
@@ -91,7 +83,8 @@ torch::Tensor BoundedDataPrediction::conditional_data_prediction(const torch::Te
   if (model().has_data_prediction())
     return bound_data_prediction(c.empty() ? model().data_prediction(x, t) : model().conditional_data_prediction(x, t, c),
                                  bounds_);
-  return bound_data_prediction(score_and_prediction(x, t, c).second, bounds_);
+  const torch::Tensor alpha = per_row(sde_.alpha(t), x), sigma = per_row(sde_.sigma(t), x);
+  return bound_data_prediction(tweedie(x, model_score(x, t, c), alpha, sigma), bounds_);
 }
 
 }  // namespace sde

@@ -6,18 +6,10 @@
 #include <cmath>
 
 #include "sde/errors.hpp"
+#include "tensor_rows.hpp"
 
 namespace sde {
-namespace {
-
-// [B] -> [B, 1, ..., 1], to scale the rows of a [B, ...] tensor.
-torch::Tensor per_row(const torch::Tensor& v, const torch::Tensor& like) {
-  std::vector<int64_t> shape(size_t(like.dim()), 1);
-  shape[0] = v.size(0);
-  return v.to(like.options()).view(shape);
-}
-
-}  // namespace
+using detail::per_row;
 
 torch::Tensor classifier_gradient(const NoisyClassifier& classifier, const torch::Tensor& x, const torch::Tensor& t,
                                   const torch::Tensor& labels) {

@@ -3,9 +3,12 @@
 #include <cmath>
 
 #include "sde/errors.hpp"
+#include "tensor_rows.hpp"
 #include "sde/random.hpp"
 
 namespace sde {
+
+using detail::per_row;
 namespace {
 
 // Draw numbers of the replacement noise: far above any solver's (1 + k * draws + j).
@@ -35,13 +38,6 @@ torch::Tensor rows_of(const torch::Tensor& v, const torch::Tensor& samples, cons
               " was asked for; give one row per sample of the request (or a single row for all)");
   }
   return v.index_select(0, samples.to(v.device())).to(like.options());
-}
-
-// [B] float64 -> [B, 1, ..., 1] in like's options.
-torch::Tensor per_row(const torch::Tensor& v, const torch::Tensor& like) {
-  std::vector<int64_t> shape(size_t(like.dim()), 1);
-  shape[0] = v.size(0);
-  return v.to(like.options()).view(shape);
 }
 
 }  // namespace

@@ -56,9 +56,10 @@ class BoundedDataPrediction final : public ForwardingScoreModel {
                                             const Condition& c) const override;
 
  private:
-  // The model's score and data prediction at (x, t) under c (empty: unconditional).
-  std::pair<torch::Tensor, torch::Tensor> score_and_prediction(const torch::Tensor& x, const torch::Tensor& t,
-                                                               const Condition& c) const;
+  // The model's score at (x, t) under c (empty: unconditional).
+  torch::Tensor model_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const {
+    return c.empty() ? model().score(x, t) : model().conditional_score(x, t, c);
+  }
 
   const Sde& sde_;
   DataPredictionBounds bounds_;

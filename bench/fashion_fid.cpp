@@ -8,7 +8,8 @@
 //   bench_fashion_fid score SAMPLES.npy [--model DIR] [--classes]   FID of samples (and per-class
 //                                                                   accuracy: sample i of class i mod 10)
 //
-// Images are (n, 1, 28, 28) in [-1, 1], as `scoresde sample` writes a Fashion-MNIST model's.
+// SAMPLES.npy holds (n, 1, 28, 28) pixels in [0, 1], as `scoresde sample` writes a Fashion-MNIST
+// model's; the classifier sees them centred, 2 x - 1 in [-1, 1], as it was trained.
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
@@ -153,12 +154,18 @@ int calibrate(const std::string& model) {
 int score(const std::string& samples_path, const std::string& model, bool classes) {
   Classifier net = load_classifier(model);
   const sde::ImageDataset test = sde::load_fashion_mnist("test", sde::PixelScaling::kSymmetric);
-  const torch::Tensor samples = sde::load_npy(samples_path).to(torch::kFloat32);
-  if (samples.dim() != 4 || samples.size(1) != 1 || samples.size(2) != 28 || samples.size(3) != 28) {
+  const torch::Tensor pixels = sde::load_npy(samples_path).to(torch::kFloat32);
+  if (pixels.dim() != 4 || pixels.size(1) != 1 || pixels.size(2) != 28 || pixels.size(3) != 28) {
     std::fprintf(stderr, "%s has shape %s; Fashion-MNIST samples are (n, 1, 28, 28)\n", samples_path.c_str(),
-                 c10::str(samples.sizes()).c_str());
+                 c10::str(pixels.sizes()).c_str());
     return 1;
   }
+  if (!torch::isfinite(pixels).all().item<bool>()) {
+    std::fprintf(stderr, "%s holds NaN or infinite pixels; a diverged sampler made them (sample again)\n",
+                 samples_path.c_str());
+    return 1;
+  }
+  const torch::Tensor samples = pixels * 2 - 1;
   std::printf("FID %.3f (%lld samples against the 10000 test images)\n", fid(net, samples, test.images),
               (long long)samples.size(0));
   if (classes) {
@@ -194,7 +201,7 @@ int main(int argc, char** argv) {
   CLI::App* calibrate_cmd = app.add_subcommand("calibrate", "FID of real and degraded images against the test set");
   calibrate_cmd->add_option("--model", model, "the classifier's directory")->capture_default_str();
   CLI::App* score_cmd = app.add_subcommand("score", "FID of samples; per-class accuracy of class-conditional ones");
-  score_cmd->add_option("samples", samples, "an .npy of (n, 1, 28, 28) images in [-1, 1]")->required();
+  score_cmd->add_option("samples", samples, "an .npy of (n, 1, 28, 28) images, pixels in [0, 1]")->required();
   score_cmd->add_option("--model", model, "the classifier's directory")->capture_default_str();
   score_cmd->add_flag("--classes", classes, "sample i was asked for class i mod 10 (scoresde sample --class all)");
   CLI11_PARSE(app, argc, argv);

@@ -70,13 +70,14 @@ Action add_likelihood_command(CLI::App& app) {
     o.ode.norm = parse_error_norm(args->norm);
     o.ode.method = parse_ode_method(args->method);
     // The points in the model's space: x_m = scale x + shift, so log p(x) = log p_m(x_m) + D log|scale|.
-    // Fashion-MNIST's 8-bit pixels k are dequantized straight into it: x = 2 (k + u) / 256 - 1.
+    // Fashion-MNIST's 8-bit pixels k (data units: x = (k + u) / 256 in [0, 1]) are dequantized
+    // straight into it: x_m = scale (k + u) / 256 + shift.
     std::optional<Dequantization> dequantization;
     torch::Tensor x;
     if (args->data == "fashion-mnist:test") {
       SDE_CHECK(!source.exact, "--data fashion-mnist:test needs --model (a network of images)");
       const torch::Tensor k = fashion_mnist_test_pixels(args->limit);
-      dequantization = Dequantization{256, 2.0 * scale, shift - scale};
+      dequantization = Dequantization{256, scale, shift};
       x = dequantization->apply(k, NoiseStream(o.seed), {0, k.size(0)});
     } else {
       SDE_CHECK(std::filesystem::is_regular_file(args->data), "--data ", args->data,

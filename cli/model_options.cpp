@@ -105,9 +105,8 @@ std::pair<double, double> ModelSource::pixel_range(const torch::Tensor& samples)
     const double a = (low - shift) / scale, b = (high - shift) / scale;
     return {std::min(a, b), std::max(a, b)};
   }
-  if (trained) return trained->metadata.signed_values(samples) ? std::make_pair(-1.0, 1.0) : std::make_pair(0.0, 1.0);
-  // A data scaler names the data's range: the model's [-1, 1] in the data's units.
-  if (scale != 1 || shift != 0) {
+  // A TorchScript file's data scaler names the data's range: the model's [-1, 1] in the data's units.
+  if (scripted && (scale != 1 || shift != 0)) {
     const double a = (-1 - shift) / scale, b = (1 - shift) / scale;
     return {std::min(a, b), std::max(a, b)};
   }

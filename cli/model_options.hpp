@@ -45,9 +45,9 @@ struct ModelSource {
   const ScoreModel& score() const;
   /// Samples of the model (its scaled space) in the data's units: (x - shift) / scale.
   torch::Tensor to_data(const torch::Tensor& x) const;
-  /// The range of image data in the data's units: [-1, 1] or [0, 1] as a trained model's data
-  /// say (or the samples' signs), the model's [-1, 1] mapped back through a TorchScript file's
-  /// data scaler.
+  /// The range of image data in the data's units: a model directory's data_range mapped back (
+  /// Fashion-MNIST: [0, 1]), the model's [-1, 1] mapped back through a TorchScript file's data
+  /// scaler, else [-1, 1] or [0, 1] by the samples' signs.
   std::pair<double, double> pixel_range(const torch::Tensor& samples) const;
   /// The data's range in the model's space where it is bounded: a model directory's data_range; a
   /// TorchScript file with a data scaler: [-1, 1] (score_sde's centred data). Unset otherwise.

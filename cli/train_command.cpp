@@ -39,6 +39,9 @@ struct Data {
   torch::Tensor sample;
   int64_t classes = 0;  ///< how many classes its labels name (0: no labels)
   torch::Tensor labels;  ///< an .npy file's labels (for the run's fingerprint)
+  /// The data centred before --scale: centred = centre_scale x + centre_shift (Fashion-MNIST's
+  /// pixels in [0, 1] to [-1, 1], score_sde's centred data; the identity for other data).
+  double centre_scale = 1, centre_shift = 0;
 };
 
 Data open_data(const std::string& spec, uint64_t seed, const std::string& labels_file) {
@@ -49,9 +52,10 @@ Data open_data(const std::string& spec, uint64_t seed, const std::string& labels
     return {toy_training_data(name, seed), toy_data(name, NoiseStream(seed), {0, 10000}), toy_classes(name)};
   }
   if (spec == "fashion-mnist") {
-    // 8-bit images to [-1, 1], as score_sde's centred data (docs/likelihood.md gives the bits/dim offset).
-    const ImageDataset d = load_fashion_mnist("train", PixelScaling::kSymmetric);
-    return {dataset_training_data(d.images, seed, d.labels), d.images, 10};
+    // The data's units are pixels in [0, 1] (what samples come back in); the network sees them
+    // centred to [-1, 1], as score_sde's data (docs/likelihood.md gives the bits/dim offset).
+    const ImageDataset d = load_fashion_mnist("train", PixelScaling::kUnit);
+    return {dataset_training_data(d.images, seed, d.labels), d.images, 10, {}, 2.0, -1.0};
   }
   const torch::Tensor x = load_npy(spec).to(torch::kFloat32);
   SDE_CHECK(x.dim() >= 2, "--data ", spec, " has shape ", x.sizes(), "; training data is (n, D) or (n, C, H, W)");
@@ -120,7 +124,8 @@ Action add_train_command(CLI::App& app) {
   cmd->add_option("--data-seed", args->data_seed, "seed of the data draws")->capture_default_str();
   cmd->add_flag("--likelihood-weighting", args->train.loss.likelihood_weighting, "weight the loss by g(t)^2");
   cmd->add_flag("--reduce-mean", args->train.loss.reduce_mean, "average the loss over a sample's entries");
-  cmd->add_option("--scale", args->scale, "data scale: auto (points: 1 / the data's std; images: 1) or a number")
+  cmd->add_option("--scale", args->scale, "data scale: auto (points: 1 / the data's std; images: 1) or a number; fashion-mnist's pixels "
+                  "in [0, 1] are centred to [-1, 1] first")
       ->capture_default_str();
   cmd->add_option("--log-every", args->train.log_every, "progress line every K steps (0: none)")->capture_default_str();
   cmd->add_option("--checkpoint-every", args->train.checkpoint_every, "checkpoint every K steps (0: at the end)")
@@ -190,7 +195,10 @@ Action add_train_command(CLI::App& app) {
     ProgressBar bar("training", double(args->train.steps), bar_options);
     const int64_t first_step = trainer.steps_done();
     double last_loss = NAN;
-    trainer.run(scaled_training_data(source, scale),
+    // The model's space: scale (centre_scale x + centre_shift). For centre_scale 2 and scale 1 the
+    // floats are those of 2 x - 1, so runs from before the data's units were pixels resume bit for bit.
+    const double model_scale = scale * data.centre_scale, model_shift = scale * data.centre_shift;
+    trainer.run(scaled_training_data(source, model_scale, model_shift),
                 [&](const TrainProgress& p) {
                   if (!root) return;
                   last_loss = p.loss;
@@ -222,11 +230,16 @@ Action add_train_command(CLI::App& app) {
     meta.conditioning = conditioning;
     meta.network = args->network;
     meta.data = args->data;
-    meta.data_scale = scale;
+    meta.data_scale = model_scale;
+    meta.data_shift = model_shift;
     meta.steps_trained = trainer.steps_done();
     if (images) {  // the range the data prediction may be bounded to, in the model's space
       const auto [low, high] = data.sample.aminmax();
-      meta.data_range = std::make_pair(low.item<double>() * scale, high.item<double>() * scale);
+      meta.data_range = std::make_pair(low.item<double>() * model_scale + model_shift,
+                                       high.item<double>() * model_scale + model_shift);
+      // An image network costs ~1000x a toy's per call: sample it with a fast solver by default
+      // (docs/image_quality.md measures this choice against the others).
+      meta.sampler = {"dpmpp-2m", 20, "logsnr"};
     }
     save_trained_model(args->out, meta, trainer.ema());
     std::cout << "wrote " << args->out << "/model.json, weights.pt (EMA), checkpoint.pt\n";

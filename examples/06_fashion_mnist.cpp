@@ -42,8 +42,9 @@ int main(int argc, char** argv) {
     std::printf("skipped: Fashion-MNIST is not installed (apt install dataset-fashion-mnist)\n");
     return 77;
   }
-  const auto train = sde::load_fashion_mnist("train", sde::PixelScaling::kSymmetric);
-  const auto test = sde::load_fashion_mnist("test", sde::PixelScaling::kSymmetric);
+  // Pixels in [0, 1] are the data's units; the network sees them centred, 2 x - 1 in [-1, 1].
+  const auto train = sde::load_fashion_mnist("train", sde::PixelScaling::kUnit);
+  const auto test = sde::load_fashion_mnist("test", sde::PixelScaling::kUnit);
 
   // ---- 1. The model: trained here, or loaded.
   std::string model_dir = args.text("model");
@@ -73,16 +74,20 @@ int main(int argc, char** argv) {
     std::printf("1. training a U-Net (%lld parameters), batch %lld, %lld steps\n%8s | %9s | %7s\n",
                 (long long)trainer.network().parameter_count(), (long long)options.batch, (long long)options.steps,
                 "step", "loss", "it/s");
-    trainer.run(sde::dataset_training_data(train.images, 0), [](const sde::TrainProgress& p) {
-      std::printf("%8lld | %9.3f | %7.2f\n", (long long)p.step, p.loss, p.steps_per_second);
-      std::fflush(stdout);
-    });
+    trainer.run(sde::scaled_training_data(sde::dataset_training_data(train.images, 0), 2.0, -1.0),
+                [](const sde::TrainProgress& p) {
+                  std::printf("%8lld | %9.3f | %7.2f\n", (long long)p.step, p.loss, p.steps_per_second);
+                  std::fflush(stdout);
+                });
     sde::ModelMetadata meta;
     meta.sde = {"vp"};
     meta.parameterization = sde::Parameterization::kNoise;
     meta.conditioning = sde::TimeConditioning::kTime;
     meta.network = unet;
     meta.data = "fashion-mnist";
+    meta.data_scale = 2.0;
+    meta.data_shift = -1.0;
+    meta.data_range = std::make_pair(-1.0, 1.0);
     meta.steps_trained = trainer.steps_done();
     sde::save_trained_model(model_dir, meta, trainer.ema());
   }
@@ -98,15 +103,16 @@ int main(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   const auto result = sde::make_sampler("dpmpp-2m", sampling)->sample(*model.sde, *model.score, count);
   const double sample_seconds = seconds_since(start);
-  const auto images = result.samples.clamp(-1, 1);
+  const auto images = model.metadata.to_data(result.samples).clamp(0, 1);
   sde::save_png(out + "/06_fashion_mnist.png",
-                sde::gallery({{sde::image_grid(images, 8, -1, 1, 2), "dpmpp-2m, NFE " + std::to_string(result.nfe)},
-                              {sde::image_grid(test.images.slice(0, 0, count), 8, -1, 1, 2), "test images"}},
+                sde::gallery({{sde::image_grid(images, 8, 0, 1, 2), "dpmpp-2m, NFE " + std::to_string(result.nfe)},
+                              {sde::image_grid(test.images.slice(0, 0, count), 8, 0, 1, 2), "test images"}},
                              2, "06: Fashion-MNIST, U-Net samples and real images"));
 
-  // ---- 3. Bits/dim of test images: dequantize k -> x = 2 (k + u) / 256 - 1, then the ODE.
+  // ---- 3. Bits/dim of test images: dequantize k straight into the model's space,
+  //         x = 2 (k + u) / 256 - 1, then the ODE.
   const int64_t tested = quick ? 2 : args.integer("test");
-  const auto pixels = ((test.images.slice(0, 0, tested) + 1) * 127.5).round();
+  const auto pixels = (test.images.slice(0, 0, tested) * 255).round();
   const sde::Dequantization dequantization{256, 2.0, -1.0};
   const auto x = dequantization.apply(pixels, sde::NoiseStream(5), {0, tested}).to(torch::kFloat64);
   sde::LikelihoodOptions likelihood;

@@ -52,7 +52,7 @@ double posterior_log_p(const sde::GaussianMixture& ring, const torch::Tensor& pa
 void fashion_mnist(const std::string& model_dir, const std::string& out, bool quick) {
   const sde::LoadedModel model = sde::load_score_model(model_dir);
   SDE_CHECK(model.score->num_classes() == 10, "--model ", model_dir, " is not class-conditional (train it with --classes 10)");
-  const auto test = sde::load_fashion_mnist("test", sde::PixelScaling::kSymmetric);
+  const auto test = sde::load_fashion_mnist("test", sde::PixelScaling::kUnit);  // the model's data units
   const int64_t n = quick ? 2 : 8;
   const torch::Tensor images = model.metadata.to_model(test.images.narrow(0, 0, n));
   const torch::Tensor labels = test.labels.narrow(0, 0, n);
@@ -77,12 +77,12 @@ void fashion_mnist(const std::string& model_dir, const std::string& out, bool qu
     o.hooks = sde::sdedit_hooks(*model.sde, images.narrow(0, 0, 1), t0, 4);
     edits.push_back(sde::make_sampler("dpmpp-2m", o)->sample(*model.sde, *model.score, 1).samples);
   }
-  const auto to_image = [&](const torch::Tensor& x) { return model.metadata.to_data(x).clamp(-1, 1); };
+  const auto to_image = [&](const torch::Tensor& x) { return model.metadata.to_data(x).clamp(0, 1); };
   std::vector<sde::Panel> panels = {
-      {sde::image_grid(to_image(images), int(n), -1, 1, 2), "test images"},
-      {sde::image_grid(to_image(images * mask), int(n), -1, 1, 2), "lower half removed"},
-      {sde::image_grid(to_image(filled.samples), int(n), -1, 1, 2), "RePaint, own class"},
-      {sde::image_grid(to_image(torch::cat(edits)), 3, -1, 1, 2), "SDEdit to the next class, t0 = 0.3, 0.5, 0.7"}};
+      {sde::image_grid(to_image(images), int(n), 0, 1, 2), "test images"},
+      {sde::image_grid(to_image(images * mask), int(n), 0, 1, 2), "lower half removed"},
+      {sde::image_grid(to_image(filled.samples), int(n), 0, 1, 2), "RePaint, own class"},
+      {sde::image_grid(to_image(torch::cat(edits)), 3, 0, 1, 2), "SDEdit to the next class, t0 = 0.3, 0.5, 0.7"}};
   sde::save_png(out + "/09_fashion_mnist.png", sde::gallery(panels, 1, "09: inpainting and SDEdit on Fashion-MNIST"));
   std::printf("Fashion-MNIST: RePaint NFE %lld; wrote %s/09_fashion_mnist.png\n", (long long)filled.nfe, out.c_str());
 }

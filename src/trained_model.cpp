@@ -9,6 +9,8 @@
 #include "sde/atomic_file.hpp"
 #include "sde/checksum.hpp"
 #include "sde/errors.hpp"
+#include "sde/solvers/registry.hpp"
+#include "sde/time_grid.hpp"
 #include "sde/toy_data.hpp"
 
 namespace sde {
@@ -52,6 +54,12 @@ void save_trained_model(const std::string& dir, const ModelMetadata& m, const Sc
                             {"steps_trained", m.steps_trained}};
   if (m.sde.name == "discrete") j["sde"]["alphas_cumprod"] = m.sde.discrete.alphas_cumprod;
   if (m.data_range) j["data_range"] = {m.data_range->first, m.data_range->second};
+  if (!m.sampler.empty()) {
+    auto& r = j["sampler"] = nlohmann::json::object();
+    if (!m.sampler.solver.empty()) r["solver"] = m.sampler.solver;
+    if (m.sampler.steps > 0) r["steps"] = m.sampler.steps;
+    if (!m.sampler.schedule.empty()) r["schedule"] = m.sampler.schedule;
+  }
   // The file's CRC-32 is checked before LibTorch parses it: its archive reader crashes on some
   // damaged archives (found by fuzz_checkpoint). The two files are written as one.
   const std::string bytes = weights.to_bytes();
@@ -87,14 +95,33 @@ LoadedModel load_trained_model(const std::string& dir) {
     m.data_scale = j.at("data_scale").get<double>();
     m.data_shift = j.at("data_shift").get<double>();
     m.steps_trained = detail::json_integer(j.at("steps_trained"), "steps_trained");
-    // Written since bounded data predictions exist; older Fashion-MNIST directories are [-1, 1].
+    // Written since bounded data predictions exist, when Fashion-MNIST's data units became pixels in
+    // [0, 1]; older Fashion-MNIST directories scaled pixels centred to [-1, 1] (x_c = 2 x - 1), so
+    // theirs is read as the same map from [0, 1] pixels: scale 2 s, shift t - s, range [t - s, t + s].
     if (j.contains("data_range")) {
       const auto range = j.at("data_range").get<std::vector<double>>();
       SDE_CHECK(range.size() == 2 && std::isfinite(range[0]) && std::isfinite(range[1]) && range[0] < range[1], "'", path,
                 "': data_range must be [low, high] with low < high");
       m.data_range = std::make_pair(range[0], range[1]);
     } else if (m.data == "fashion-mnist") {
-      m.data_range = std::make_pair(-1.0, 1.0);
+      const double s = m.data_scale, t = m.data_shift;
+      m.data_scale = 2 * s;
+      m.data_shift = t - s;
+      m.data_range = std::make_pair(t - std::abs(s), t + std::abs(s));
+    }
+    if (j.contains("sampler")) {
+      const auto& r = j.at("sampler");
+      m.sampler.solver = r.value("solver", std::string());
+      if (r.contains("steps")) m.sampler.steps = detail::json_integer(r.at("steps"), "sampler.steps");
+      m.sampler.schedule = r.value("schedule", std::string());
+      SDE_CHECK(!r.contains("steps") || m.sampler.steps > 0, "'", path, "': sampler.steps = ", m.sampler.steps,
+                " must be a positive count");
+      try {  // the registry's and the grid's messages name the known choices
+        if (!m.sampler.solver.empty()) solver_info(m.sampler.solver);
+        if (!m.sampler.schedule.empty()) TimeGrid::parse(m.sampler.schedule);
+      } catch (const InvalidArgument& e) {
+        throw InvalidArgument("'" + path + "': sampler: " + e.what());
+      }
     }
     const int64_t crc = detail::json_integer(j.at("weights_crc32"), "weights_crc32");
     SDE_CHECK(crc >= 0 && crc <= int64_t(UINT32_MAX), "'", path, "': weights_crc32 = ", crc, " is not a CRC-32");
@@ -132,10 +159,6 @@ torch::Tensor ModelMetadata::to_model(const torch::Tensor& x) const { return x *
 std::optional<GaussianMixture> ModelMetadata::data_density() const {
   if (data.rfind("toy:", 0) != 0) return std::nullopt;
   return toy_mixture(data.substr(4));
-}
-
-bool ModelMetadata::signed_values(const torch::Tensor& samples) const {
-  return data == "fashion-mnist" || samples.min().item<double>() < 0;
 }
 
 double default_fourier_scale(TimeConditioning conditioning, const Sde& sde) {

@@ -16,6 +16,16 @@
 
 namespace sde {
 
+/// The sampler a model's maker recommends, shipped beside the weights as diffusers ships a
+/// scheduler config: `scoresde sample` takes each field the command line (or --config) leaves
+/// out. Empty fields (solver "", steps 0, schedule ""): the command's own defaults.
+struct RecommendedSampler {
+  std::string solver;    ///< a registered solver or alias, e.g. "dpmpp-2m"
+  int64_t steps = 0;     ///< the time grid's steps
+  std::string schedule;  ///< a TimeGrid name: "time", "logsnr", "karras"
+  bool empty() const { return solver.empty() && steps == 0 && schedule.empty(); }
+};
+
 struct ModelMetadata {
   SdeConfig sde;
   Parameterization parameterization = Parameterization::kNoise;
@@ -26,9 +36,11 @@ struct ModelMetadata {
   double data_shift = 0.0;
   int64_t steps_trained = 0;
   /// The range of the training data in the model's space, where it is bounded (images: [-1, 1]
-  /// for Fashion-MNIST as `scoresde train` scales it; an .npy of images: its minimum and maximum);
-  /// unset for points. Bounds the data prediction when asked (sde/bounded_prediction.hpp).
+  /// for Fashion-MNIST, whose pixels in [0, 1] `scoresde train` maps by 2 x - 1; an .npy of
+  /// images: its minimum and maximum, scaled); unset for points. Bounds the data prediction when
+  /// asked (sde/bounded_prediction.hpp).
   std::optional<std::pair<double, double>> data_range;
+  RecommendedSampler sampler;  ///< written as "sampler" in model.json where not empty
 
   /// Samples of the model (its scaled space) in the data's units: (x - data_shift) / data_scale.
   torch::Tensor to_data(const torch::Tensor& x) const;
@@ -37,9 +49,6 @@ struct ModelMetadata {
   /// The exact density of the training data, in the data's units, where it is known (a toy,
   /// data = "toy:NAME").
   std::optional<GaussianMixture> data_density() const;
-  /// Whether the data's values lie in [-1, 1] rather than [0, 1] (for pictures): Fashion-MNIST as
-  /// `scoresde train` scales it; other data when any of `samples` is negative.
-  bool signed_values(const torch::Tensor& samples) const;
 };
 
 /// The std of the time-embedding frequencies that suits a network's time label: 16 / the label's

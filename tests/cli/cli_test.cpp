@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include <nlohmann/json.hpp>
 #include <torch/script.h>
 
 #include <cmath>
@@ -156,6 +157,29 @@ TEST_CASE("scoresde train writes a model directory that sample loads; --resume c
   CHECK(scoresde("sample --model " + dir + " --target " + ring + " --n 10 --out " + a).code != 0);
   CHECK(scoresde("train --data toy:spiral --steps 5 --out " + dir).output.find("spiral") != std::string::npos);
   CHECK(scoresde("sample --model /nonexistent_model --n 10 --out " + a).output.find("/nonexistent_model") != std::string::npos);
+  // A recommended sampler in model.json fills in what the command line leaves out, and only that.
+  const auto recommend = [&](const nlohmann::json& sampler) {
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(dir + "/model.json"));
+    j["sampler"] = sampler;
+    std::ofstream(dir + "/model.json") << j.dump(2);
+  };
+  const auto summary = [](const std::string& npy) {
+    return nlohmann::json::parse(std::ifstream(npy.substr(0, npy.size() - 4) + ".json"));
+  };
+  recommend({{"solver", "dpmpp-2m"}, {"steps", 7}, {"schedule", "logsnr"}});
+  const Run recommended = scoresde("sample --model " + dir + " --n 10 --out " + a);
+  CAPTURE(recommended.output);
+  CHECK(recommended.output.find("the model's recommended sampler: --solver dpmpp-2m --steps 7 --schedule logsnr") !=
+        std::string::npos);
+  CHECK(summary(a)["solver"] == "dpmpp-2m");
+  CHECK(summary(a)["steps"] == 7);
+  REQUIRE(scoresde("sample --model " + dir + " --solver heun --n 10 --out " + a).code == 0);
+  CHECK(summary(a)["solver"] == "heun");
+  CHECK(summary(a)["steps"] == 7);
+  recommend({{"solver", "dpm-solver-9"}});
+  const Run unknown = scoresde("sample --model " + dir + " --n 10 --out " + a);
+  CHECK(unknown.code == 1);
+  CHECK(unknown.output.find("sampler: unknown solver 'dpm-solver-9'") != std::string::npos);
   for (const auto& path : {a, b}) std::filesystem::remove(path);
   std::filesystem::remove_all(dir);
   std::filesystem::remove_all(resumed);

@@ -158,6 +158,23 @@ TEST_CASE("a saved model loads as the same score model, with its metadata") {
   const auto x = sde::NoiseStream(0).normal({0, 7}, {2}, 0) * 5.0;
   const auto t = torch::linspace(0.01, 1.0, 7);
   CHECK(torch::equal(loaded.score->score(x, t), trainer.ema_score_model()->score(x, t)));
+  // A recommended sampler round-trips; Fashion-MNIST directories from before data_range scaled
+  // pixels centred to [-1, 1] and read as the same map from pixels in [0, 1].
+  meta.sampler = {"dpmpp-2m", 20, "logsnr"};
+  sde::save_trained_model(dir, meta, trainer.ema());
+  const sde::RecommendedSampler sampler = sde::load_trained_model(dir).metadata.sampler;
+  CHECK(sampler.solver == "dpmpp-2m");
+  CHECK(sampler.steps == 20);
+  CHECK(sampler.schedule == "logsnr");
+  meta.data = "fashion-mnist";
+  meta.data_scale = 1.0;
+  sde::save_trained_model(dir, meta, trainer.ema());
+  const sde::ModelMetadata legacy = sde::load_trained_model(dir).metadata;
+  CHECK(legacy.data_scale == 2.0);
+  CHECK(legacy.data_shift == -1.0);
+  REQUIRE(legacy.data_range);
+  CHECK(legacy.data_range->first == -1.0);
+  CHECK(legacy.data_range->second == 1.0);
   std::filesystem::remove(dir + "/weights.pt");
   CHECK_THROWS_WITH_AS(sde::load_trained_model(dir), doctest::Contains("weights.pt"), sde::FileError);
   std::filesystem::remove_all(dir);

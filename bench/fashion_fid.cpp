@@ -7,6 +7,8 @@
 //   bench_fashion_fid calibrate [--model DIR]                       FID of real and degraded images
 //   bench_fashion_fid score SAMPLES.npy [--model DIR] [--classes]   FID of samples (and per-class
 //                                                                   accuracy: sample i of class i mod 10)
+//   bench_fashion_fid plot TABLE.csv OUT.png [--floor F]            FID against NFE from
+//                                                                   bench/fashion_table.sh's table
 //
 // SAMPLES.npy holds (n, 1, 28, 28) pixels in [0, 1], as `scoresde sample` writes a Fashion-MNIST
 // model's; the classifier sees them centred, 2 x - 1 in [-1, 1], as it was trained.
@@ -14,15 +16,21 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "sde/atomic_file.hpp"
 #include "sde/idx.hpp"
 #include "sde/metrics.hpp"
+#include "sde/image.hpp"
 #include "sde/npy.hpp"
+#include "sde/plots.hpp"
 #include "sde/random.hpp"
 
 namespace {
@@ -185,6 +193,48 @@ int score(const std::string& samples_path, const std::string& model, bool classe
   return 0;
 }
 
+// FID against NFE from bench/fashion_table.sh's CSV (solver,setting,steps,nfe,fid,...): a panel
+// per setting, a curve per solver (an adaptive solver's single cell is a point), and the FID of
+// real images at the table's sample count as the dashed floor.
+int plot(const std::string& table, const std::string& out, double floor) {
+  std::ifstream in(table);
+  if (!in) throw std::runtime_error("cannot read " + table + " (bench/fashion_table.sh writes it)");
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("solver,setting,steps,nfe,fid", 0) != 0)
+    throw std::runtime_error(table + " is not a table of bench/fashion_table.sh (header: " + line + ")");
+  std::map<std::string, std::map<std::string, sde::Series>> curves;  // setting -> solver -> points
+  std::vector<std::string> settings;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    if (cells.size() < 5) continue;
+    if (!curves.count(cells[1])) settings.push_back(cells[1]);
+    sde::Series& series = curves[cells[1]][cells[0]];
+    series.label = cells[0];
+    series.x.push_back(std::stod(cells[3]));
+    series.y.push_back(std::stod(cells[4]));
+  }
+  if (settings.empty()) throw std::runtime_error(table + " has no rows yet");
+  std::vector<sde::Panel> panels;
+  for (const std::string& setting : settings) {
+    std::vector<sde::Series> series;
+    for (auto& [solver, points] : curves[setting]) series.push_back(points);
+    sde::LinePlotOptions options;
+    options.width = 560;
+    options.height = 380;
+    options.x_label = "NFE per sample";
+    options.y_label = "FID (our features)";
+    options.reference = floor;
+    options.reference_label = "real images";
+    panels.push_back({sde::log_log_plot(series, options), setting});
+  }
+  sde::save_png(out, sde::gallery(panels, std::min<int>(int(panels.size()), 2), "FID against NFE"));
+  std::printf("wrote %s\n", out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -204,10 +254,17 @@ int main(int argc, char** argv) {
   score_cmd->add_option("samples", samples, "an .npy of (n, 1, 28, 28) images, pixels in [0, 1]")->required();
   score_cmd->add_option("--model", model, "the classifier's directory")->capture_default_str();
   score_cmd->add_flag("--classes", classes, "sample i was asked for class i mod 10 (scoresde sample --class all)");
+  std::string table, picture;
+  double floor = std::nan("");
+  CLI::App* plot_cmd = app.add_subcommand("plot", "FID against NFE from bench/fashion_table.sh's table.csv");
+  plot_cmd->add_option("table", table, "table.csv")->required()->check(CLI::ExistingFile);
+  plot_cmd->add_option("out", picture, "the picture (.png)")->required();
+  plot_cmd->add_option("--floor", floor, "FID of real images at the table's sample count (dashed line)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (app.got_subcommand(train_cmd)) return train(model, epochs, seed);
     if (app.got_subcommand(calibrate_cmd)) return calibrate(model);
+    if (app.got_subcommand(plot_cmd)) return plot(table, picture, floor);
     return score(samples, model, classes);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_fashion_fid: %s\n", e.what());

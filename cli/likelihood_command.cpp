@@ -12,6 +12,8 @@
 #include "sde/errors.hpp"
 #include "sde/idx.hpp"
 #include "sde/npy.hpp"
+#include "sde/distributed.hpp"
+#include "sde/solvers/distributed_likelihood.hpp"
 #include "sde/solvers/likelihood.hpp"
 #include "sde/trained_model.hpp"
 #include "model_options.hpp"
@@ -23,15 +25,21 @@ namespace {
 struct LikelihoodArgs {
   ModelArgs source;
   std::string data, out, trace = "exact", norm = "rms", method = "dopri5";
-  int64_t limit = 0;  ///< fashion-mnist:test: the first LIMIT images (0: all)
+  int64_t skip = 0, limit = 0;  ///< the points [skip, skip + limit) of the data (limit 0: to the end)
   LikelihoodOptions options;
 };
 
-// The test split's 8-bit images, [N, 1, 28, 28] uint8 (the first `limit` when limit > 0).
-torch::Tensor fashion_mnist_test_pixels(int64_t limit) {
+// The test split's 8-bit images, [N, 1, 28, 28] uint8.
+torch::Tensor fashion_mnist_test_pixels() {
   load_fashion_mnist("test", PixelScaling::kUnit);  // names the missing package, if it is
-  const torch::Tensor k = load_idx(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").unsqueeze(1);
-  return limit > 0 ? k.slice(0, 0, std::min(limit, k.size(0))) : k;
+  return load_idx(std::string(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz").unsqueeze(1);
+}
+
+// Rows [skip, skip + limit) of the data (limit 0: to the end), refused where none are left.
+torch::Tensor select_rows(const torch::Tensor& data, int64_t skip, int64_t limit, const std::string& name) {
+  SDE_CHECK(skip < data.size(0), "--skip ", skip, " leaves none of the ", data.size(0), " points of ", name,
+            "; give a smaller --skip");
+  return data.slice(0, skip, limit > 0 ? std::min(skip + limit, data.size(0)) : data.size(0));
 }
 
 }  // namespace
@@ -43,7 +51,13 @@ Action add_likelihood_command(CLI::App& app) {
   cmd->add_option("--data", args->data,
                   "points as .npy of shape (n, ...), or fashion-mnist:test (8-bit images, dequantized; needs --model)")
       ->required();
-  cmd->add_option("--limit", args->limit, "fashion-mnist:test: only the first LIMIT images")->capture_default_str();
+  cmd->add_option("--skip", args->skip, "start at point SKIP of the data (a shard of a long run; probes and "
+                  "dequantization noise stay those of the whole)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--limit", args->limit, "only LIMIT points (from --skip; 0: all)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--batch", args->options.batch_size,
+                  "points integrated together, sharing steps (0: all); images want a few hundred (memory)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--trace", args->trace, "divergence: exact (autograd, D passes) or hutchinson")
       ->check(CLI::IsMember({"exact", "hutchinson"}))->capture_default_str();
   cmd->add_option("--probes", args->options.probes, "Hutchinson probes per point")->capture_default_str();
@@ -76,15 +90,16 @@ Action add_likelihood_command(CLI::App& app) {
     torch::Tensor x;
     if (args->data == "fashion-mnist:test") {
       SDE_CHECK(!source.exact, "--data fashion-mnist:test needs --model (a network of images)");
-      const torch::Tensor k = fashion_mnist_test_pixels(args->limit);
+      const torch::Tensor k = select_rows(fashion_mnist_test_pixels(), args->skip, args->limit, args->data);
       dequantization = Dequantization{256, scale, shift};
-      x = dequantization->apply(k, NoiseStream(o.seed), {0, k.size(0)});
+      x = dequantization->apply(k, NoiseStream(o.seed), {args->skip, k.size(0)});
     } else {
       SDE_CHECK(std::filesystem::is_regular_file(args->data), "--data ", args->data,
                 " is not a file; give an .npy or fashion-mnist:test");
       x = load_npy(args->data).to(torch::kFloat64);
       SDE_CHECK(x.dim() >= 1 && x.size(0) >= 1, "--data ", args->data, " has shape ", x.sizes(),
                 "; give at least one point, as an array of shape (n, ...)");
+      x = select_rows(x, args->skip, args->limit, args->data);
       const torch::Tensor finite = torch::isfinite(x).reshape({x.size(0), -1}).all(1);
       SDE_CHECK(finite.all().item<bool>(), "--data ", args->data, " row ", (~finite).nonzero()[0][0].item<int64_t>(),
                 " holds NaN or infinity; drop or fix it");
@@ -96,27 +111,53 @@ Action add_likelihood_command(CLI::App& app) {
               "; the model takes ", c10::IntArrayRef(expected));
     const double log_scale_per_point = double(x[0].numel()) * std::log(std::abs(scale));
 
+    // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): each integrates its shard of the
+    // points, rank 0 gathers, reports and writes.
+    o.first_index = args->skip;
+    const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
+    std::unique_ptr<ProcessGroup> group;
+    if (distributed.world_size > 1) group = std::make_unique<ProcessGroup>(distributed);
+    const bool root = !group || group->is_root();
+    const int64_t mine = group ? shard_range(x.size(0), group->rank(), group->world_size(),
+                                             o.batch_size > 0 ? o.batch_size : 1).count
+                               : x.size(0);
+    const int64_t batches = o.batch_size > 0 ? (mine + o.batch_size - 1) / o.batch_size : 1;
+
     const auto start = std::chrono::steady_clock::now();
     LikelihoodResult result;
     {
-      // The flow runs from eps up to T: progress by time, which is not proportional to the work
-      // (no ETA), and the model calls.
+      // Each batch's flow runs from eps up to T: progress by time within the batch (not
+      // proportional to the work: no ETA) over this process's batches, and the model calls.
       ProgressBarOptions bar_options;
       bar_options.counted = false;
+      bar_options.enabled = root;
       ProgressBar bar("likelihood", 1.0, bar_options);
-      int64_t calls = 0;
+      int64_t calls = 0, batch = -1;
+      const auto postfix = [&] {
+        return (batches > 1 ? "batch " + std::to_string(std::max<int64_t>(batch, 0) + 1) + "/" + std::to_string(batches) + ", "
+                            : std::string()) + "NFE " + std::to_string(calls);
+      };
       const CountingScore counted(model, [&](const torch::Tensor& t) {
         ++calls;
-        if (bar.active() && t.numel() > 0)
-          bar.update((t.mean().item<double>() - o.eps) / (sde->t_max() - o.eps), "NFE " + std::to_string(calls), false);
+        if (!bar.active() || t.numel() == 0) return;
+        const double time = t.mean().item<double>();
+        if (time <= o.eps) batch = std::min(batch + 1, batches - 1);  // a batch starts at eps
+        const double within = (time - o.eps) / (sde->t_max() - o.eps);
+        bar.update((double(std::max<int64_t>(batch, 0)) + within) / double(batches), postfix(), false);
       });
-      result = log_likelihood(*sde, counted, x.to(source.device), o);
-      if (result.ok()) bar.update(1.0, "NFE " + std::to_string(result.nfe), false);
+      result = group ? log_likelihood_distributed(*sde, counted, x.to(source.device), o, *group)
+                     : log_likelihood(*sde, counted, x.to(source.device), o);
+      if (result.ok()) bar.update(1.0, postfix(), false);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!result.ok()) {
       std::cerr << "scoresde: likelihood failed: " << result.message << " (nothing written)\n";
       return 3;
+    }
+    if (!root) {  // rank 0 reports and writes; a failed point here is named here
+      for (const PointFailure& f : result.failures)
+        std::cerr << "scoresde: warning: point " << args->skip + f.index << " failed (log p NaN): " << f.message << "\n";
+      return 0;
     }
     const torch::Tensor log_p = dequantization ? result.log_p : result.log_p + log_scale_per_point;
     // Statistics over the points that did not fail (a failed point's log p is NaN, with a reason).
@@ -127,14 +168,22 @@ Action add_likelihood_command(CLI::App& app) {
     nlohmann::json summary = {{"points", x.size(0)}, {"mean_log_p", mean},
                               {"bits_per_dim", bpd}, {"nfe", result.nfe}, {"seconds", seconds},
                               {"trace", args->trace}, {"rtol", o.ode.rtol}, {"atol", o.ode.atol},
-                              {"data", args->data},  {"output", args->out}};
+                              {"data", args->data},  {"output", args->out},
+                              {"skip", args->skip},  {"batch", o.batch_size},
+                              {"processes", distributed.world_size}};
     summary.update(build_info());
+    // Indices into the data (--skip counted). Rank 0 knows its own failures' reasons; the other
+    // ranks' failed points are the remaining NaN rows, their reasons on those ranks' stderr.
     for (const PointFailure& f : result.failures) {
-      summary["failed_points"].push_back({{"index", f.index}, {"reason", f.message}});
-      std::cerr << "scoresde: warning: point " << f.index << " failed (log p written as NaN): " << f.message << "\n";
+      summary["failed_points"].push_back({{"index", args->skip + f.index}, {"reason", f.message}});
+      std::cerr << "scoresde: warning: point " << args->skip + f.index << " failed (log p written as NaN): " << f.message
+                << "\n";
     }
+    const int64_t failed = x.size(0) - n;
+    if (failed > int64_t(result.failures.size()))
+      summary["failed_points_elsewhere"] = failed - int64_t(result.failures.size());
     std::cout << "points " << x.size(0);
-    if (!result.failures.empty()) std::cout << " (" << result.failures.size() << " failed, left out below)";
+    if (failed > 0) std::cout << " (" << failed << " failed, left out below)";
     std::cout << "  mean log p " << mean << " nats  bits/dim " << bpd;
     if (dequantization) std::cout << " (8-bit, dequantized: log p of the model's continuous density, offset included)";
     if (result.std_error.defined()) {

@@ -35,6 +35,7 @@
 #include "sde/trained_model.hpp"
 #include "sde/training.hpp"
 #include "sde/sde_factory.hpp"
+#include "sde/solvers/distributed_likelihood.hpp"
 #include "sde/solvers/distributed_sampling.hpp"
 #include "sde/solvers/likelihood.hpp"
 #include "sde/solvers/probability_flow.hpp"

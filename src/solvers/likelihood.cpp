@@ -17,6 +17,8 @@ void LikelihoodOptions::validate() const {
   SDE_CHECK(ode.method != OdeMethod::kRk4, "likelihood: the ODE method must be adaptive (dopri5 or cash-karp), got rk4");
   SDE_CHECK(probes >= 1, "likelihood: probes = ", probes, " must be >= 1");
   SDE_CHECK(std::isfinite(eps) && eps > 0, "likelihood: eps = ", eps, " must be finite and > 0 (usually 1e-5)");
+  SDE_CHECK(batch_size >= 0, "likelihood: batch_size = ", batch_size, " must be >= 0 (0: all points at once)");
+  SDE_CHECK(first_index >= 0, "likelihood: first_index = ", first_index, " must be >= 0");
 }
 
 double LikelihoodResult::bits_per_dim() const {
@@ -56,15 +58,16 @@ double discrete_bits_per_dim(const LikelihoodResult& result, const Dequantizatio
 
 namespace {
 
-// Probes v with E[v v^T] = I: [probes, B, D], the same for point i in any batch.
-torch::Tensor make_probes(const LikelihoodOptions& o, int64_t batch, int64_t dim, const torch::TensorOptions& options) {
+// Probes v with E[v v^T] = I for the points `range` of the data set: [probes, count, D], keyed by
+// the points' indices, so the same for a point in any batch or shard.
+torch::Tensor make_probes(const LikelihoodOptions& o, SampleRange range, int64_t dim, const torch::TensorOptions& options) {
   const NoiseStream noise(o.seed);
   std::vector<torch::Tensor> v;
   for (int64_t j = 0; j < o.probes; ++j) {
     if (o.gaussian_probes)
-      v.push_back(noise.normal({0, batch}, {dim}, uint32_t(j), options));
+      v.push_back(noise.normal(range, {dim}, uint32_t(j), options));
     else
-      v.push_back(noise.uniform({0, batch}, {dim}, uint32_t(j)).lt(0.5).to(options).mul_(2.0).sub_(1.0));
+      v.push_back(noise.uniform(range, {dim}, uint32_t(j)).lt(0.5).to(options).mul_(2.0).sub_(1.0));
   }
   return torch::stack(v);
 }
@@ -80,14 +83,13 @@ LikelihoodResult log_likelihood(const Sde& sde, const ScoreModel& model, const t
   const int64_t batch = x.size(0), dim = x.numel() / std::max<int64_t>(batch, 1);
   const bool exact = o.trace == TraceEstimator::kExact;
   const int64_t columns = exact ? 1 : o.probes;  // integrals carried along with x
-  const torch::Tensor probes = exact ? torch::Tensor() : make_probes(o, batch, dim, x.options());
   ReverseSde reverse(sde, model);
 
   // The points [first, first + count) together, their integrals in the last columns of the state.
   auto integrate_rows = [&](int64_t first, int64_t count) {
     std::vector<int64_t> shape = x.sizes().vec();
     shape[0] = count;
-    const torch::Tensor v = exact ? torch::Tensor() : probes.narrow(1, first, count);
+    const torch::Tensor v = exact ? torch::Tensor() : make_probes(o, {o.first_index + first, count}, dim, x.options());
     const OdeRhs rhs = [&](const torch::Tensor& state, torch::Tensor& dstate, double t) {
       torch::AutoGradMode grad_on(true);
       const torch::Tensor point = state.narrow(1, 0, dim).detach().reshape(shape).requires_grad_(true);
@@ -127,7 +129,8 @@ LikelihoodResult log_likelihood(const Sde& sde, const ScoreModel& model, const t
       solve(first + count / 2, count - count / 2);
     }
   };
-  solve(0, batch);
+  const int64_t step = o.batch_size > 0 ? o.batch_size : std::max<int64_t>(batch, 1);
+  for (int64_t first = 0; first < batch; first += step) solve(first, std::min(step, batch - first));
   result.nfe = reverse.nfe();
   const auto shape = x.sizes().vec();
   result.latent = end.narrow(1, 0, dim).reshape(shape);

@@ -24,8 +24,14 @@ struct LikelihoodOptions {
   TraceEstimator trace = TraceEstimator::kExact;
   int64_t probes = 1;                    ///< Hutchinson probes per point, held fixed along the path
   bool gaussian_probes = false;          ///< N(0, I) probes instead of Rademacher (+-1)
-  uint64_t seed = 0;                     ///< key of the probes (row i of x gets the probes of index i)
+  uint64_t seed = 0;                     ///< key of the probes (row i of x gets those of index first_index + i)
   double eps = 1e-5;                     ///< the data are taken as samples at this time
+  /// Points integrated together, sharing their steps (0: all of them). A batch's results depend on
+  /// its points alone, so runs split on batch boundaries (processes, sessions) agree with one run.
+  int64_t batch_size = 0;
+  /// Row 0 of x is point first_index of a larger data set (a shard of it): keys the probes, so a
+  /// shard computed alone gets the probes it has in the whole set.
+  int64_t first_index = 0;
   /// Throws sde::InvalidArgument naming the bad value.
   void validate() const;
 };

@@ -22,7 +22,7 @@ void check_npy_output(const std::string& out, bool picture) {
 }
 
 std::string picture_png(const torch::Tensor& samples, const std::string& caption,
-                        const std::optional<GaussianMixture>& density, std::pair<double, double> range) {
+                        const std::optional<GaussianMixture>& density, std::pair<double, double> range, int columns) {
   if (samples.dim() == 2 && samples.size(1) == 2) {
     ScatterOptions options;
     options.size = 400;
@@ -46,9 +46,11 @@ std::string picture_png(const torch::Tensor& samples, const std::string& caption
     return png_bytes(gallery(panels, 3, title));
   }
   if (samples.dim() == 4 && (samples.size(1) == 1 || samples.size(1) == 3)) {
-    const torch::Tensor first = samples.slice(0, 0, std::min<int64_t>(64, samples.size(0)));
+    const int grid_columns = columns > 0 ? columns : 8;
+    const int64_t shown = columns > 0 ? int64_t(columns) * 10 : 64;
+    const torch::Tensor first = samples.slice(0, 0, std::min<int64_t>(shown, samples.size(0)));
     const int scale = samples.size(3) <= 32 ? 2 : 1;
-    return png_bytes(gallery({{image_grid(first, 8, range.first, range.second, scale), caption}}, 1));
+    return png_bytes(gallery({{image_grid(first, grid_columns, range.first, range.second, scale), caption}}, 1));
   }
   return {};
 }

@@ -25,9 +25,11 @@ void check_npy_output(const std::string& out, bool picture);
 /// The picture of samples as PNG bytes: a scatter plot for [N, 2] points (with the density's
 /// contours when `density` is given), a scatter matrix of the first four coordinates' pairs for
 /// [N, D] points with D > 2, a grid of the first 64 for [N, C, H, W] images with C 1 or 3 (values
-/// in `range` shown black to white). Empty for other shapes.
+/// in `range` shown black to white; `columns` > 0: that many columns and up to 10 rows, so that
+/// with --class all over K classes each column is one class). Empty for other shapes.
 std::string picture_png(const torch::Tensor& samples, const std::string& caption,
-                        const std::optional<GaussianMixture>& density, std::pair<double, double> range);
+                        const std::optional<GaussianMixture>& density, std::pair<double, double> range,
+                        int columns = 0);
 
 /// One PNG per image of [N, C, H, W] samples (C 1 or 3): (dir/000000.png, bytes), ...
 std::vector<std::pair<std::string, std::string>> image_pngs(const torch::Tensor& samples, const std::string& dir,

@@ -88,6 +88,13 @@ torch::Tensor load_latents(const std::string& path, const std::vector<int64_t>& 
 // gave (CLI11 counts both), and says so: a shipped image model samples in seconds by default
 // where the command's own default (em, 1000 steps) takes minutes.
 void use_recommended_sampler(const CLI::App* cmd, const RecommendedSampler& recommended, SampleArgs& args) {
+  if (!recommended.solver.empty()) {
+    try {  // the registry's message names the known solvers
+      solver_info(recommended.solver);
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument("'" + args.source.model + "/model.json': sampler: " + e.what());
+    }
+  }
   std::string taken;
   const auto take = [&](const char* flag, const std::string& shown) {
     taken += std::string(taken.empty() ? "" : " ") + flag + " " + shown;
@@ -104,7 +111,13 @@ void use_recommended_sampler(const CLI::App* cmd, const RecommendedSampler& reco
     args.schedule = recommended.schedule;
     take("--schedule", recommended.schedule);
   }
-  if (!taken.empty()) std::cout << "the model's recommended sampler: " << taken << " (give them to change)\n";
+  if (recommended.clip_x0 && cmd->count("--clip-x0") == 0 && cmd->count("--threshold") == 0) {
+    args.clip_x0 = true;
+    taken += std::string(taken.empty() ? "" : " ") + "--clip-x0";
+  }
+  if (!taken.empty())
+    std::cout << "the model's recommended sampler: " << taken << " (give them to change"
+              << (recommended.clip_x0 ? "; --no-clip-x0 to not clip" : "") << ")\n";
 }
 
 }  // namespace
@@ -138,8 +151,9 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_flag("--clamp", args->clamp, "clip the samples to the data's range (images: their pixel range)");
   cmd->add_option("--images", args->images, "also write each image sample as DIR/000000.png, ...");
   add_control_options(cmd, args->control);
-  auto* clip = cmd->add_flag("--clip-x0", args->clip_x0,
-                             "clip the model's data prediction x0_hat to the data's range (bounded data, e.g. images)");
+  auto* clip = cmd->add_flag("--clip-x0,!--no-clip-x0", args->clip_x0,
+                             "clip the model's data prediction x0_hat to the data's range (bounded data, e.g. images); "
+                             "--no-clip-x0: not, where the model recommends it");
   cmd->add_option("--threshold", args->threshold,
                   "dynamic thresholding of x0_hat at this percentile (Imagen: 0.995), within the data's range")
       ->check(CLI::Range(0.0, 1.0))
@@ -243,7 +257,9 @@ Action add_sample_command(CLI::App& app) {
     }
     torch::Tensor samples = source.to_data(result.samples).to(torch::kCPU, args->sampler.dtype);
     const std::pair<double, double> range = source.pixel_range(samples);
-    if (args->clamp) samples = samples.clamp(range.first, range.second);
+    // Clipped predictions end in the range up to the rounding of the last step: clamped exactly.
+    if (args->clamp || (bounded && bounds.kind == DataPredictionBounds::Kind::kClip && args->x0_range.empty()))
+      samples = samples.clamp(range.first, range.second);
     std::cout << "solver " << args->solver << "  sde " << sde.name() << "  samples " << args->count << "  NFE "
               << result.nfe;
     if (result.nfe_mean != double(result.nfe)) std::cout << " (mean per sample " << result.nfe_mean << ")";
@@ -289,8 +305,15 @@ Action add_sample_command(CLI::App& app) {
     // The samples, the summary and the pictures land together or not at all.
     std::vector<std::pair<std::string, std::string>> files = {{args->out, npy_bytes(samples)},
                                                               {sibling(args->out, ".json"), summary.dump(2) + "\n"}};
+    // Under --class all (sample i of class i mod K) an image grid of K columns, one class each.
+    const int64_t classes = unguided.num_classes();
+    const std::pair<int, std::string> class_columns =
+        args->control.label == "all" && image_samples && classes > 1 && classes <= 20
+            ? std::make_pair(int(classes), ", column k: class k")
+            : std::make_pair(0, std::string());
     const std::string picture =
-        picture_png(samples, args->solver + ", NFE " + std::to_string(result.nfe), density, range);
+        picture_png(samples, args->solver + ", NFE " + std::to_string(result.nfe) + class_columns.second, density, range,
+                    class_columns.first);
     if (!picture.empty()) files.emplace_back(sibling(args->out, ".png"), picture);
     if (!args->images.empty()) {
       for (auto& file : image_pngs(samples, args->images, range)) files.push_back(std::move(file));

@@ -237,9 +237,10 @@ Action add_train_command(CLI::App& app) {
       const auto [low, high] = data.sample.aminmax();
       meta.data_range = std::make_pair(low.item<double>() * model_scale + model_shift,
                                        high.item<double>() * model_scale + model_shift);
-      // An image network costs ~1000x a toy's per call: sample it with a fast solver by default
-      // (docs/image_quality.md measures this choice against the others).
-      meta.sampler = {"dpmpp-2m", 20, "logsnr"};
+      // An image network costs ~1000x a toy's per call: sample it with a fast solver by default,
+      // its data prediction clipped to the data's range (measured on Fashion-MNIST: FID no worse
+      // unguided, 10-13 % lower under guidance; models/README.md).
+      meta.sampler = {"dpmpp-2m", 20, "logsnr", true};
     }
     save_trained_model(args->out, meta, trainer.ema());
     std::cout << "wrote " << args->out << "/model.json, weights.pt (EMA), checkpoint.pt\n";

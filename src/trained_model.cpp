@@ -9,7 +9,6 @@
 #include "sde/atomic_file.hpp"
 #include "sde/checksum.hpp"
 #include "sde/errors.hpp"
-#include "sde/solvers/registry.hpp"
 #include "sde/time_grid.hpp"
 #include "sde/toy_data.hpp"
 
@@ -59,6 +58,7 @@ void save_trained_model(const std::string& dir, const ModelMetadata& m, const Sc
     if (!m.sampler.solver.empty()) r["solver"] = m.sampler.solver;
     if (m.sampler.steps > 0) r["steps"] = m.sampler.steps;
     if (!m.sampler.schedule.empty()) r["schedule"] = m.sampler.schedule;
+    if (m.sampler.clip_x0) r["clip_x0"] = true;
   }
   // The file's CRC-32 is checked before LibTorch parses it: its archive reader crashes on some
   // damaged archives (found by fuzz_checkpoint). The two files are written as one.
@@ -114,10 +114,14 @@ LoadedModel load_trained_model(const std::string& dir) {
       m.sampler.solver = r.value("solver", std::string());
       if (r.contains("steps")) m.sampler.steps = detail::json_integer(r.at("steps"), "sampler.steps");
       m.sampler.schedule = r.value("schedule", std::string());
+      m.sampler.clip_x0 = r.value("clip_x0", false);
+      SDE_CHECK(!m.sampler.clip_x0 || m.data_range, "'", path, "': sampler.clip_x0 needs the data's range "
+                "(data_range)");
       SDE_CHECK(!r.contains("steps") || m.sampler.steps > 0, "'", path, "': sampler.steps = ", m.sampler.steps,
                 " must be a positive count");
-      try {  // the registry's and the grid's messages name the known choices
-        if (!m.sampler.solver.empty()) solver_info(m.sampler.solver);
+      // The solver's name is checked where a sampler is made (the solvers are a layer above);
+      // the grid's message names the known choices.
+      try {
         if (!m.sampler.schedule.empty()) TimeGrid::parse(m.sampler.schedule);
       } catch (const InvalidArgument& e) {
         throw InvalidArgument("'" + path + "': sampler: " + e.what());

@@ -20,10 +20,11 @@ namespace sde {
 /// scheduler config: `scoresde sample` takes each field the command line (or --config) leaves
 /// out. Empty fields (solver "", steps 0, schedule ""): the command's own defaults.
 struct RecommendedSampler {
-  std::string solver;    ///< a registered solver or alias, e.g. "dpmpp-2m"
+  std::string solver;    ///< a registered solver or alias, e.g. "dpmpp-2m" (checked where a sampler is made)
   int64_t steps = 0;     ///< the time grid's steps
   std::string schedule;  ///< a TimeGrid name: "time", "logsnr", "karras"
-  bool empty() const { return solver.empty() && steps == 0 && schedule.empty(); }
+  bool clip_x0 = false;  ///< clip the data prediction to data_range (bounded data; sde/bounded_prediction.hpp)
+  bool empty() const { return solver.empty() && steps == 0 && schedule.empty() && !clip_x0; }
 };
 
 struct ModelMetadata {

@@ -176,6 +176,11 @@ TEST_CASE("scoresde train writes a model directory that sample loads; --resume c
   REQUIRE(scoresde("sample --model " + dir + " --solver heun --n 10 --out " + a).code == 0);
   CHECK(summary(a)["solver"] == "heun");
   CHECK(summary(a)["steps"] == 7);
+  CHECK_FALSE(summary(a).contains("x0_bounds"));
+  // Clipping needs the data's range, which a model of points does not have.
+  recommend({{"solver", "dpmpp-2m"}, {"clip_x0", true}});
+  CHECK(scoresde("sample --model " + dir + " --n 10 --out " + a).output.find("sampler.clip_x0 needs the data's range") !=
+        std::string::npos);
   recommend({{"solver", "dpm-solver-9"}});
   const Run unknown = scoresde("sample --model " + dir + " --n 10 --out " + a);
   CHECK(unknown.code == 1);

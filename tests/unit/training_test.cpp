@@ -160,12 +160,16 @@ TEST_CASE("a saved model loads as the same score model, with its metadata") {
   CHECK(torch::equal(loaded.score->score(x, t), trainer.ema_score_model()->score(x, t)));
   // A recommended sampler round-trips; Fashion-MNIST directories from before data_range scaled
   // pixels centred to [-1, 1] and read as the same map from pixels in [0, 1].
-  meta.sampler = {"dpmpp-2m", 20, "logsnr"};
+  meta.sampler = {"dpmpp-2m", 20, "logsnr", true};
+  meta.data_range = std::make_pair(-3.0, 3.0);
   sde::save_trained_model(dir, meta, trainer.ema());
   const sde::RecommendedSampler sampler = sde::load_trained_model(dir).metadata.sampler;
   CHECK(sampler.solver == "dpmpp-2m");
   CHECK(sampler.steps == 20);
   CHECK(sampler.schedule == "logsnr");
+  CHECK(sampler.clip_x0);
+  meta.sampler = {};
+  meta.data_range.reset();
   meta.data = "fashion-mnist";
   meta.data_scale = 1.0;
   sde::save_trained_model(dir, meta, trainer.ema());

@@ -96,24 +96,22 @@ void use_recommended_sampler(const CLI::App* cmd, const RecommendedSampler& reco
     }
   }
   std::string taken;
-  const auto take = [&](const char* flag, const std::string& shown) {
-    taken += std::string(taken.empty() ? "" : " ") + flag + " " + shown;
-  };
+  const auto take = [&](const std::string& flag) { taken += (taken.empty() ? "" : " ") + flag; };
   if (!recommended.solver.empty() && cmd->count("--solver") == 0) {
     args.solver = recommended.solver;
-    take("--solver", recommended.solver);
+    take("--solver " + recommended.solver);
   }
   if (recommended.steps > 0 && cmd->count("--steps") == 0) {
     args.sampler.steps = recommended.steps;
-    take("--steps", std::to_string(recommended.steps));
+    take("--steps " + std::to_string(recommended.steps));
   }
   if (!recommended.schedule.empty() && cmd->count("--schedule") == 0) {
     args.schedule = recommended.schedule;
-    take("--schedule", recommended.schedule);
+    take("--schedule " + recommended.schedule);
   }
   if (recommended.clip_x0 && cmd->count("--clip-x0") == 0 && cmd->count("--threshold") == 0) {
     args.clip_x0 = true;
-    taken += std::string(taken.empty() ? "" : " ") + "--clip-x0";
+    take("--clip-x0");
   }
   if (!taken.empty())
     std::cout << "the model's recommended sampler: " << taken << " (give them to change"

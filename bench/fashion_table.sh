@@ -14,7 +14,8 @@
 #                       [ddim dpmpp-2m unipc deis heun dpmpp-2m-sde dpm-adaptive]
 #     --nfe "..."       target NFE per sample; steps = NFE / (the solver's NFE per step) [5 10 20 50]
 #     --settings "..."  uncond (null class), class (class-balanced, w = 0), guided (w = W),
-#                       and each with -clip (--clip-x0)   [uncond class guided class-clip guided-clip]
+#                       and each with -clip (--clip-x0; without it --no-clip-x0, whatever the
+#                       model directory recommends)   [uncond class guided class-clip guided-clip]
 #     --threads K       LibTorch threads per run                                         [2]
 #     --build DIR       the build directory with cli/scoresde and bench/bench_fashion_fid [build]
 #
@@ -84,7 +85,8 @@ for solver in $solvers; do
         guided*) flags+=(--class all --guidance "$guidance") ;;
         *) echo "fashion_table: unknown setting $setting" >&2; exit 2 ;;
       esac
-      case $setting in *-clip) flags+=(--clip-x0) ;; esac
+      # Explicit either way: a model directory may recommend clipping (the shipped one does).
+      case $setting in *-clip) flags+=(--clip-x0) ;; *) flags+=(--no-clip-x0) ;; esac
       if [ "$target" = adaptive ]; then
         steps=- name=$solver-$setting
       else

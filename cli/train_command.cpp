@@ -118,8 +118,15 @@ Action add_train_command(CLI::App& app) {
   cmd->add_option("--batch", args->train.batch, "samples per step")->capture_default_str();
   cmd->add_option("--lr", args->train.lr, "Adam learning rate")->capture_default_str();
   cmd->add_option("--warmup", args->train.warmup, "linear warm-up steps")->capture_default_str();
+  cmd->add_option("--lr-decay-steps", args->train.lr_decay_steps,
+                  "cosine decay of the lr after the warm-up, to 0 at this step (0: constant; >= --steps)")
+      ->capture_default_str();
   cmd->add_option("--grad-clip", args->train.grad_clip, "gradient-norm clip (0: off)")->capture_default_str();
   cmd->add_option("--ema", args->train.ema_decay, "EMA decay of the weights")->capture_default_str();
+  cmd->add_option("--ema-power", args->train.ema_power,
+                  "power-function EMA p, decay (1 - 1/k)^(p + 1) at step k, instead of --ema (0: off; 7: the "
+                  "average's mean age is a ninth of the run)")
+      ->capture_default_str();
   cmd->add_option("--seed", args->train.seed, "seed of the times, the noise and the initial weights")->capture_default_str();
   cmd->add_option("--data-seed", args->data_seed, "seed of the data draws")->capture_default_str();
   cmd->add_flag("--likelihood-weighting", args->train.loss.likelihood_weighting, "weight the loss by g(t)^2");

@@ -76,8 +76,14 @@ void TrainOptions::validate() const {
   SDE_CHECK(batch >= 1, "training batch = ", batch, " must be >= 1");
   SDE_CHECK(std::isfinite(lr) && lr > 0, "learning rate lr = ", lr, " must be finite and > 0");
   SDE_CHECK(warmup >= 0, "warmup = ", warmup, " must be >= 0 steps");
+  SDE_CHECK(lr_decay_steps == 0 || lr_decay_steps > warmup, "lr_decay_steps = ", lr_decay_steps,
+            " must be 0 (no decay) or past the warm-up (", warmup, " steps)");
+  SDE_CHECK(lr_decay_steps == 0 || steps <= lr_decay_steps, "training to step ", steps, " past lr_decay_steps = ",
+            lr_decay_steps, " would take steps at learning rate 0; set the decay to at least the steps");
   SDE_CHECK(std::isfinite(grad_clip) && grad_clip >= 0, "grad_clip = ", grad_clip, " must be >= 0 (0: off)");
   SDE_CHECK(ema_decay >= 0 && ema_decay < 1, "ema_decay = ", ema_decay, " must lie in [0, 1)");
+  SDE_CHECK(std::isfinite(ema_power) && ema_power >= 0, "ema_power = ", ema_power,
+            " must be >= 0 (0: the fixed ema_decay; EDM2's sigma_rel 0.10 is about 6.9)");
   SDE_CHECK(std::isfinite(eps) && eps > 0 && eps < 1, "eps = ", eps, " must lie in (0, 1)");
   SDE_CHECK(log_every >= 0 && checkpoint_every >= 0, "log_every and checkpoint_every must be >= 0");
   SDE_CHECK(label_dropout >= 0 && label_dropout < 1, "label_dropout = ", label_dropout,
@@ -85,6 +91,19 @@ void TrainOptions::validate() const {
   SDE_CHECK(objective == TrainingObjective::kDsm || !loss.likelihood_weighting,
             "the likelihood weighting is a DSM option; the ", training_objective_name(objective),
             " loss has its own fixed weighting");
+}
+
+double learning_rate_at(const TrainOptions& o, int64_t k) {
+  // Linear warm-up (the reference's optimization_manager): lr min(1, (k + 1) / warmup).
+  const double warm = o.warmup > 0 ? std::min(1.0, double(k + 1) / double(o.warmup)) : 1.0;
+  if (o.lr_decay_steps == 0) return o.lr * warm;
+  const double progress = std::max(0.0, double(k - o.warmup) / double(o.lr_decay_steps - o.warmup));
+  return o.lr * warm * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
+}
+
+double ema_decay_at(const TrainOptions& o, int64_t k) {
+  if (o.ema_power == 0) return o.ema_decay;
+  return std::pow(1.0 - 1.0 / double(k + 1), o.ema_power + 1.0);
 }
 
 TrainingObjective parse_training_objective(const std::string& name) {
@@ -122,7 +141,7 @@ struct Trainer::Impl {
   // What a checkpoint must match to be resumed here: everything that changes the trajectory
   // except the number of steps.
   std::string fingerprint() const {
-    const nlohmann::json j = {{"network", nlohmann::json::parse(network.spec().to_json())},
+    nlohmann::json j = {{"network", nlohmann::json::parse(network.spec().to_json())},
                               {"sde", sde->name()},
                               {"sde_sigma_half", sde->sigma(0.5)},
                               {"sde_T", sde->t_max()},
@@ -140,6 +159,12 @@ struct Trainer::Impl {
                               {"reduce_mean", options.loss.reduce_mean},
                               {"label_dropout", network.spec().classes > 0 ? options.label_dropout : 0.0},
                               {"data", options.data_identity}};
+    // Only where they are on, so that checkpoints written before the options existed still resume.
+    if (options.lr_decay_steps > 0) j["lr_decay_steps"] = options.lr_decay_steps;
+    if (options.ema_power > 0) {
+      j.erase("ema_decay");  // unused then
+      j["ema_power"] = options.ema_power;
+    }
     return j.dump();
   }
 
@@ -250,8 +275,7 @@ double Trainer::step(const TrainingBatch& batch) {
                                   : smld_loss(network, m.smld_sigmas, x0, labels, z, o.loss.reduce_mean))
                .mean();
   }
-  // Linear warm-up (the reference's optimization_manager): lr min(1, (k + 1) / warmup).
-  const double lr = o.warmup > 0 ? o.lr * std::min(1.0, double(m.step + 1) / double(o.warmup)) : o.lr;
+  const double lr = learning_rate_at(o, m.step);
   for (auto& group : m.adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   m.adam->zero_grad();
   loss.backward();
@@ -276,7 +300,8 @@ double Trainer::step(const TrainingBatch& batch) {
     torch::NoGradGuard no_grad;
     const auto from = m.network.state();
     const auto to = m.ema.state();
-    for (size_t i = 0; i < to.size(); ++i) to[i].second.mul_(o.ema_decay).add_(from[i].second, 1.0 - o.ema_decay);
+    const double decay = ema_decay_at(o, m.step);
+    for (size_t i = 0; i < to.size(); ++i) to[i].second.mul_(decay).add_(from[i].second, 1.0 - decay);
   }
   ++m.step;
   return value;

@@ -129,6 +129,11 @@ TEST_CASE("a run resumed from a checkpoint ends with exactly the weights of an u
   sde::Trainer mismatched(vp, sde::ScoreNetwork(small_mlp(), 7), sde::Parameterization::kNoise,
                           sde::TimeConditioning::kTime, other_lr);
   CHECK_THROWS_WITH_AS(mismatched.load_checkpoint(path), doctest::Contains("different run"), sde::InvalidArgument);
+  sde::TrainOptions decayed = short_run(20);
+  decayed.lr_decay_steps = 20;
+  sde::Trainer with_decay(vp, sde::ScoreNetwork(small_mlp(), 7), sde::Parameterization::kNoise,
+                          sde::TimeConditioning::kTime, decayed);
+  CHECK_THROWS_WITH_AS(with_decay.load_checkpoint(path), doctest::Contains("different run"), sde::InvalidArgument);
   const std::string weights = temp_path("not_a_checkpoint.pt");
   straight.network().save(weights);
   CHECK_THROWS_AS(mismatched.load_checkpoint(weights), sde::Error);
@@ -185,6 +190,48 @@ TEST_CASE("a saved model loads as the same score model, with its metadata") {
   CHECK_THROWS_WITH_AS(sde::load_trained_model(dir), doctest::Contains("model.json"), sde::FileError);
 }
 
+TEST_CASE("the learning rate warms up linearly, then stays or follows a half cosine to 0") {
+  sde::TrainOptions o;
+  o.lr = 1e-3;
+  o.warmup = 100;
+  CHECK(sde::learning_rate_at(o, 0) == doctest::Approx(1e-5));
+  CHECK(sde::learning_rate_at(o, 49) == doctest::Approx(5e-4));
+  CHECK(sde::learning_rate_at(o, 99) == 1e-3);
+  CHECK(sde::learning_rate_at(o, 100000) == 1e-3);
+  o.lr_decay_steps = 1100;
+  CHECK(sde::learning_rate_at(o, 49) == doctest::Approx(5e-4));  // the warm-up is the same
+  CHECK(sde::learning_rate_at(o, 100) == 1e-3);                   // the decay starts at its end
+  CHECK(sde::learning_rate_at(o, 600) == doctest::Approx(5e-4));  // half way: cos(pi / 2) = 0
+  CHECK(sde::learning_rate_at(o, 350) == doctest::Approx(1e-3 * (1 + std::sqrt(0.5)) / 2));
+  CHECK(sde::learning_rate_at(o, 1099) == doctest::Approx(1e-3 * (1 - std::cos(M_PI / 1000)) / 2));
+  CHECK(sde::learning_rate_at(o, 1099) > 0);  // the last step still learns
+  o.warmup = 0;
+  CHECK(sde::learning_rate_at(o, 0) == 1e-3);
+}
+
+TEST_CASE("the power-function EMA is the average with weights i^(p+1) - (i-1)^(p+1), the start's none") {
+  sde::TrainOptions o;
+  o.ema_decay = 0.999;
+  CHECK(sde::ema_decay_at(o, 7) == 0.999);
+  o.ema_power = 6.94;
+  CHECK(sde::ema_decay_at(o, 0) == 0.0);  // the first step's weights replace the initial ones
+  // The recursion ema <- d_k ema + (1 - d_k) w_k over w_k = k + 1 against the closed form.
+  const int n = 400;
+  double ema = -1e6;  // the initial weights, which must leave no trace
+  for (int k = 0; k < n; ++k) {
+    const double d = sde::ema_decay_at(o, k);
+    ema = d * ema + (1 - d) * double(k + 1);
+  }
+  double closed = 0;
+  for (int i = 1; i <= n; ++i) closed += i * (std::pow(i, o.ema_power + 1) - std::pow(i - 1, o.ema_power + 1));
+  closed /= std::pow(n, o.ema_power + 1);
+  CHECK(ema == doctest::Approx(closed).epsilon(1e-10));
+  CHECK(double(n) - ema == doctest::Approx(double(n) / (o.ema_power + 2)).epsilon(0.02));  // mean age n / (p + 2), 1 % off for the
+  // discrete steps (the continuous profile's value)
+  o.ema_power = -1;
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("ema_power"), sde::InvalidArgument);
+}
+
 TEST_CASE("bad training input is refused with the reason") {
   auto data = torch::zeros({10, 2});
   data[6][1] = std::nan("");
@@ -193,6 +240,11 @@ TEST_CASE("bad training input is refused with the reason") {
   sde::TrainOptions o = short_run(10);
   o.ema_decay = 1.0;
   CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("ema_decay"), sde::InvalidArgument);
+  o = short_run(10);
+  o.lr_decay_steps = o.warmup;
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("lr_decay_steps"), sde::InvalidArgument);
+  o.lr_decay_steps = 8;  // short of the 10 steps: the last two would have learning rate 0
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("learning rate 0"), sde::InvalidArgument);
   // Rows are drawn by (seed, step): the same batch for the same step, whatever came before.
   const auto rows = torch::arange(100, torch::kFloat32).reshape({50, 2});
   const auto source = sde::dataset_training_data(rows, 4);

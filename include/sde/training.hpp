@@ -61,13 +61,6 @@ TrainingObjective parse_training_objective(const std::string& name);
 std::string training_objective_name(TrainingObjective objective);
 std::vector<std::string> training_objective_names();
 
-struct TrainOptions;
-
-/// The learning rate of optimizer step k (0-based): warm-up, then constant or cosine-decayed.
-double learning_rate_at(const TrainOptions& options, int64_t k);
-/// The EMA decay applied after optimizer step k (0-based): ema_decay, or the power function's.
-double ema_decay_at(const TrainOptions& options, int64_t k);
-
 struct TrainOptions {
   // The defaults suit the 2-D toys (an MLP on the ring: mean log p -1.89 against the exact -1.70
   // after 5000 steps). Images want the reference's lr 2e-4 and EMA 0.9999 over many more steps.
@@ -104,6 +97,11 @@ struct TrainOptions {
 
   void validate() const;
 };
+
+/// The learning rate of optimizer step k (0-based): warm-up, then constant or cosine-decayed.
+double learning_rate_at(const TrainOptions& options, int64_t k);
+/// The EMA decay applied after optimizer step k (0-based): ema_decay, or the power function's.
+double ema_decay_at(const TrainOptions& options, int64_t k);
 
 /// What the progress callback sees.
 struct TrainProgress {

@@ -29,7 +29,6 @@
 
 namespace sde::testing {
 
-/// Path of a reference file in data/.
 /// Sampler options of the unit tests: `steps` steps, float64, seed 3.
 inline sde::SamplerOptions float64_options(int64_t steps) {
   sde::SamplerOptions o;
@@ -39,6 +38,7 @@ inline sde::SamplerOptions float64_options(int64_t steps) {
   return o;
 }
 
+/// Path of a reference file in data/.
 inline std::string data_path(const std::string& name) { return std::string(SCORESDE_DATA_DIR) + "/" + name; }
 
 /// Relative difference |a - b| / max(|b|, floor).
@@ -55,27 +55,51 @@ inline bool within(double value, double target, double tolerance) {
 /// The library's measured convergence order (sde/metrics.hpp), by its old name here.
 using ::sde::log_log_slope;
 
+/// A fresh directory under $TMPDIR, removed with everything in it when the object goes.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "scoresde_test_XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+    path_ = pattern;
+  }
+  ~TemporaryDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 /// A test program that writes files under relative names declares one of these at namespace
-/// scope: it works in a fresh temporary directory (under $TMPDIR), removed at exit, so no test
-/// writes into the source or build tree.
+/// scope: it works in a fresh temporary directory, removed at exit, so no test writes into the
+/// source or build tree.
 class ScratchDirectory {
  public:
   ScratchDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "scoresde_test_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr || ::chdir(pattern.c_str()) != 0) std::abort();
-    path_ = pattern;
+    if (::chdir(directory_.path().c_str()) != 0) std::abort();
   }
   ~ScratchDirectory() {
+    // Leave the directory before it is removed.
     std::error_code ignored;
     std::filesystem::current_path(std::filesystem::temp_directory_path(), ignored);
-    std::filesystem::remove_all(path_, ignored);
   }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
 
  private:
-  std::string path_;
+  TemporaryDirectory directory_;
 };
+
+/// An absolute path for a test's file `name`, in one temporary directory per test program that is
+/// removed at exit (with what a failed test left there). Test files that share a program share the
+/// directory: prefix names that could collide.
+inline std::string temp_file(const std::string& name) {
+  static const TemporaryDirectory directory;
+  return (directory.path() / name).string();
+}
 
 /// What a shell command printed (stdout and stderr) and its exit code.
 struct CommandResult {

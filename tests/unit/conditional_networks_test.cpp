@@ -17,6 +17,8 @@
 
 namespace {
 
+using sde::testing::temp_file;
+
 sde::NetworkSpec conditional_mlp(int64_t classes) {
   sde::NetworkSpec spec = sde::testing::small_mlp();
   spec.classes = classes;
@@ -121,7 +123,7 @@ TEST_CASE("a TorchScript module with a class input loads as a conditional model;
 def forward(self, x, label, y):
     return x * (y.to(x.dtype) + 1.0).view(-1, 1)
 )");
-  const std::string path = (std::filesystem::temp_directory_path() / "scoresde_conditional_module.pt").string();
+  const std::string path = temp_file("conditional_module.pt");
   m.save(path);
   const auto vp = sde::make_sde({"vp"});
   const sde::TorchScriptScoreModel model(path, vp, sde::Parameterization::kScore, sde::TimeConditioning::kTime, {2},
@@ -135,7 +137,6 @@ def forward(self, x, label, y):
   // Loaded without naming its classes, the module's three-argument forward fails at load time.
   CHECK_THROWS_WITH_AS(sde::TorchScriptScoreModel(path, vp, sde::Parameterization::kScore, sde::TimeConditioning::kTime, {2}),
                        doctest::Contains("(x, label)"), sde::InvalidArgument);
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("the classifier objective trains a K-way head on noisy samples; it loads back as a classifier, not a score model") {

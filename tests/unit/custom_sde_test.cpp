@@ -16,6 +16,8 @@ using sde::testing::rel_diff;
 
 namespace {
 
+using sde::testing::temp_file;
+
 // VP's kernel as functions, without derivatives or inverse: what a user would write.
 sde::KernelFunctions vp_kernel() {
   const auto vp = std::make_shared<sde::VpSde>();
@@ -24,10 +26,6 @@ sde::KernelFunctions vp_kernel() {
   k.sigma = [vp](double t) { return vp->sigma(t); };
   k.name = "my-vp";
   return k;
-}
-
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("scoresde_custom_sde_test_" + name)).string();
 }
 
 }  // namespace
@@ -92,7 +90,7 @@ TEST_CASE("a discrete schedule: its table at t_n = (n + 1) / N, DDPM's betas clo
 }
 
 TEST_CASE("discrete schedules load from JSON and .npy files, and bad files are named") {
-  const std::string json = temp_path("betas.json"), npy = temp_path("alphas.npy"), bad = temp_path("bad.json");
+  const std::string json = temp_file("betas.json"), npy = temp_file("alphas.npy"), bad = temp_file("bad.json");
   sde::testing::write_bytes(json, R"({"betas": [0.1, 0.2, 0.5]})");
   sde::save_npy(npy, torch::tensor({0.9, 0.72, 0.36}, torch::kFloat64));
   sde::testing::write_bytes(bad, R"({"alphas_cumprod": [0.9, "x"]})");
@@ -104,8 +102,7 @@ TEST_CASE("discrete schedules load from JSON and .npy files, and bad files are n
   CHECK_THROWS_WITH_AS(sde::load_discrete_schedule(npy, "alpha"), doctest::Contains("must be alphas_cumprod or betas"),
                        sde::InvalidArgument);
   CHECK_THROWS_WITH_AS(sde::load_discrete_schedule(bad), doctest::Contains("not a number"), sde::InvalidArgument);
-  CHECK_THROWS_AS(sde::load_discrete_schedule(temp_path("missing.json")), sde::FileError);
-  for (const auto& p : {json, npy, bad}) std::filesystem::remove(p);
+  CHECK_THROWS_AS(sde::load_discrete_schedule(temp_file("missing.json")), sde::FileError);
 }
 
 TEST_CASE("networks of a discrete schedule see the step index N t - 1; other processes refuse that label") {

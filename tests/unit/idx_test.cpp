@@ -12,9 +12,7 @@
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("scoresde_idx_test_" + name)).string();
-}
+using sde::testing::temp_file;
 
 // An IDX file of unsigned bytes with the given dimensions and data.
 std::string idx_bytes(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data) {
@@ -39,7 +37,7 @@ TEST_CASE("IDX files round-trip, plain and gzip-compressed") {
   std::vector<uint8_t> data(2 * 3 * 4);
   for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 11);
   const std::string bytes = idx_bytes({2, 3, 4}, data);
-  const std::string plain = temp_path("plain.idx"), zipped = temp_path("zipped.idx.gz");
+  const std::string plain = temp_file("plain.idx"), zipped = temp_file("zipped.idx.gz");
   write_plain(plain, bytes);
   write_gzip(zipped, bytes);
   for (const auto& path : {plain, zipped}) {
@@ -50,12 +48,10 @@ TEST_CASE("IDX files round-trip, plain and gzip-compressed") {
     CHECK(x[1][2][3].item<int>() == int(uint8_t(23 * 11)));
     CHECK(x.flatten()[5].item<int>() == 55);
   }
-  std::filesystem::remove(plain);
-  std::filesystem::remove(zipped);
 }
 
 TEST_CASE("malformed IDX files are refused with the reason") {
-  const std::string path = temp_path("bad.idx");
+  const std::string path = temp_file("bad.idx");
   CHECK_THROWS_WITH_AS(sde::load_idx(path), doctest::Contains("cannot open"), sde::FileError);
   write_plain(path, "PK\3\4 not idx");
   CHECK_THROWS_WITH_AS(sde::load_idx(path), doctest::Contains("bad magic number"), sde::FileError);
@@ -66,7 +62,6 @@ TEST_CASE("malformed IDX files are refused with the reason") {
   floats[2] = 0x0D;
   write_plain(path, floats);
   CHECK_THROWS_WITH_AS(sde::load_idx(path), doctest::Contains("element type 0xd"), sde::FileError);
-  std::filesystem::remove(path);
   CHECK_THROWS_WITH_AS(sde::load_fashion_mnist("train", sde::PixelScaling::kUnit, "/nonexistent"),
                        doctest::Contains("apt install dataset-fashion-mnist"), sde::FileError);
   CHECK_THROWS_WITH_AS(sde::load_fashion_mnist("valid", sde::PixelScaling::kUnit), doctest::Contains("train, test"),

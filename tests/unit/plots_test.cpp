@@ -12,9 +12,7 @@
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("scoresde_plots_test_" + name)).string();
-}
+using sde::testing::temp_file;
 
 bool is_white(sde::Rgb c) { return c == sde::colors::kWhite; }
 
@@ -24,16 +22,16 @@ TEST_CASE("PNG files round-trip bit for bit and bad files are refused by name") 
   sde::Image image(7, 5);
   for (int y = 0; y < 5; ++y)
     for (int x = 0; x < 7; ++x) image.set(x, y, {uint8_t(30 * x), uint8_t(50 * y), uint8_t(x * y)});
-  const std::string path = temp_path("round.png");
+  const std::string path = temp_file("round.png");
   sde::save_png(path, image);
   const sde::Image back = sde::load_png(path);
   REQUIRE(back.width() == 7);
   REQUIRE(back.height() == 5);
   CHECK(back.bytes() == image.bytes());
 
-  CHECK_THROWS_WITH_AS(sde::load_png(temp_path("missing.png")), doctest::Contains("missing.png"), sde::FileError);
-  std::ofstream(temp_path("bad.png")) << "not a png";
-  CHECK_THROWS_WITH_AS(sde::load_png(temp_path("bad.png")), doctest::Contains("not a readable PNG"), sde::FileError);
+  CHECK_THROWS_WITH_AS(sde::load_png(temp_file("missing.png")), doctest::Contains("missing.png"), sde::FileError);
+  std::ofstream(temp_file("bad.png")) << "not a png";
+  CHECK_THROWS_WITH_AS(sde::load_png(temp_file("bad.png")), doctest::Contains("not a readable PNG"), sde::FileError);
   CHECK_THROWS_AS(sde::save_png("/nonexistent-dir/x.png", image), sde::FileError);
   CHECK_THROWS_AS(sde::Image(0, 4), sde::InvalidArgument);
 }

@@ -16,9 +16,7 @@
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("scoresde_torchscript_test_" + name)).string();
-}
+using sde::testing::temp_file;
 
 // forward(x, label) with the given body, saved to a file. Its parameter requires grad, as those of
 // a module saved from Python do.
@@ -26,7 +24,7 @@ std::string save_module(const std::string& name, const std::string& forward) {
   torch::jit::Module m("m");
   m.register_parameter("gain", torch::ones({1}).requires_grad_(), false);
   m.define(forward);
-  const std::string path = temp_path(name);
+  const std::string path = temp_file(name);
   m.save(path);
   return path;
 }
@@ -59,7 +57,6 @@ def forward(self, x, label):
   const sde::TorchScriptScoreModel wrong(path, vp, sde::Parameterization::kNoise, sde::TimeConditioning::kTime, {2});
   const auto x = torch::ones({3, 2});
   CHECK_FALSE(torch::allclose(wrong.score(x, torch::full({3}, 0.5)), -x));
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("bad TorchScript files and signatures fail at load time, naming the file and the problem") {
@@ -68,7 +65,7 @@ TEST_CASE("bad TorchScript files and signatures fail at load time, naming the fi
     sde::TorchScriptScoreModel(path, vp, sde::Parameterization::kNoise, sde::TimeConditioning::kTime, {2});
   };
   CHECK_THROWS_WITH_AS(load("/nonexistent/model.pt"), doctest::Contains("/nonexistent/model.pt"), sde::FileError);
-  const std::string garbage = temp_path("garbage.pt");
+  const std::string garbage = temp_file("garbage.pt");
   std::ofstream(garbage) << "not a model";
   CHECK_THROWS_WITH_AS(load(garbage), doctest::Contains("cannot load the TorchScript model"), sde::FileError);
   const std::string one_input = save_module("one_input.pt", R"(
@@ -82,11 +79,10 @@ def forward(self, x, label):
 )");
   // (The probe's two samples reach the module in a block of 2048 rows: ParameterizedScoreModel.)
   CHECK_THROWS_WITH_AS(load(reduces), doctest::Contains("returned [2048] for x of shape [2048, 2]"), sde::InvalidArgument);
-  for (const auto& p : {garbage, one_input, reduces}) std::filesystem::remove(p);
 }
 
 TEST_CASE("a model exported from Python loads and gives the exact score (needs python3-torch)") {
-  const std::string path = temp_path("from_python.pt");
+  const std::string path = temp_file("from_python.pt");
   const std::string script = std::string(SCORESDE_SOURCE_DIR) + "/scripts/export_torchscript_example.py";
   if (std::system("/usr/bin/python3 -c 'import torch' > /dev/null 2>&1") != 0) {
     MESSAGE("skipped: /usr/bin/python3 cannot import torch (apt install python3-torch to run this test)");
@@ -96,5 +92,4 @@ TEST_CASE("a model exported from Python loads and gives the exact score (needs p
   const sde::TorchScriptScoreModel model(path, sde::make_sde({"vp"}), sde::Parameterization::kNoise,
                                          sde::TimeConditioning::kSigma, {2});
   check_exact_score(model);
-  std::filesystem::remove(path);
 }

@@ -16,6 +16,7 @@
 namespace {
 
 using sde::testing::small_mlp;
+using sde::testing::temp_file;
 
 sde::TrainOptions short_run(int64_t steps) {
   sde::TrainOptions o;
@@ -34,10 +35,6 @@ bool same_state(const sde::ScoreNetwork& a, const sde::ScoreNetwork& b) {
   for (size_t i = 0; i < sa.size(); ++i)
     if (sa[i].first != sb[i].first || !torch::equal(sa[i].second, sb[i].second)) return false;
   return true;
-}
-
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("scoresde_training_test_" + name)).string();
 }
 
 }  // namespace
@@ -71,7 +68,7 @@ TEST_CASE("a network's weights are a function of its seed, and its inputs are ch
 }
 
 TEST_CASE("weights files round-trip and refuse another network or a corrupt file") {
-  const std::string path = temp_path("weights.pt");
+  const std::string path = temp_file("weights.pt");
   const sde::ScoreNetwork a(small_mlp(), 3);
   a.save(path);
   sde::ScoreNetwork b(small_mlp(), 4);
@@ -83,7 +80,6 @@ TEST_CASE("weights files round-trip and refuse another network or a corrupt file
   CHECK_THROWS_WITH_AS(c.load(path), doctest::Contains("weights of another network"), sde::InvalidArgument);
   std::ofstream(path, std::ios::trunc) << "not an archive";
   CHECK_THROWS_AS(b.load(path), sde::FileError);
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("a run resumed from a checkpoint ends with exactly the weights of an uninterrupted run") {
@@ -94,7 +90,7 @@ TEST_CASE("a run resumed from a checkpoint ends with exactly the weights of an u
   straight.run(data);
   CHECK(straight.steps_done() == 20);
 
-  const std::string path = temp_path("checkpoint.pt");
+  const std::string path = temp_file("checkpoint.pt");
   sde::TrainOptions first_half = short_run(20);
   first_half.steps = 10;
   sde::Trainer first(vp, sde::ScoreNetwork(small_mlp(), 7), sde::Parameterization::kNoise,
@@ -134,12 +130,10 @@ TEST_CASE("a run resumed from a checkpoint ends with exactly the weights of an u
   sde::Trainer with_decay(vp, sde::ScoreNetwork(small_mlp(), 7), sde::Parameterization::kNoise,
                           sde::TimeConditioning::kTime, decayed);
   CHECK_THROWS_WITH_AS(with_decay.load_checkpoint(path), doctest::Contains("different run"), sde::InvalidArgument);
-  const std::string weights = temp_path("not_a_checkpoint.pt");
+  const std::string weights = temp_file("not_a_checkpoint.pt");
   straight.network().save(weights);
   CHECK_THROWS_AS(mismatched.load_checkpoint(weights), sde::Error);
   CHECK(mismatched.steps_done() == 0);
-  std::filesystem::remove(path);
-  std::filesystem::remove(weights);
 }
 
 TEST_CASE("a saved model loads as the same score model, with its metadata") {
@@ -153,7 +147,7 @@ TEST_CASE("a saved model loads as the same score model, with its metadata") {
   meta.data = "toy:moons";
   meta.data_scale = 0.5;
   meta.steps_trained = trainer.steps_done();
-  const std::string dir = temp_path("model");
+  const std::string dir = temp_file("model");
   sde::save_trained_model(dir, meta, trainer.ema());
   const sde::LoadedModel loaded = sde::load_trained_model(dir);
   CHECK(loaded.metadata.data == "toy:moons");
@@ -305,12 +299,11 @@ TEST_CASE("the U-Net maps [B, C, 28, 28] to its own shape, starts at zero, and t
   const auto trained = trainer.network().forward(x, t);
   CHECK(trained.abs().max().item<double>() > 0.0);
   CHECK_FALSE(torch::allclose(trained[0], trainer.network().forward(x.slice(0, 0, 1), t.slice(0, 2, 3))[0]));
-  const std::string path = temp_path("unet.pt");
+  const std::string path = temp_file("unet.pt");
   trainer.network().save(path);
   sde::ScoreNetwork loaded(spec, 9);
   loaded.load(path);
   CHECK(same_state(loaded, trainer.network()));
-  std::filesystem::remove(path);
   // Shapes a U-Net cannot take are refused with the reason.
   spec.sample_shape = {1, 30, 30};
   CHECK_THROWS_WITH_AS(sde::ScoreNetwork(spec, 0), doctest::Contains("not divisible by 4"), sde::InvalidArgument);

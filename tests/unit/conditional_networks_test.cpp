@@ -59,9 +59,12 @@ TEST_CASE("a class-conditional network: labels change its output, no labels are 
     const auto t = torch::full({4}, 0.5);
     const auto a = net.forward(x, t, torch::tensor(std::vector<int64_t>{0, 1, 2, 0}));
     CHECK_FALSE(torch::allclose(a[0], a[1]));
-    // Row 0 alone gives what it gave in the batch (the class table is looked up per row).
-    CHECK(torch::allclose(a[0], net.forward(x.narrow(0, 0, 1), t.narrow(0, 0, 1), torch::tensor(std::vector<int64_t>{0}))[0],
-                          1e-5, 1e-6));
+    // Row 0 alone gives what it gave in the batch (the class table is looked up per row). Batched
+    // and single-row float32 convolutions round differently, up to ~10 ulp of the output's scale
+    // (measured: 1.1e-6 at scale 1.0 on one thread), so the bound is relative to that scale, not
+    // to each element (an element near zero would need an absolute bound of its own).
+    const auto alone = net.forward(x.narrow(0, 0, 1), t.narrow(0, 0, 1), torch::tensor(std::vector<int64_t>{0}))[0];
+    CHECK((a[0] - alone).abs().max().item<double>() <= 1e-5 * a[0].abs().max().item<double>());
     const auto none = net.forward(x, t, torch::full({4}, sde::kUnconditional, torch::kInt64));
     CHECK(torch::equal(none, net.forward(x, t)));
     CHECK_FALSE(torch::allclose(none, a));

@@ -17,16 +17,18 @@
 #                       and each with -clip (--clip-x0; without it --no-clip-x0, whatever the
 #                       model directory recommends)   [uncond class guided class-clip guided-clip]
 #     --threads K       LibTorch threads per run                                         [2]
+#     --batch B         samples per batch of a run: memory, not results (the shipped U-Net
+#                       holds ~1 MB of activations a sample, twice that guided)      [1000]
 #     --build DIR       the build directory with cli/scoresde and bench/bench_fashion_fid [build]
 #
 # Writes OUT_DIR/table.csv (one row per cell) and OUT_DIR/table.md; the samples stay in OUT_DIR.
 set -euo pipefail
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 model=$1 out=$2
 shift 2
-n=10000 guidance=1.5 threads=2 build=build
+n=10000 guidance=1.5 threads=2 batch=1000 build=build
 solvers="ddim dpmpp-2m unipc deis heun dpmpp-2m-sde dpm-adaptive"
 nfes="5 10 20 50"
 settings="uncond class guided class-clip guided-clip"
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
     --nfe) nfes=$2 ;;
     --settings) settings=$2 ;;
     --threads) threads=$2 ;;
+    --batch) batch=$2 ;;
     --build) build=$2 ;;
     *) echo "fashion_table: unknown option $1" >&2; usage ;;
   esac
@@ -97,7 +100,7 @@ for solver in $solvers; do
       npy=$out/$name.npy
       if [ ! -f "$npy" ]; then
         "$scoresde" sample --model "$model" --solver "$solver" "${flags[@]}" --n "$n" --seed 0 \
-          --threads "$threads" --out "$npy" > "$out/$name.log" 2>&1 ||
+          --batch "$batch" --threads "$threads" --out "$npy" > "$out/$name.log" 2>&1 ||
           { echo "fashion_table: sampling $name failed; see $out/$name.log" >&2; exit 1; }
       fi
       case $setting in uncond*) classes=() ;; *) classes=(--classes) ;; esac

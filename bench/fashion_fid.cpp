@@ -225,10 +225,19 @@ int plot(const std::string& table, const std::string& out, double floor) {
     series.y.push_back(std::stod(cells[4]));
   }
   if (settings.empty()) throw std::runtime_error(table + " has no rows yet");
+  // One colour per solver in every panel, though not every panel holds every solver.
+  std::map<std::string, int> colors;
+  for (auto& [setting, solvers] : curves)
+    for (auto& [solver, points] : solvers) colors.emplace(solver, 0);
+  int next = 0;
+  for (auto& [solver, color] : colors) color = next++;
   std::vector<sde::Panel> panels;
   for (const std::string& setting : settings) {
     std::vector<sde::Series> series;
-    for (auto& [solver, points] : curves[setting]) series.push_back(points);
+    for (auto& [solver, points] : curves[setting]) {
+      series.push_back(points);
+      series.back().color = colors.at(solver);
+    }
     sde::LinePlotOptions options;
     options.width = 560;
     options.height = 380;

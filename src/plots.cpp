@@ -223,7 +223,8 @@ Image log_log_plot(const std::vector<Series>& series, const LinePlotOptions& opt
   }
   for (size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
-    const Rgb c = kPalette[k % (sizeof(kPalette) / sizeof(kPalette[0]))];
+    const size_t index = s.color >= 0 ? size_t(s.color) : k;
+    const Rgb c = kPalette[index % (sizeof(kPalette) / sizeof(kPalette[0]))];
     for (size_t i = 0; i + 1 < s.x.size(); ++i)
       if (usable(s.x[i], s.y[i]) && usable(s.x[i + 1], s.y[i + 1]))
         draw_line(image, px(s.x[i]), py(s.y[i]), px(s.x[i + 1]), py(s.y[i + 1]), c);

@@ -60,6 +60,9 @@ Image gallery(const std::vector<Panel>& panels, int columns, const std::string& 
 struct Series {
   std::string label;
   std::vector<double> x, y;
+  /// Index into the plot's palette (wrapping); -1: the series' position in the plot. Set it to
+  /// keep one curve's colour across panels that do not all hold the same curves.
+  int color = -1;
 };
 
 struct LinePlotOptions {

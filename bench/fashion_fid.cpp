@@ -228,9 +228,7 @@ int plot(const std::string& table, const std::string& out, double floor) {
   // One colour per solver in every panel, though not every panel holds every solver.
   std::map<std::string, int> colors;
   for (auto& [setting, solvers] : curves)
-    for (auto& [solver, points] : solvers) colors.emplace(solver, 0);
-  int next = 0;
-  for (auto& [solver, color] : colors) color = next++;
+    for (auto& [solver, points] : solvers) colors.emplace(solver, int(colors.size()));
   std::vector<sde::Panel> panels;
   for (const std::string& setting : settings) {
     std::vector<sde::Series> series;

@@ -158,7 +158,7 @@ struct Trainer::Impl {
                         {"likelihood_weighting", options.loss.likelihood_weighting},
                         {"reduce_mean", options.loss.reduce_mean},
                         {"label_dropout", network.spec().classes > 0 ? options.label_dropout : 0.0},
-                              {"data", options.data_identity}};
+                        {"data", options.data_identity}};
     // Only where they are on, so that checkpoints written before the options existed still resume.
     if (options.lr_decay_steps > 0) j["lr_decay_steps"] = options.lr_decay_steps;
     if (options.ema_power > 0) {

@@ -16,6 +16,15 @@ using sde::testing::temp_file;
 
 bool is_white(sde::Rgb c) { return c == sde::colors::kWhite; }
 
+int pixels_of_color(const sde::Image& image, sde::Rgb c) {
+  int count = 0;
+  for (int y = 0; y < image.height(); ++y)
+    for (int x = 0; x < image.width(); ++x) count += image.pixel(x, y) == c;
+  return count;
+}
+
+constexpr sde::Rgb kFirstPalette{31, 119, 180}, kThirdPalette{44, 160, 44};
+
 }  // namespace
 
 TEST_CASE("PNG files round-trip bit for bit and bad files are refused by name") {
@@ -110,22 +119,14 @@ TEST_CASE("a log-log plot puts a power law on a straight line and refuses series
   options.reference_label = "floor";
   const sde::Image image = sde::log_log_plot({series}, options);
   CHECK(image.width() > 200);
-  int coloured = 0;
-  for (int y = 0; y < image.height(); ++y)
-    for (int x = 0; x < image.width(); ++x) coloured += image.pixel(x, y) == sde::Rgb{31, 119, 180};
+  const int coloured = pixels_of_color(image, kFirstPalette);
   CHECK(coloured > 100);
   // A series' own palette index overrides its position: the same curve as index 2 is green.
   sde::Series green = series;
   green.color = 2;
   const sde::Image recoloured = sde::log_log_plot({green}, options);
-  int blue = 0, greens = 0;
-  for (int y = 0; y < recoloured.height(); ++y)
-    for (int x = 0; x < recoloured.width(); ++x) {
-      blue += recoloured.pixel(x, y) == sde::Rgb{31, 119, 180};
-      greens += recoloured.pixel(x, y) == sde::Rgb{44, 160, 44};
-    }
-  CHECK(blue == 0);
-  CHECK(greens == coloured);
+  CHECK(pixels_of_color(recoloured, kFirstPalette) == 0);
+  CHECK(pixels_of_color(recoloured, kThirdPalette) == coloured);
   // Non-positive points are left out; a series with none usable everywhere is refused.
   CHECK_NOTHROW(sde::log_log_plot({series, {"broken", {1, 2}, {0, -1}}}));
   CHECK_THROWS_WITH_AS(sde::log_log_plot({{"none", {0}, {1}}}), doctest::Contains("no series has a point"),

@@ -56,8 +56,9 @@ Action add_likelihood_command(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "only LIMIT points (from --skip; 0: all)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--batch", args->options.batch_size,
-                  "points integrated together, sharing steps (0: all); images want a few hundred (memory)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+                  "points integrated together, sharing steps (0: all; default: all for points, 2^18 entries a batch "
+                  "for images, e.g. 334 of 28 x 28: memory)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--trace", args->trace, "divergence: exact (autograd, D passes) or hutchinson")
       ->check(CLI::IsMember({"exact", "hutchinson"}))->capture_default_str();
   cmd->add_option("--probes", args->options.probes, "Hutchinson probes per point")->capture_default_str();
@@ -80,6 +81,7 @@ Action add_likelihood_command(CLI::App& app) {
     const ScoreModel& model = source.score();
     const double scale = source.scale, shift = source.shift;
     LikelihoodOptions& o = args->options;
+    if (cmd->count("--batch") == 0) o.batch_size = default_batch(model.sample_shape());
     o.trace = args->trace == "hutchinson" ? TraceEstimator::kHutchinson : TraceEstimator::kExact;
     o.ode.norm = parse_error_norm(args->norm);
     o.ode.method = parse_ode_method(args->method);

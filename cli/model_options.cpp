@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "sde/errors.hpp"
@@ -32,6 +33,19 @@ void add_model_options(CLI::App* cmd, ModelArgs& args) {
   cmd->add_option("--data-shift", args.data_shift, "see --data-scale")->capture_default_str();
   cmd->add_option("--device", args.device, "where the model and the samples live: cpu, cuda, cuda:N (a CUDA LibTorch)")
       ->capture_default_str();
+}
+
+int64_t default_batch(const std::vector<int64_t>& sample_shape) {
+  int64_t entries = 1;
+  for (const int64_t n : sample_shape) entries *= n;
+  // Points: one batch, as the library does (the score model cuts a network's rows into fixed
+  // blocks anyway). Images: a network keeps its activations for the whole batch, about 2 MB per
+  // 28 x 28 sample for the shipped U-Net (4 MB guided, measured), and 10000 guided samples in one
+  // batch needed 22 GB and were killed by the system without a word. 2^18 entries keep such a
+  // batch under a gigabyte, and were faster too (1000 samples, 3 steps, two threads: 10.3 s and
+  // 0.93 GB in batches of 334 against 14.9 s and 2.27 GB in one batch).
+  if (entries <= 64) return 0;
+  return std::max<int64_t>(1, (int64_t{1} << 18) / entries);
 }
 
 torch::Device parse_device(const std::string& name) {

@@ -56,6 +56,10 @@ struct ModelSource {
   std::optional<GaussianMixture> data_density() const;
 };
 
+/// Samples per batch when a command's --batch is not given: 0 (all at once) for points of at most
+/// 64 entries, else as many samples as fit in 2^18 entries (334 images of 28 x 28).
+int64_t default_batch(const std::vector<int64_t>& sample_shape);
+
 /// Opens what the options name; throws sde::InvalidArgument naming a missing or contradictory
 /// option (e.g. a TorchScript file without --parameterization), sde::FileError for a bad file.
 ModelSource open_model(const CLI::App* cmd, const ModelArgs& args);

@@ -142,7 +142,10 @@ Action add_sample_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--seed", args->sampler.seed, "random seed")->capture_default_str();
   cmd->add_option("--eps", args->sampler.eps, "final time eps")->capture_default_str();
-  cmd->add_option("--batch", args->sampler.batch_size, "samples per batch (0: all)")->capture_default_str();
+  cmd->add_option("--batch", args->sampler.batch_size,
+                  "samples per batch (0: all; default: all for points, 2^18 entries a batch for images, e.g. 334 "
+                  "of 28 x 28: memory)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--dtype", args->dtype, "compute dtype, also the output's")
       ->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
   cmd->add_flag("--no-denoise", args->no_denoise, "skip the final Tweedie denoising step");
@@ -175,6 +178,7 @@ Action add_sample_command(CLI::App& app) {
     const bool image_samples = unguided.sample_shape().size() == 3;
     SDE_CHECK(image_samples || (args->images.empty() && !args->clamp), "--images and --clamp are for image samples "
               "(C, H, W); this model's samples have shape ", c10::IntArrayRef(unguided.sample_shape()));
+    if (cmd->count("--batch") == 0) args->sampler.batch_size = default_batch(unguided.sample_shape());
     torch::Tensor latents;
     if (!args->latents.empty()) {
       latents = load_latents(args->latents, unguided.sample_shape(), args->count);
@@ -271,7 +275,8 @@ Action add_sample_command(CLI::App& app) {
                               {"nfe_mean", result.nfe_mean}, {"accepted_steps", result.accepted_steps},
                               {"rejected_steps", result.rejected_steps}, {"seconds", seconds},
                               {"seed", args->sampler.seed},  {"output", args->out},
-                              {"dtype", args->dtype},        {"processes", distributed.world_size}};
+                              {"dtype", args->dtype},        {"batch", args->sampler.batch_size},
+                              {"processes", distributed.world_size}};
     summary.update(build_info());
     if (info.name != args->solver) summary["runs"] = info.name;  // an alias
     if (info.uses_time_grid) summary["steps"] = args->sampler.steps;

@@ -216,6 +216,39 @@ def forward(self, x, label):
   std::filesystem::remove(out);
 }
 
+TEST_CASE("sample and likelihood batch image samples by default (memory); points stay one batch") {
+  // eps(x, sigma) = sigma x on 1 x 16 x 16 images: 256 entries a sample, so the default batch is
+  // 2^18 / 256 = 1024 samples. The module is elementwise, so its samples cannot depend on the
+  // batches: the default and --batch 0 (one batch) agree bit for bit.
+  torch::jit::Module m("m");
+  m.define(R"(
+def forward(self, x, label):
+    return label.view(-1, 1, 1, 1) * x
+)");
+  m.save("batch_module.pt");
+  const std::string model =
+      "--model batch_module.pt --parameterization noise --conditioning sigma --sde vp --shape 1,16,16 ";
+  const auto batch_of = [](const std::string& json) {
+    std::ifstream in(json);
+    return nlohmann::json::parse(in).at("batch").get<int64_t>();
+  };
+  const std::string sample = "sample --solver ddim --steps 3 ";
+  REQUIRE(scoresde(sample + model + "--n 1500 --out default.npy").code == 0);
+  CHECK(batch_of("default.json") == 1024);
+  REQUIRE(scoresde(sample + model + "--n 1500 --batch 0 --out whole.npy").code == 0);
+  CHECK(batch_of("whole.json") == 0);
+  CHECK(torch::equal(sde::load_npy("default.npy"), sde::load_npy("whole.npy")));
+  REQUIRE(scoresde(sample + "--target " + ring + " --n 10 --out points.npy").code == 0);
+  CHECK(batch_of("points.json") == 0);
+
+  sde::save_npy("images.npy", torch::rand({3, 1, 16, 16}));
+  const std::string likelihood = "likelihood --data images.npy --trace hutchinson ";
+  REQUIRE(scoresde(likelihood + model + "--out logp.npy").code == 0);
+  CHECK(batch_of("logp.json") == 1024);
+  REQUIRE(scoresde(likelihood + model + "--batch 2 --out logp2.npy").code == 0);
+  CHECK(batch_of("logp2.json") == 2);
+}
+
 TEST_CASE("scoresde likelihood --model gives log p in the data's units") {
   // A model trained briefly with --scale 0.25 sees x / 4: the program must report
   // log p(x) = log p_model(x / 4) + D log(1/4), which the library gives for the same model.

@@ -17,8 +17,9 @@
 #                       and each with -clip (--clip-x0; without it --no-clip-x0, whatever the
 #                       model directory recommends)   [uncond class guided class-clip guided-clip]
 #     --threads K       LibTorch threads per run                                         [2]
-#     --batch B         samples per batch of a run: memory, not results (the shipped U-Net
-#                       holds ~1 MB of activations a sample, twice that guided)      [1000]
+#     --batch B         samples per batch of a run: memory and float32 rounding only (the
+#                       shipped U-Net holds ~2 MB of activations a sample, twice that guided;
+#                       docs/image_quality.md's table was sampled at 1000)            [1000]
 #     --build DIR       the build directory with cli/scoresde and bench/bench_fashion_fid [build]
 #
 # Writes OUT_DIR/table.csv (one row per cell) and OUT_DIR/table.md; the samples stay in OUT_DIR.

@@ -25,7 +25,7 @@
 # Writes OUT_DIR/table.csv (one row per cell) and OUT_DIR/table.md; the samples stay in OUT_DIR.
 set -euo pipefail
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 2; }  # the header above
 [ $# -ge 2 ] || usage
 model=$1 out=$2
 shift 2

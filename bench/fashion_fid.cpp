@@ -5,7 +5,7 @@
 //
 //   bench_fashion_fid train [--out DIR] [--epochs 3] [--seed 0]     train and save the classifier
 //   bench_fashion_fid calibrate [--model DIR]                       FID of real and degraded images
-//   bench_fashion_fid score SAMPLES.npy [--model DIR] [--classes]   FID of samples (and per-class
+//   bench_fashion_fid score SAMPLES.npy [--model DIR] [--classes]   FID of samples, their class mix (and per-class
 //                                                                   accuracy: sample i of class i mod 10)
 //   bench_fashion_fid plot TABLE.csv OUT.png [--floor F]            FID against NFE from
 //                                                                   bench/fashion_table.sh's table
@@ -167,6 +167,23 @@ int calibrate(const std::string& model) {
   return 0;
 }
 
+// The classes the classifier sees in the samples against those it sees in the test images (a
+// classifier's own confusions cancel): FID rises when a sampler misses or favours classes, and
+// this says which. The total variation sum_k |p_k - q_k| / 2 is compared with what n draws from
+// the test mix give by chance alone, sum_k sqrt(2 q_k (1 - q_k) / (pi n)) / 2 (the mean absolute
+// deviation of a binomial share, to a normal approximation).
+void print_class_mix(const torch::Tensor& got, const torch::Tensor& test_labels) {
+  const double n = double(got.size(0));
+  const torch::Tensor p = torch::bincount(got, {}, 10).to(torch::kFloat64) / n;
+  const torch::Tensor q = torch::bincount(test_labels, {}, 10).to(torch::kFloat64) / double(test_labels.size(0));
+  std::printf("class\tshare of samples\tof test images (the classifier's labels)\n");
+  for (int64_t k = 0; k < 10; ++k)
+    std::printf("%lld\t%.3f\t%.3f\n", (long long)k, p[k].item<double>(), q[k].item<double>());
+  const double chance = (q * (1 - q) * (2 / (M_PI * n))).sqrt().sum().item<double>() / 2;
+  std::printf("class mix: total variation %.3f from the test images' (n draws of theirs: about %.3f)\n",
+              ((p - q).abs().sum() / 2).item<double>(), chance);
+}
+
 int score(const std::string& samples_path, const std::string& model, bool classes) {
   Classifier net = load_classifier(model);
   const sde::ImageDataset test = sde::load_fashion_mnist("test", sde::PixelScaling::kSymmetric);
@@ -184,10 +201,11 @@ int score(const std::string& samples_path, const std::string& model, bool classe
   const torch::Tensor samples = pixels * 2 - 1;
   std::printf("FID %.3f (%lld samples against the 10000 test images)\n", fid(net, samples, test.images),
               (long long)samples.size(0));
+  const torch::Tensor got = apply(net, samples, false).argmax(1);
+  print_class_mix(got, apply(net, test.images, false).argmax(1));
   if (classes) {
     // Sample i was asked for class i mod 10 (scoresde sample --class all).
     const torch::Tensor asked = torch::arange(samples.size(0)).remainder(10);
-    const torch::Tensor got = apply(net, samples, false).argmax(1);
     std::printf("class\tshare classified as asked\n");
     double worst = 1;
     for (int64_t k = 0; k < 10; ++k) {

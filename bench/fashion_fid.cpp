@@ -5,8 +5,9 @@
 //
 //   bench_fashion_fid train [--out DIR] [--epochs 3] [--seed 0]     train and save the classifier
 //   bench_fashion_fid calibrate [--model DIR]                       FID of real and degraded images
-//   bench_fashion_fid score SAMPLES.npy [--model DIR] [--classes]   FID of samples, their class mix (and per-class
-//                                                                   accuracy: sample i of class i mod 10)
+//   bench_fashion_fid score SAMPLES.npy [--model DIR] [--classes]   FID of samples, their class
+//                                                                   mix (and per-class accuracy:
+//                                                                   sample i of class i mod 10)
 //   bench_fashion_fid plot TABLE.csv OUT.png [--floor F]            FID against NFE from
 //                                                                   bench/fashion_table.sh's table
 //

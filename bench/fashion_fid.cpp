@@ -68,24 +68,30 @@ Classifier load_classifier(const std::string& dir) {
   return net;
 }
 
-// Features (or logits) of images in batches, without gradients.
-torch::Tensor apply(Classifier& net, const torch::Tensor& images, bool features) {
+// What the classifier sees in images: their features and its labels, from one pass in batches of
+// 500 without gradients (the test set's serve every FID and class share of a run).
+struct Seen {
+  torch::Tensor features, labels;
+};
+
+Seen classify(Classifier& net, const torch::Tensor& images) {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> parts;
+  std::vector<torch::Tensor> features, labels;
   for (int64_t first = 0; first < images.size(0); first += 500) {
     const torch::Tensor x = images.slice(0, first, std::min(first + 500, images.size(0))).to(torch::kFloat32);
-    parts.push_back(features ? net->features(x) : net->forward(x));
+    features.push_back(net->features(x));
+    labels.push_back(net->logits(features.back()).argmax(1));
   }
-  return torch::cat(parts);
+  return {torch::cat(features), torch::cat(labels)};
 }
 
 double accuracy(Classifier& net, const torch::Tensor& images, const torch::Tensor& labels) {
-  return apply(net, images, false).argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
+  return classify(net, images).labels.eq(labels).to(torch::kFloat64).mean().item<double>();
 }
 
-// FID between two image sets on the classifier's features: the squared W2 of fitted Gaussians.
-double fid(Classifier& net, const torch::Tensor& a, const torch::Tensor& b) {
-  const double w2 = sde::gaussian_w2(apply(net, a, true), apply(net, b, true));
+// FID between two image sets from their classifier features: the squared W2 of fitted Gaussians.
+double fid(const torch::Tensor& a, const torch::Tensor& b) {
+  const double w2 = sde::gaussian_w2(a, b);
   return w2 * w2;
 }
 
@@ -138,8 +144,10 @@ int calibrate(const std::string& model) {
   const sde::ImageDataset test = sde::load_fashion_mnist("test", sde::PixelScaling::kSymmetric);
   // Per class too: the ceiling of "classified as asked" for samples of that class (real shirts
   // are often taken for T-shirts, pullovers or coats).
-  const torch::Tensor predicted = apply(net, test.images, false).argmax(1);
-  std::printf("classifier test accuracy %.4f; per class:", accuracy(net, test.images, test.labels));
+  const Seen seen = classify(net, test.images);
+  const torch::Tensor& predicted = seen.labels;
+  std::printf("classifier test accuracy %.4f; per class:",
+              predicted.eq(test.labels).to(torch::kFloat64).mean().item<double>());
   for (int64_t k = 0; k < 10; ++k) {
     const torch::Tensor mine = test.labels.eq(k);
     std::printf(" %lld %.3f", (long long)k, predicted.index({mine}).eq(k).to(torch::kFloat64).mean().item<double>());
@@ -164,7 +172,8 @@ int calibrate(const std::string& model) {
        real.index_select(0, train.labels.slice(0, 0, 10000).lt(5).nonzero().squeeze(1))},
       {"pure noise N(0, 0.5^2), clamped", (0.5 * z).clamp(-1, 1)},
   };
-  for (const auto& row : rows) std::printf("| %s | %.2f |\n", row.name, fid(net, row.images, test.images));
+  for (const auto& row : rows)
+    std::printf("| %s | %.2f |\n", row.name, fid(classify(net, row.images).features, seen.features));
   return 0;
 }
 
@@ -200,10 +209,11 @@ int score(const std::string& samples_path, const std::string& model, bool classe
     return 1;
   }
   const torch::Tensor samples = pixels * 2 - 1;
-  std::printf("FID %.3f (%lld samples against the 10000 test images)\n", fid(net, samples, test.images),
+  const Seen seen = classify(net, samples), test_seen = classify(net, test.images);
+  std::printf("FID %.3f (%lld samples against the 10000 test images)\n", fid(seen.features, test_seen.features),
               (long long)samples.size(0));
-  const torch::Tensor got = apply(net, samples, false).argmax(1);
-  print_class_mix(got, apply(net, test.images, false).argmax(1));
+  const torch::Tensor& got = seen.labels;
+  print_class_mix(got, test_seen.labels);
   if (classes) {
     // Sample i was asked for class i mod 10 (scoresde sample --class all).
     const torch::Tensor asked = torch::arange(samples.size(0)).remainder(10);

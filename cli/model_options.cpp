@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "sde/errors.hpp"
+#include "sde/parameterized_score.hpp"
 
 namespace sde::cli {
 
@@ -44,7 +45,7 @@ int64_t default_batch(const std::vector<int64_t>& sample_shape) {
   // batch needed 22 GB and were killed by the system without a word. 2^18 entries keep such a
   // batch under a gigabyte, and were faster too (1000 samples, 3 steps, two threads: 10.3 s and
   // 0.93 GB in batches of 334 against 14.9 s and 2.27 GB in one batch).
-  if (entries <= 64) return 0;
+  if (entries <= kMaxPointEntries) return 0;
   return std::max<int64_t>(1, (int64_t{1} << 18) / entries);
 }
 

@@ -94,7 +94,7 @@ ParameterizedScoreModel::ParameterizedScoreModel(std::shared_ptr<const Sde> sde,
   if (rows_per_call_ == kAutoRows) {
     int64_t entries = 1;
     for (const int64_t n : sample_shape_) entries *= n;
-    rows_per_call_ = entries <= 64 ? 2048 : 0;
+    rows_per_call_ = entries <= kMaxPointEntries ? 2048 : 0;
   }
 }
 

@@ -64,6 +64,10 @@ struct ConditionInputs {
 /// 0 evaluates every batch whole.
 constexpr int64_t kAutoRows = -1;
 
+/// Samples of at most this many entries are points (a network on them is cheap per row and
+/// called in row blocks); larger ones are images (whole batches, whose size bounds memory).
+constexpr int64_t kMaxPointEntries = 64;
+
 /// The adapter: score(x, t) = convert(network(x, label(t))).
 ///
 /// Large batches of small samples are evaluated in blocks of rows: an MLP on 2-D points at batch

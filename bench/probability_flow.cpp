@@ -29,12 +29,13 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 
 sde::SampleResult sample(const sde::Sde& s, const sde::ScoreModel& model, int64_t n, const std::string& method,
                          const std::string& tol, const std::string& norm) {
-  sde::SamplerOptions options;
+  sde::SampleRequest options;
   options.dtype = torch::kFloat64;
   options.denoise = false;
   options.seed = 3;
   const sde::SolverParams params(std::map<std::string, std::string>{{"rtol", tol}, {"atol", tol}, {"norm", norm}});
-  return sde::make_sampler(method, options, params)->sample(s, model, n);
+  options.count = n;
+  return sde::make_sampler(method, params)->sample(s, model, options);
 }
 
 }  // namespace

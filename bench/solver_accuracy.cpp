@@ -85,12 +85,13 @@ int main(int argc, char** argv) {
     for (const Setup& setup : setups) {
       std::printf("%-18s |", setup.solver.c_str());
       for (int64_t budget : budgets) {
-        sde::SamplerOptions options;
-        options.steps = (budget - 1) / setup.nfe_per_step;
+        sde::SampleRequest options;
+        options.grid.steps = (budget - 1) / setup.nfe_per_step;
         options.grid.kind = setup.grid;
         options.seed = 1;
         const auto start = std::chrono::steady_clock::now();
-        const auto result = sde::make_sampler(setup.solver, options, sde::SolverParams(setup.params))->sample(*vp, model, n);
+        options.count = n;
+        const auto result = sde::make_sampler(setup.solver, sde::SolverParams(setup.params))->sample(*vp, model, options);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (!result.ok()) {
           std::printf(" %16s |", "diverged");
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
         const double s = sde::sliced_w2(result.samples, reference), g = sde::gaussian_w2(result.samples, reference);
         std::printf(" %7.4f (%4lld) %s|", target == "ring8.json" ? s : g, (long long)result.nfe,
                     (target == "ring8.json" ? s <= swm + sws : g <= gwm + gws) ? "*" : " ");
-        csv += sde::detail::concat(target, ",", setup.solver, ",", budget, ",", result.nfe, ",", options.steps, ",",
+        csv += sde::detail::concat(target, ",", setup.solver, ",", budget, ",", result.nfe, ",", options.grid.steps, ",",
                                    s, ",", g, ",", swm, ",", sws, ",", gwm, ",", gws, ",", seconds, "\n");
       }
       std::printf("\n");
@@ -114,11 +115,12 @@ int main(int argc, char** argv) {
     for (const std::string solver : {"dpm-adaptive", "sde-adaptive"}) {
       std::printf("%-18s |", solver.c_str());
       for (const std::string& tol : tolerances) {
-        sde::SamplerOptions options;
+        sde::SampleRequest options;
+        options.count = n;
         options.seed = 1;
         const auto start = std::chrono::steady_clock::now();
-        const auto result = sde::make_sampler(solver, options, sde::SolverParams(std::map<std::string, std::string>{{"rtol", tol}, {"atol", tol}}))
-                                ->sample(*vp, model, n);
+        const auto result = sde::make_sampler(solver, sde::SolverParams(std::map<std::string, std::string>{{"rtol", tol}, {"atol", tol}}))
+                                ->sample(*vp, model, options);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double s = sde::sliced_w2(result.samples, reference), g = sde::gaussian_w2(result.samples, reference);
         std::printf(" %7.4f (%6.1f / %4lld) %s|", target == "ring8.json" ? s : g, result.nfe_mean, (long long)result.nfe,

@@ -103,16 +103,17 @@ int main(int argc, char** argv) {
     const sde::GaussianMixtureScore exact(mixture(d, 8), vp, torch::kFloat32);
     const LinearScore linear(d);
     TimedScore timed(kind == "mixture" ? static_cast<const sde::ScoreModel&>(exact) : linear);
-    sde::SamplerOptions options;
-    options.steps = steps;
+    sde::SampleRequest options;
+    options.count = batch;
+    options.grid.steps = steps;
     options.denoise = false;
     double best_wall = 1e300, best_overhead = 1e300, score_at_best = 0;
     int64_t units = steps;  // what "per step" divides by; an adaptive solver's batched score calls
     for (int64_t r = 0; r < repeats; ++r) {
       timed.reset();
-      const auto sampler = sde::make_sampler(solver.name, options);
+      const auto sampler = sde::make_sampler(solver.name);
       const auto start = Clock::now();
-      const auto result = sampler->sample(*vp, timed, batch);
+      const auto result = sampler->sample(*vp, timed, options);
       const double wall = seconds_since(start);
       if (!result.ok()) std::fprintf(stderr, "sampling failed: %s\n", result.message.c_str());
       // Adaptive and ODE solvers: per batched score call (one right-hand side for the ODE methods).

@@ -164,14 +164,15 @@ int main(int argc, char** argv) {
       int64_t to_floor = -1;
       std::printf("%-52s", setup.label.c_str());
       for (int64_t budget : nfes) {
-        sde::SamplerOptions options;
-        options.steps = budget / setup.calls_per_step;
+        sde::SampleRequest options;
+        options.grid.steps = budget / setup.calls_per_step;
         options.grid.kind = setup.grid;
         options.grid.rho = setup.rho;
         options.denoise = false;
         options.seed = seed;
         const auto start = std::chrono::steady_clock::now();
-        const auto result = sde::make_sampler(setup.solver, options, sde::SolverParams(setup.params))->sample(*sde, model, n);
+        options.count = n;
+        const auto result = sde::make_sampler(setup.solver, sde::SolverParams(setup.params))->sample(*sde, model, options);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double w2 = result.ok() ? sde::sliced_w2(result.samples, reference) : NAN;
         std::printf(" %8.4f", w2);
@@ -181,7 +182,7 @@ int main(int argc, char** argv) {
         curve.x.push_back(double(result.nfe));
         curve.y.push_back(w2);
         csv += sde::detail::concat(problem.name, ",", sde_name, ",", setup.label, ",", budget, ",", result.nfe, ",",
-                                   options.steps, ",", w2, ",", floor.mean, ",", floor.std, ",", seconds, "\n");
+                                   options.grid.steps, ",", w2, ",", floor.mean, ",", floor.std, ",", seconds, "\n");
       }
       std::printf("\n");
       markdown += row + " " + (to_floor > 0 ? std::to_string(to_floor) : std::string("> ") + std::to_string(nfes.back())) + " |" + cells + "\n";

@@ -140,7 +140,10 @@ Control make_control(const ControlArgs& args, const ScoreModel& model, const Sde
   SDE_CHECK(args.known.empty() == args.mask.empty(), "inpainting needs both --known and --mask");
   SDE_CHECK(args.start.empty() == (args.start_time == 0), "SDEdit needs both --start and --start-time");
   if (!args.start.empty()) {
-    c.hooks = sdedit_hooks(sde, to_model(load_samples(args.start, shape, "--start")), args.start_time, seed);
+    SDE_CHECK(args.start_time > 0 && args.start_time <= sde.t_max(), "--start-time ", args.start_time,
+              " must lie in (0, T] with T = ", sde.t_max(), " (small t0 keeps more of --start)");
+    c.hooks = sdedit_hooks(sde, to_model(load_samples(args.start, shape, "--start")), seed);
+    c.start_time = args.start_time;
     parts.push_back("SDEdit from t0 = " + std::to_string(args.start_time));
     c.changes_target = true;
   }

@@ -41,6 +41,7 @@ struct Control {
   const ScoreModel* model = nullptr;  ///< the model given, or the outermost guidance wrapper
   Condition condition;
   SolveHooks hooks;
+  double start_time = 0;              ///< where the grid starts (SDEdit's t0); 0: T
   std::string description;            ///< e.g. "class 3, CFG w = 2", for the summary; empty: none
   bool changes_target = false;        ///< the samples are not from p_0 (guidance w != 0, an inverse problem)
 

@@ -122,25 +122,23 @@ struct DemoRow {
 // score-model calls, as everywhere; the per-sample mean is shown where adaptive steps differ.
 DemoRow sample_with(const DemoSolver& s, const DemoArgs& args, const LoadedModel& model, const torch::Tensor& reference,
                     const std::optional<GaussianMixture>& exact, const ScatterOptions& plot) {
-  SamplerOptions options;
-  options.steps = std::max<int64_t>(s.steps, 1);
-  options.grid.kind = s.grid;
-  options.seed = args.seed;
-  const auto sampler = make_sampler(s.name, options, SolverParams(s.params));
+  SampleRequest request;
+  request.count = args.count;
+  request.grid = TimeGrid::formula(s.grid, std::max<int64_t>(s.steps, 1));
+  request.seed = args.seed;
+  const auto sampler = make_sampler(s.name, SolverParams(s.params));
   const auto start = std::chrono::steady_clock::now();
   // A bar while it runs; the row printed below replaces it.
   SamplingBar bar;
   bar.label = "   " + s.name;
   bar.count = args.count;
-  bar.steps = sampler->uses_time_grid() ? options.steps : 0;
+  bar.steps = sampler->uses_time_grid() ? request.grid.steps : 0;
   bar.t_start = model.sde->t_max();
-  bar.eps = options.eps;
+  bar.eps = request.grid.eps;
   bar.leave = false;
-  const SampleResult result = sample_with_progress(bar, options, *model.score,
-                                                   [&](const SamplerOptions& hooked, const ScoreModel& counted) {
-                                                     return make_sampler(s.name, hooked, SolverParams(s.params))
-                                                         ->sample(*model.sde, counted, args.count);
-                                                   });
+  const SampleResult result = sample_with_progress(bar, request, [&](const SampleRequest& observed) {
+    return sampler->sample(*model.sde, *model.score, observed);
+  });
   const double seconds = seconds_since(start);
   if (!result.ok()) {
     std::printf("   %-24s failed: %s\n", s.label.c_str(), result.message.c_str());
@@ -160,7 +158,7 @@ DemoRow sample_with(const DemoSolver& s, const DemoArgs& args, const LoadedModel
                  " |" + (exact ? " " + fixed(logp, 3) + " |" : "") + "\n";
   row.json = {{"solver", s.name}, {"label", s.label},   {"nfe", result.nfe},   {"nfe_mean", result.nfe_mean},
               {"seconds", seconds}, {"sliced_w2", w2}};
-  if (sampler->uses_time_grid()) row.json["steps"] = options.steps;
+  if (sampler->uses_time_grid()) row.json["steps"] = request.grid.steps;
   if (exact) row.json["mean_log_p"] = logp;
   row.panel = Panel{scatter_plot(points, plot), s.label + ": NFE " + std::to_string(result.nfe) + ", W2 " + fixed(w2, 3)};
   return row;

@@ -139,52 +139,58 @@ StatusLine::~StatusLine() {
 
 namespace {
 
-// The sampling bar's bookkeeping, fed by the solve loop's begin and observe hooks and by the
-// model's calls.
+// The sampling bar's bookkeeping, an observer of the solve loop: batches from its begin, steps
+// and model calls from its steps.
 class SamplingProgress {
  public:
   SamplingProgress(ProgressBar& bar, const SamplingBar& info) : bar_(bar), info_(info) {}
-  SolveHooks hooks(SolveHooks hooks);
-  void count_call() { ++calls_; }
+  SolveObserver observer(SolveObserver observer);
   std::string postfix() const;
 
  private:
   void begin(SampleRange range);
-  void observe(const StepPosition& where);
+  void step(const StepPosition& where);
 
   ProgressBar& bar_;
   SamplingBar info_;
-  int64_t done_ = 0, batches_ = 0, calls_ = 0, batch_start_calls_ = 0;
+  int64_t done_ = 0, batches_ = 0;
+  int64_t calls_ = 0;          // the batch's calls in the solve in progress
+  int64_t earlier_calls_ = 0;  // the batch's calls in its earlier solves (RePaint's segments)
   SampleRange range_{0, 0};
   torch::Tensor row_times_;  // per-sample times of the batch in progress (adaptive control)
 };
 
-SolveHooks SamplingProgress::hooks(SolveHooks hooks) {
-  if (!bar_.active()) return hooks;
-  auto begin = hooks.begin;
-  hooks.begin = [this, begin](SampleRange range) {
+SolveObserver SamplingProgress::observer(SolveObserver observer) {
+  if (!bar_.active()) return observer;
+  auto begin = observer.begin;
+  observer.begin = [this, begin](SampleRange range) {
     if (begin) begin(range);
     this->begin(range);
   };
-  auto observe = hooks.observe;
-  hooks.observe = [this, observe](const torch::Tensor& x, const StepPosition& where) {
-    if (observe) observe(x, where);
-    this->observe(where);
+  auto step = observer.step;
+  observer.step = [this, step](const torch::Tensor& x, const StepPosition& where) {
+    if (step) step(x, where);
+    this->step(where);
   };
-  return hooks;
+  return observer;
 }
 
 void SamplingProgress::begin(SampleRange range) {
   // RePaint solves one batch in several segments: they continue the same batch.
-  if (range.first == range_.first && range.count == range_.count && batches_ > 0) return;
+  if (range.first == range_.first && range.count == range_.count && batches_ > 0) {
+    earlier_calls_ += calls_;
+    calls_ = 0;
+    return;
+  }
   if (batches_ > 0) done_ += range_.count;
   ++batches_;
   range_ = range;
-  batch_start_calls_ = calls_;
+  calls_ = earlier_calls_ = 0;
   row_times_ = torch::full({range.count}, info_.t_start, torch::kFloat64);
 }
 
-void SamplingProgress::observe(const StepPosition& where) {
+void SamplingProgress::step(const StepPosition& where) {
+  calls_ = where.calls;
   double fraction;
   if (info_.steps > 0) {
     fraction = double(where.index + 1) / double(info_.steps);
@@ -203,8 +209,9 @@ void SamplingProgress::observe(const StepPosition& where) {
 }
 
 std::string SamplingProgress::postfix() const {
-  std::string text = "NFE " + std::to_string(calls_ - batch_start_calls_);
-  const int64_t batch_rows = range_.count > 0 ? range_.count : 1;
+  std::string text = "NFE " + std::to_string(earlier_calls_ + calls_);
+  // Batches of the request's size; the last may be shorter.
+  const int64_t batch_rows = info_.batch > 0 ? info_.batch : std::max<int64_t>(info_.count, 1);
   const int64_t batches = (info_.count + batch_rows - 1) / batch_rows;
   if (batches > 1) text = "batch " + std::to_string(batches_) + "/" + std::to_string(batches) + ", " + text;
   return text;
@@ -212,18 +219,17 @@ std::string SamplingProgress::postfix() const {
 
 }  // namespace
 
-SampleResult sample_with_progress(const SamplingBar& info, const SamplerOptions& options, const ScoreModel& model,
-                                  const std::function<SampleResult(const SamplerOptions&, const ScoreModel&)>& run) {
+SampleResult sample_with_progress(const SamplingBar& info, const SampleRequest& request,
+                                  const std::function<SampleResult(const SampleRequest&)>& run) {
   ProgressBarOptions bar_options;
   bar_options.unit = "samples";
   bar_options.leave = info.leave;
   bar_options.enabled = info.enabled;
   ProgressBar bar(info.label, double(info.count), bar_options);
   SamplingProgress progress(bar, info);
-  SamplerOptions hooked = options;
-  hooked.hooks = progress.hooks(options.hooks);
-  const CountingScore counted(model, [&progress](const torch::Tensor&) { progress.count_call(); });
-  SampleResult result = run(hooked, counted);
+  SampleRequest observed = request;
+  observed.observer = progress.observer(request.observer);
+  SampleResult result = run(observed);
   if (result.ok()) bar.update(double(info.count), progress.postfix());
   return result;
 }

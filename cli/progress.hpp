@@ -93,18 +93,20 @@ class StatusLine {
 struct SamplingBar {
   std::string label = "sampling";
   int64_t count = 0;   ///< samples this process computes
+  int64_t batch = 0;   ///< samples per batch (0: one batch)
   int64_t steps = 0;   ///< the grid's steps; 0: adaptive
   double t_start = 1, eps = 1e-3;
   bool leave = true;
   bool enabled = stderr_is_terminal();
 };
 
-/// Runs `run(options', model')` where options' has hooks that also report to the bar and model'
-/// counts the calls; the bar's final line stays (when `leave`).
-SampleResult sample_with_progress(const SamplingBar& bar, const SamplerOptions& options, const ScoreModel& model,
-                                  const std::function<SampleResult(const SamplerOptions&, const ScoreModel&)>& run);
+/// Runs `run(request')` where request' has an observer that also reports to the bar (the bar
+/// follows the solve loop's steps and model calls); the bar's final line stays (when `leave`).
+SampleResult sample_with_progress(const SamplingBar& bar, const SampleRequest& request,
+                                  const std::function<SampleResult(const SampleRequest&)>& run);
 
-/// A score model that forwards every call to `model` after telling `on_call` the call's times.
+/// A score model that forwards every call to `model` after telling `on_call` the call's times (the
+/// likelihood command's progress).
 class CountingScore final : public ForwardingScoreModel {
  public:
   CountingScore(const ScoreModel& model, std::function<void(const torch::Tensor& t)> on_call)

@@ -19,6 +19,7 @@
 #include "sde/gaussian_mixture.hpp"
 #include "sde/metrics.hpp"
 #include "sde/npy.hpp"
+#include "sde/schedule_file.hpp"
 #include "sde/distributed.hpp"
 #include "sde/solvers/distributed_sampling.hpp"
 #include "sde/solvers/registry.hpp"
@@ -29,15 +30,15 @@ namespace {
 struct SampleArgs {
   ModelArgs source;
   std::string out, solver = "em", dtype = "float32", schedule = "time";
+  std::string times, sigmas;  ///< an explicit grid: LIST, FILE.npy or FILE.json
   std::string latents;  ///< x_T to start from (.npy), instead of prior draws
   std::string images;   ///< a directory for one PNG per image sample
   bool clamp = false;
   bool clip_x0 = false;          ///< clip the data prediction to the data's range
   double threshold = 0;          ///< > 0: dynamic thresholding at this percentile
   std::vector<double> x0_range;  ///< the data's range in the model's space, when the model does not say
-  SamplerOptions sampler;
+  SampleRequest request;
   std::map<std::string, std::string> params;  // solver-specific, only those given
-  int64_t count = 0;
   bool no_denoise = false;
   ControlArgs control;
 };
@@ -86,7 +87,8 @@ torch::Tensor load_latents(const std::string& path, const std::vector<int64_t>& 
 
 // A model directory's recommended sampler fills in what neither the command line nor --config
 // gave (CLI11 counts both), and says so: a shipped image model samples in seconds by default
-// where the command's own default (em, 1000 steps) takes minutes.
+// where the command's own default (em, 1000 steps) takes minutes. An explicit grid (--times,
+// --sigmas) keeps its own steps.
 void use_recommended_sampler(const CLI::App* cmd, const RecommendedSampler& recommended, SampleArgs& args) {
   if (!recommended.solver.empty()) {
     try {  // the registry's message names the known solvers
@@ -95,17 +97,18 @@ void use_recommended_sampler(const CLI::App* cmd, const RecommendedSampler& reco
       throw InvalidArgument("'" + args.source.model + "/model.json': sampler: " + e.what());
     }
   }
+  const bool explicit_grid = !args.times.empty() || !args.sigmas.empty();
   std::string taken;
   const auto take = [&](const std::string& flag) { taken += (taken.empty() ? "" : " ") + flag; };
   if (!recommended.solver.empty() && cmd->count("--solver") == 0) {
     args.solver = recommended.solver;
     take("--solver " + recommended.solver);
   }
-  if (recommended.steps > 0 && cmd->count("--steps") == 0) {
-    args.sampler.steps = recommended.steps;
+  if (recommended.steps > 0 && cmd->count("--steps") == 0 && !explicit_grid) {
+    args.request.grid.steps = recommended.steps;
     take("--steps " + std::to_string(recommended.steps));
   }
-  if (!recommended.schedule.empty() && cmd->count("--schedule") == 0) {
+  if (!recommended.schedule.empty() && cmd->count("--schedule") == 0 && !explicit_grid) {
     args.schedule = recommended.schedule;
     take("--schedule " + recommended.schedule);
   }
@@ -116,6 +119,185 @@ void use_recommended_sampler(const CLI::App* cmd, const RecommendedSampler& reco
   if (!taken.empty())
     std::cout << "the model's recommended sampler: " << taken << " (give them to change"
               << (recommended.clip_x0 ? "; --no-clip-x0 to not clip" : "") << ")\n";
+}
+
+// The time grid the options name: a formula (--schedule, --steps, --eps, --rho, --shift) or explicit
+// times or sigmas, whose first and last entries define where sampling starts and ends. SDEdit's
+// --start-time is the formula's start, or must be the explicit grid's first time.
+TimeGrid make_grid(const SampleArgs& args, double start_time) {
+  TimeGrid grid = args.request.grid;
+  if (args.times.empty() && args.sigmas.empty()) {
+    grid.kind = TimeGrid::parse(args.schedule);
+    grid.start = start_time;
+    return grid;
+  }
+  const bool times = !args.times.empty();
+  grid = times ? TimeGrid::times(load_grid_values(args.times, "times"))
+               : TimeGrid::sigmas(load_grid_values(args.sigmas, "sigmas"));
+  grid.validate();
+  SDE_CHECK(start_time == 0 || (times && grid.values.front() == start_time), "--start-time ", start_time,
+            " with an explicit grid: its first ", times ? "time" : "sigma", " is where sampling starts; give --times "
+            "starting at ", start_time, " (and drop --start-time)");
+  return grid;
+}
+
+// Drops solver options from --config that the chosen solver does not have, with a note (one file
+// serves several solvers); typed on the command line, they stay and the solver refuses them.
+void drop_foreign_config_options(SampleArgs& args, const SolverInfo& info, const Invocation& invocation) {
+  for (auto it = args.params.begin(); it != args.params.end();) {
+    const bool known = std::any_of(info.options.begin(), info.options.end(),
+                                   [&](const SolverOption& o) { return o.key == it->first; });
+    if (!known && invocation.config_flags.count(option_flag(it->first))) {
+      std::cerr << "scoresde: note: " << args.solver << " has no option " << it->first
+                << "; the --config value is not used\n";
+      it = args.params.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// What the run produced and how, for the summary and the report.
+struct SampleRun {
+  SampleResult result;
+  double seconds = 0;
+  bool root = true;       ///< this process reports and writes
+  int processes = 1;
+};
+
+// Runs the request: RePaint, sharded over the launcher's processes, or one process; with a bar.
+SampleRun run_sampling(const Sampler& sampler, const Sde& sde, const ScoreModel& model, const SampleRequest& request,
+                       const Control& control) {
+  // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): each samples its shard, rank 0
+  // gathers and writes; the output is the one-process output bit for bit (docs/distributed.md).
+  const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
+  std::unique_ptr<ProcessGroup> group;
+  if (distributed.world_size > 1) group = std::make_unique<ProcessGroup>(distributed);
+  SDE_CHECK(!group || !control.repaint, "RePaint (--resamplings) runs in one process; drop the launcher");
+  SampleRun run;
+  run.processes = distributed.world_size;
+  run.root = !group || group->is_root();
+  const int64_t count = request.sample_count();
+  SamplingBar bar;
+  bar.count = group ? shard_range(count, group->rank(), group->world_size(),
+                                  request.batch_size > 0 ? request.batch_size : 1).count
+                    : count;
+  bar.batch = request.batch_size;
+  // RePaint's segments go back in time: progress by time there, as for adaptive solvers.
+  bar.steps = sampler.uses_time_grid() && !control.repaint ? request.grid.step_count() : 0;
+  const std::vector<double> ends = sampler.uses_time_grid() ? make_time_grid(sde, request.grid) : std::vector<double>{};
+  bar.t_start = !ends.empty() ? ends.front() : request.grid.start > 0 ? request.grid.start : sde.t_max();
+  bar.eps = !ends.empty() ? ends.back() : request.grid.eps;
+  bar.enabled = run.root && stderr_is_terminal();
+  const auto start = std::chrono::steady_clock::now();
+  run.result = sample_with_progress(bar, request, [&](const SampleRequest& observed) {
+    if (control.repaint) return repaint(sampler, sde, model, observed, *control.measurement, *control.repaint);
+    if (group) return sample_distributed(sampler, sde, model, observed, *group);
+    return sampler.sample(sde, model, observed);
+  });
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return run;
+}
+
+// The summary: everything needed to run it again, and what it cost. nfe: batched score-model
+// calls; nfe_mean: calls per sample; steps and times: the grid's (fixed-grid solvers only),
+// accepted_steps and rejected_steps: per sample, as the solve took them.
+nlohmann::json run_summary(const SampleArgs& args, const SolverInfo& info, const Sde& sde, const SampleRequest& request,
+                           const SampleRun& run) {
+  const SampleResult& result = run.result;
+  nlohmann::json summary = {{"solver", args.solver},      {"sde", sde.name()},
+                            {"samples", request.sample_count()}, {"first", request.first},
+                            {"nfe", result.nfe},
+                            {"nfe_mean", result.nfe_mean}, {"accepted_steps", result.accepted_steps},
+                            {"rejected_steps", result.rejected_steps}, {"seconds", run.seconds},
+                            {"seed", request.seed},        {"output", args.out},
+                            {"dtype", args.dtype},         {"batch", request.batch_size},
+                            {"processes", run.processes},  {"denoise", request.denoise}};
+  summary.update(build_info());
+  if (info.name != args.solver) summary["runs"] = info.name;  // an alias
+  if (!args.params.empty()) summary["solver_options"] = args.params;
+  summary["grid"] = request.grid.describe();
+  if (info.uses_time_grid) {
+    summary["steps"] = request.grid.step_count();
+    // As used: --times FILE.json replays them, --sigmas FILE.json too (the Karras formula's own
+    // sigmas: the same times to the last bit).
+    summary["times"] = make_time_grid(sde, request.grid);
+    summary["sigmas"] = make_sigma_grid(sde, request.grid);
+  } else {
+    summary["eps"] = request.grid.eps;
+  }
+  if (!args.latents.empty()) summary["latents"] = args.latents;
+  return summary;
+}
+
+// The exact density the samples should follow, where known: the target's (its class's
+// sub-mixture for one class), none where guidance or an inverse problem changes the target.
+std::optional<GaussianMixture> known_density(const SampleArgs& args, const ModelSource& source, const Control& control) {
+  std::optional<GaussianMixture> density = source.data_density();
+  if (control.changes_target || !args.latents.empty() || (density && args.control.label == "all")) density.reset();
+  if (density && !args.control.label.empty()) {
+    if (density->num_classes() > 0) density = density->given_label(std::stoll(args.control.label));
+    else density.reset();
+  }
+  return density;
+}
+
+// The distance to exact samples and the mean log-density, into the summary and on stdout.
+void add_metrics(nlohmann::json& summary, const torch::Tensor& samples, const GaussianMixture& density,
+                 const ModelSource& source, const SampleArgs& args, bool show_status) {
+  const StatusLine status("computing metrics: sliced W2 to exact samples, mean log p ...", show_status);
+  // The exact model is reused: at D = 3000 each one costs minutes of eigendecompositions.
+  std::optional<GaussianMixtureScore> toy;
+  const GaussianMixtureScore& truth =
+      source.exact && args.control.label.empty() ? *source.exact : toy.emplace(density, source.sde);
+  const int64_t n = samples.size(0);
+  const torch::Tensor reference = truth.sample(NoiseStream(args.request.seed + 1), {0, n}, 0.0);
+  summary["sliced_w2"] = sliced_w2(samples, reference);
+  summary["w2_floor"] = sliced_w2(truth.sample(NoiseStream(args.request.seed + 2), {0, n}, 0.0), reference);
+  summary["mean_log_p"] = mean_log_likelihood(samples, density);
+}
+
+// The samples, the summary and the pictures, landing together or not at all.
+void write_outputs(const SampleArgs& args, const torch::Tensor& samples, const nlohmann::json& summary,
+                   const std::optional<GaussianMixture>& density, std::pair<double, double> range, int64_t classes,
+                   int64_t nfe) {
+  std::vector<std::pair<std::string, std::string>> files = {{args.out, npy_bytes(samples)},
+                                                            {sibling(args.out, ".json"), summary.dump(2) + "\n"}};
+  // Under --class all (sample i of class i mod K) an image grid of K columns, one class each.
+  const bool image_samples = samples.dim() == 4;
+  const std::pair<int, std::string> class_columns =
+      args.control.label == "all" && image_samples && classes > 1 && classes <= 20
+          ? std::make_pair(int(classes), ", column k: class k")
+          : std::make_pair(0, std::string());
+  const std::string picture = picture_png(samples, args.solver + ", NFE " + std::to_string(nfe) + class_columns.second,
+                                          density, range, class_columns.first);
+  if (!picture.empty()) files.emplace_back(sibling(args.out, ".png"), picture);
+  if (!args.images.empty()) {
+    for (auto& file : image_pngs(samples, args.images, range)) files.push_back(std::move(file));
+  }
+  write_files_atomic(files);
+  std::cout << "wrote " << args.out << ", " << sibling(args.out, ".json")
+            << (picture.empty() ? "" : ", " + sibling(args.out, ".png"))
+            << (args.images.empty() ? "" : ", " + std::to_string(samples.size(0)) + " images in " + args.images + "/")
+            << "\n";
+}
+
+void add_grid_options(CLI::App* cmd, SampleArgs& args) {
+  auto* steps = cmd->add_option("--steps", args.request.grid.steps, "number of solver steps N")->capture_default_str();
+  auto* schedule = cmd->add_option("--schedule", args.schedule, "time grid: uniform in t, in log-SNR, or Karras'")
+                       ->check(CLI::IsMember(TimeGrid::names()))->capture_default_str();
+  auto* rho = cmd->add_option("--rho", args.request.grid.rho, "Karras grid exponent")->capture_default_str();
+  auto* shift = cmd->add_option("--shift", args.request.grid.shift,
+                                "time shift of the grid (SD3): lambda -> lambda - log(shift)")->capture_default_str();
+  auto* eps = cmd->add_option("--eps", args.request.grid.eps, "final time eps")->capture_default_str();
+  const std::string value_help = ", decreasing, as a comma-separated LIST, a FILE.npy or a FILE.json (a list, or an "
+                                 "object with the list under this key: a sample summary's \"times\"); the first and "
+                                 "last entries are where sampling starts and ends (the first at most T)";
+  auto* times = cmd->add_option("--times", args.times, "explicit time grid t_0 > ... > t_N" + value_help)
+                    ->excludes(steps)->excludes(schedule)->excludes(rho)->excludes(shift)->excludes(eps);
+  cmd->add_option("--sigmas", args.sigmas, "explicit noise levels sigma/alpha (k-diffusion's sigmas; sigma on VE and "
+                  "EDM), mapped to times by the process" + value_help)
+      ->excludes(steps)->excludes(schedule)->excludes(rho)->excludes(shift)->excludes(eps)->excludes(times);
 }
 
 }  // namespace
@@ -129,20 +311,18 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--solver", args->solver,
                   "solver: " + solver_names + "; or another library's name (scoresde solvers --aliases)")
       ->capture_default_str();
-  cmd->add_option("--steps", args->sampler.steps, "number of solver steps N")->capture_default_str();
-  cmd->add_option("--schedule", args->schedule, "time grid: uniform in t, in log-SNR, or Karras'")
-      ->check(CLI::IsMember(TimeGrid::names()))->capture_default_str();
-  cmd->add_option("--rho", args->sampler.grid.rho, "Karras grid exponent")->capture_default_str();
-  cmd->add_option("--shift", args->sampler.grid.shift, "time shift of the grid (SD3): lambda -> lambda - log(shift)")
-      ->capture_default_str();
-  cmd->add_option("--n", args->count, "number of samples (default with --latents: one per latent)")
+  add_grid_options(cmd, *args);
+  cmd->add_option("--n", args->request.count, "number of samples (default with --latents: one per latent)")
       ->check(positive_count());
+  cmd->add_option("--first", args->request.first,
+                  "global index of the first sample (sample i depends on (seed, i) only: --first 37 --n 1 re-renders "
+                  "sample 37 of a larger run)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--latents", args->latents,
                   "start from these x_T (.npy of shape (n, sample shape), in the model's space) instead of prior draws")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--seed", args->sampler.seed, "random seed")->capture_default_str();
-  cmd->add_option("--eps", args->sampler.eps, "final time eps")->capture_default_str();
-  cmd->add_option("--batch", args->sampler.batch_size,
+  cmd->add_option("--seed", args->request.seed, "random seed")->capture_default_str();
+  cmd->add_option("--batch", args->request.batch_size,
                   "samples per batch (0: all; default: all for points, 2^18 entries a batch for images, e.g. 334 "
                   "of 28 x 28: memory)")
       ->check(CLI::NonNegativeNumber);
@@ -167,7 +347,8 @@ Action add_sample_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "output .npy: (n, D) points or (n, C, H, W) images, in --dtype")->required();
 
   return [args, cmd](const Invocation& invocation) {
-    SDE_CHECK(args->count > 0 || !args->latents.empty(), "sample needs --n COUNT (or --latents FILE.npy: a sample per latent)");
+    SampleRequest& request = args->request;
+    SDE_CHECK(request.count > 0 || !args->latents.empty(), "sample needs --n COUNT (or --latents FILE.npy: a sample per latent)");
     check_npy_output(args->out, /*picture=*/true);
     std::optional<OutputDirectory> images;  // created now, removed again if nothing lands in it
     if (!args->images.empty()) images.emplace(args->images);
@@ -178,14 +359,14 @@ Action add_sample_command(CLI::App& app) {
     const bool image_samples = unguided.sample_shape().size() == 3;
     SDE_CHECK(image_samples || (args->images.empty() && !args->clamp), "--images and --clamp are for image samples "
               "(C, H, W); this model's samples have shape ", c10::IntArrayRef(unguided.sample_shape()));
-    if (cmd->count("--batch") == 0) args->sampler.batch_size = default_batch(unguided.sample_shape());
-    torch::Tensor latents;
+    if (cmd->count("--batch") == 0) request.batch_size = default_batch(unguided.sample_shape());
     if (!args->latents.empty()) {
-      latents = load_latents(args->latents, unguided.sample_shape(), args->count);
-      args->count = latents.size(0);
+      request.latents = load_latents(args->latents, unguided.sample_shape(), request.count);
+      request.count = request.latents.size(0);
     }
+    // Conditions and observations hold a row per global sample index, up to first + count.
     const Control control = make_control(args->control, unguided, sde, source.exact.get(), {source.scale, source.shift},
-                                         args->sampler.seed, args->count);
+                                         request.seed, request.first + request.count);
     // Bounds on the (guided) model's data prediction, where asked.
     std::optional<BoundedDataPrediction> bounded;
     DataPredictionBounds bounds;
@@ -200,132 +381,47 @@ Action add_sample_command(CLI::App& app) {
       bounded.emplace(*control.model, sde, bounds);
     }
     const ScoreModel& model = bounded ? static_cast<const ScoreModel&>(*bounded) : *control.model;
-    args->sampler.condition = control.condition;
-    args->sampler.hooks = control.hooks;
-    if (latents.defined()) {
-      SDE_CHECK(!args->sampler.hooks.start_state, "--latents and --start both set where sampling starts; give one");
-      args->sampler.hooks.start_state = [latents](SampleRange range) { return latents.narrow(0, range.first, range.count); };
-    }
-    args->sampler.denoise = !args->no_denoise;
-    args->sampler.grid.kind = TimeGrid::parse(args->schedule);
-    args->sampler.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
-    args->sampler.device = source.device;
-    // A solver option from --config that the chosen solver does not have is left out with a note
-    // (one file serves several solvers); typed on the command line, it is an error.
-    const SolverInfo& info = solver_info(args->solver);
-    for (auto it = args->params.begin(); it != args->params.end();) {
-      const bool known = std::any_of(info.options.begin(), info.options.end(),
-                                     [&](const SolverOption& o) { return o.key == it->first; });
-      if (!known && invocation.config_flags.count(option_flag(it->first))) {
-        std::cerr << "scoresde: note: " << args->solver << " has no option " << it->first
-                  << "; the --config value is not used\n";
-        it = args->params.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    const SolverParams params(args->params);
-    make_sampler(args->solver, args->sampler, params);  // the solver and its options checked before any work
+    request.condition = control.condition;
+    request.hooks = control.hooks;
+    SDE_CHECK(!request.latents.defined() || !request.hooks.start_state,
+              "--latents and --start both set where sampling starts; give one");
+    request.denoise = !args->no_denoise;
+    request.grid = make_grid(*args, control.start_time);
+    request.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
+    request.device = source.device;
+    const SolverInfo info = solver_info(args->solver);
+    drop_foreign_config_options(*args, info, invocation);
+    // The solver, its options and the grid checked before any work.
+    const auto sampler = make_sampler(args->solver, SolverParams(args->params));
+    if (sampler->uses_time_grid()) make_time_grid(sde, request.grid);
 
-    // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): each samples its shard, rank 0
-    // gathers and writes; the output is the one-process output bit for bit (docs/distributed.md).
-    const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
-    std::unique_ptr<ProcessGroup> group;
-    if (distributed.world_size > 1) group = std::make_unique<ProcessGroup>(distributed);
-    SDE_CHECK(!group || !control.repaint, "RePaint (--resamplings) runs in one process; drop the launcher");
-    const auto start = std::chrono::steady_clock::now();
-    const bool root = !group || group->is_root();
-    SamplingBar bar;
-    bar.count = group ? shard_range(args->count, group->rank(), group->world_size(),
-                                    args->sampler.batch_size > 0 ? args->sampler.batch_size : 1).count
-                      : args->count;
-    // RePaint's segments go back in time: progress by time there, as for adaptive solvers.
-    bar.steps = info.uses_time_grid && !control.repaint ? args->sampler.steps : 0;
-    bar.t_start = args->sampler.hooks.start_time > 0 ? args->sampler.hooks.start_time : sde.t_max();
-    bar.eps = args->sampler.eps;
-    bar.enabled = root && stderr_is_terminal();
-    const SampleResult result = sample_with_progress(
-        bar, args->sampler, model, [&](const SamplerOptions& options, const ScoreModel& counted) {
-          if (control.repaint)
-            return repaint(args->solver, options, params, sde, counted, *control.measurement, *control.repaint, args->count);
-          if (group) return sample_distributed(args->solver, options, params, sde, counted, args->count, *group);
-          return make_sampler(args->solver, options, params)->sample(sde, counted, args->count);
-        });
-    if (!root) return result.ok() ? 0 : 3;  // rank 0 reports and writes
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const SampleRun run = run_sampling(*sampler, sde, model, request, control);
+    const SampleResult& result = run.result;
+    if (!run.root) return result.ok() ? 0 : 3;  // rank 0 reports and writes
     if (!result.ok()) {
       std::cerr << "scoresde: sampling failed: " << result.message << " (nothing written)\n";
       return 3;
     }
-    torch::Tensor samples = source.to_data(result.samples).to(torch::kCPU, args->sampler.dtype);
+    torch::Tensor samples = source.to_data(result.samples).to(torch::kCPU, request.dtype);
     const std::pair<double, double> range = source.pixel_range(samples);
     // Clipped predictions end in the range up to the rounding of the last step: clamped exactly.
     if (args->clamp || (bounded && bounds.kind == DataPredictionBounds::Kind::kClip && args->x0_range.empty()))
       samples = samples.clamp(range.first, range.second);
-    std::cout << "solver " << args->solver << "  sde " << sde.name() << "  samples " << args->count << "  NFE "
+    std::cout << "solver " << args->solver << "  sde " << sde.name() << "  samples " << samples.size(0) << "  NFE "
               << result.nfe;
     if (result.nfe_mean != double(result.nfe)) std::cout << " (mean per sample " << result.nfe_mean << ")";
-    std::cout << "  wall " << seconds << " s\n";
+    std::cout << "  wall " << run.seconds << " s\n";
 
-    // The summary, with the distance to exact samples when the density is known, and a picture.
-    // nfe: batched score-model calls; nfe_mean: calls per sample; steps: the grid's (fixed-grid
-    // solvers only), accepted_steps and rejected_steps: per sample, as the solve took them.
-    nlohmann::json summary = {{"solver", args->solver},      {"sde", sde.name()},
-                              {"samples", args->count},      {"nfe", result.nfe},
-                              {"nfe_mean", result.nfe_mean}, {"accepted_steps", result.accepted_steps},
-                              {"rejected_steps", result.rejected_steps}, {"seconds", seconds},
-                              {"seed", args->sampler.seed},  {"output", args->out},
-                              {"dtype", args->dtype},        {"batch", args->sampler.batch_size},
-                              {"processes", distributed.world_size}};
-    summary.update(build_info());
-    if (info.name != args->solver) summary["runs"] = info.name;  // an alias
-    if (info.uses_time_grid) summary["steps"] = args->sampler.steps;
-    if (!args->latents.empty()) summary["latents"] = args->latents;
+    nlohmann::json summary = run_summary(*args, info, sde, request, run);
     if (!control.description.empty()) summary["control"] = control.description;
     if (bounded) summary["x0_bounds"] = bounds.describe();
-    // The exact density the samples should follow, where known: the target's (its class's
-    // sub-mixture for one class), none where guidance or an inverse problem changes the target.
-    std::optional<GaussianMixture> density = source.data_density();
-    if (control.changes_target || !args->latents.empty() || (density && args->control.label == "all")) density.reset();
-    if (density && !args->control.label.empty()) {
-      if (density->num_classes() > 0) density = density->given_label(std::stoll(args->control.label));
-      else density.reset();
-    }
+    const std::optional<GaussianMixture> density = known_density(*args, source, control);
     if (density) {
-      const StatusLine status("computing metrics: sliced W2 to exact samples, mean log p ...", root && stderr_is_terminal());
-      // The exact model is reused: at D = 3000 each one costs minutes of eigendecompositions.
-      std::optional<GaussianMixtureScore> toy;
-      const GaussianMixtureScore& truth =
-          source.exact && args->control.label.empty() ? *source.exact : toy.emplace(*density, source.sde);
-      const torch::Tensor reference = truth.sample(NoiseStream(args->sampler.seed + 1), {0, args->count}, 0.0);
-      summary["sliced_w2"] = sliced_w2(samples, reference);
-      summary["w2_floor"] = sliced_w2(truth.sample(NoiseStream(args->sampler.seed + 2), {0, args->count}, 0.0), reference);
-      summary["mean_log_p"] = mean_log_likelihood(samples, *density);
-    }
-    if (summary.contains("sliced_w2"))
+      add_metrics(summary, samples, *density, source, *args, stderr_is_terminal());
       std::cout << "sliced W2 to exact samples " << summary["sliced_w2"].get<double>() << " (floor "
                 << summary["w2_floor"].get<double>() << ")  mean log p " << summary["mean_log_p"].get<double>() << "\n";
-    // The samples, the summary and the pictures land together or not at all.
-    std::vector<std::pair<std::string, std::string>> files = {{args->out, npy_bytes(samples)},
-                                                              {sibling(args->out, ".json"), summary.dump(2) + "\n"}};
-    // Under --class all (sample i of class i mod K) an image grid of K columns, one class each.
-    const int64_t classes = unguided.num_classes();
-    const std::pair<int, std::string> class_columns =
-        args->control.label == "all" && image_samples && classes > 1 && classes <= 20
-            ? std::make_pair(int(classes), ", column k: class k")
-            : std::make_pair(0, std::string());
-    const std::string picture =
-        picture_png(samples, args->solver + ", NFE " + std::to_string(result.nfe) + class_columns.second, density, range,
-                    class_columns.first);
-    if (!picture.empty()) files.emplace_back(sibling(args->out, ".png"), picture);
-    if (!args->images.empty()) {
-      for (auto& file : image_pngs(samples, args->images, range)) files.push_back(std::move(file));
     }
-    write_files_atomic(files);
-    std::cout << "wrote " << args->out << ", " << sibling(args->out, ".json")
-              << (picture.empty() ? "" : ", " + sibling(args->out, ".png"))
-              << (args->images.empty() ? "" : ", " + std::to_string(args->count) + " images in " + args->images + "/")
-              << "\n";
+    write_outputs(*args, samples, summary, density, range, unguided.num_classes(), result.nfe);
     return 0;
   };
 }

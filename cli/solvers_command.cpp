@@ -39,11 +39,11 @@ Action add_solvers_command(CLI::App& app) {
                   << "\n";
       }
     }
-    const SamplerOptions defaults;
-    std::cout << "\ncommon options: --steps " << defaults.steps << "  --schedule "
+    const SampleRequest defaults;
+    std::cout << "\ncommon options: --steps " << defaults.grid.steps << "  --schedule "
               << TimeGrid::name(defaults.grid.kind) << " (time|logsnr|karras)  --rho "
-              << defaults.grid.rho << "  --eps " << defaults.eps
-              << "  --seed " << defaults.seed << "  --batch " << defaults.batch_size
+              << defaults.grid.rho << "  --eps " << defaults.grid.eps << "  (or --times / --sigmas LIST|FILE)"
+              << "  --seed " << defaults.seed << "  --first " << defaults.first << "  --batch " << defaults.batch_size
               << " (0: all)  denoise on (--no-denoise)\nother libraries' names for these: scoresde solvers --aliases\n";
     return 0;
   };

@@ -62,10 +62,11 @@ int main(int argc, char** argv) {
   plot.log_density = sde::log_density_of(ring);
   for (const auto& process : {vp, subvp, ve}) {
     const sde::GaussianMixtureScore score(ring, process);
-    sde::SamplerOptions options;
-    options.steps = steps;
+    sde::SampleRequest options;
+    options.grid.steps = steps;
     options.seed = 1;
-    const auto result = sde::make_sampler("em", options)->sample(*process, score, n);
+    options.count = n;
+    const auto result = sde::make_sampler("em")->sample(*process, score, options);
     const auto exact_a = score.sample(sde::NoiseStream(2), {0, n}, 0.0);
     const auto exact_b = score.sample(sde::NoiseStream(3), {0, n}, 0.0);
     std::printf("%6s | %5lld | %10.4f | %10.4f | %12.4f\n", process->name().c_str(),

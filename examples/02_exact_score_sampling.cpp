@@ -56,10 +56,11 @@ int main(int argc, char** argv) {
   std::vector<sde::Panel> panels;
   for (const Solver& s : solvers) {
     for (int64_t steps : budgets) {
-      sde::SamplerOptions options;
-      options.steps = steps;
+      sde::SampleRequest options;
+      options.grid.steps = steps;
       options.seed = 1;
-      const auto result = sde::make_sampler(s.name, options, sde::SolverParams(s.params))->sample(*vp, score, n);
+      options.count = n;
+      const auto result = sde::make_sampler(s.name, sde::SolverParams(s.params))->sample(*vp, score, options);
       const double w2 = sde::sliced_w2(result.samples, exact), logp = sde::mean_log_likelihood(result.samples, ring);
       std::printf("%-27s %6lld %6lld %10.4f %11.3f\n", s.label.c_str(), (long long)steps, (long long)result.nfe, w2, logp);
       csv += sde::detail::concat(s.name, ",", steps, ",", result.nfe, ",", w2, ",", logp, "\n");

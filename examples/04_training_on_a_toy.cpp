@@ -49,10 +49,11 @@ int main(int argc, char** argv) {
 
     // The EMA weights are the ones to sample.
     const auto model = sde::score_model_of(vp, trainer.ema(), sde::Parameterization::kNoise, sde::TimeConditioning::kTime);
-    sde::SamplerOptions sampling;
-    sampling.steps = args.quick() ? 50 : 500;
+    sde::SampleRequest sampling;
+    sampling.grid.steps = args.quick() ? 50 : 500;
     sampling.seed = 1;
-    const auto samples = sde::make_sampler("em", sampling)->sample(*vp, *model, n).samples / scale;
+    sampling.count = n;
+    const auto samples = sde::make_sampler("em")->sample(*vp, *model, sampling).samples / scale;
     const auto fresh = sde::toy_data(toy, sde::NoiseStream(2), {0, n});
     const double w2 = sde::sliced_w2(samples, fresh);
     const double floor = sde::sliced_w2(sde::toy_data(toy, sde::NoiseStream(3), {0, n}), fresh);

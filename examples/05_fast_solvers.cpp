@@ -27,11 +27,12 @@ int main(int argc, char** argv) {
   const auto ring = sde::GaussianMixture::from_json_file(std::string(SCORESDE_DATA_DIR) + "/ring8.json");
   const sde::GaussianMixtureScore score(ring, vp);
 
-  sde::SamplerOptions base;
+  sde::SampleRequest base;
+  base.count = n;
   base.seed = 3;
   base.dtype = torch::kFloat64;
-  const auto reference = sde::make_sampler("ode-dopri5", base, sde::SolverParams{{"rtol", 1e-9}, {"atol", 1e-9}})
-                             ->sample(*vp, score, n);
+  const auto reference = sde::make_sampler("ode-dopri5", sde::SolverParams{{"rtol", 1e-9}, {"atol", 1e-9}})
+                             ->sample(*vp, score, base);
   const auto exact = score.sample(sde::NoiseStream(4), {0, n}, 0.0);
 
   struct Solver {
@@ -68,10 +69,10 @@ int main(int argc, char** argv) {
     std::printf("%-9s", s.name.c_str());
     std::vector<double> nfes, errors;
     for (int64_t budget : budgets) {
-      sde::SamplerOptions options = base;
-      options.steps = std::max<int64_t>(1, (budget - 1) / s.nfe_per_step);  // one NFE goes to the denoising step
+      sde::SampleRequest options = base;
+      options.grid.steps = std::max<int64_t>(1, (budget - 1) / s.nfe_per_step);  // one NFE goes to the denoising step
       options.grid.kind = s.grid;
-      const auto result = sde::make_sampler(s.name, options)->sample(*vp, score, n);
+      const auto result = sde::make_sampler(s.name)->sample(*vp, score, options);
       const double rms = (result.samples - reference.samples).square().sum(1).mean().sqrt().item<double>();
       const double w2 = sde::sliced_w2(result.samples, exact);
       std::printf(" | %8.1e %8.3f", rms, w2);

@@ -95,13 +95,14 @@ int main(int argc, char** argv) {
   std::printf("   model: %s (%lld training steps)\n\n", model_dir.c_str(), (long long)model.metadata.steps_trained);
 
   // ---- 2. Samples: DPM-Solver++(2M) on the log-SNR grid.
-  sde::SamplerOptions sampling;
-  sampling.steps = quick ? 3 : 30;
+  sde::SampleRequest sampling;
+  sampling.grid.steps = quick ? 3 : 30;
   sampling.grid.kind = sde::TimeGridKind::kLogSnr;
   sampling.seed = 1;
   const int64_t count = quick ? 4 : 64;
   auto start = std::chrono::steady_clock::now();
-  const auto result = sde::make_sampler("dpmpp-2m", sampling)->sample(*model.sde, *model.score, count);
+  sampling.count = count;
+  const auto result = sde::make_sampler("dpmpp-2m")->sample(*model.sde, *model.score, sampling);
   const double sample_seconds = seconds_since(start);
   const auto images = model.metadata.to_data(result.samples).clamp(0, 1);
   sde::save_png(out + "/06_fashion_mnist.png",

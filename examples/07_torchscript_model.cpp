@@ -82,11 +82,12 @@ int main(int argc, char** argv) {
   std::string csv = "solver,nfe,sliced_w2,mean_log_p\n";
   for (const auto& [name, steps] : std::vector<std::pair<std::string, int64_t>>{
            {"em", 300}, {"ancestral", 300}, {"ddim", 30}, {"dpmpp-2m", 15}, {"ode-dopri5", 0}}) {
-    sde::SamplerOptions options;
-    options.steps = std::max<int64_t>(1, args.quick() ? steps / 10 : steps);
+    sde::SampleRequest options;
+    options.grid.steps = std::max<int64_t>(1, args.quick() ? steps / 10 : steps);
     options.grid.kind = name == "dpmpp-2m" ? sde::TimeGridKind::kLogSnr : sde::TimeGridKind::kTime;
     options.seed = 1;
-    const auto result = sde::make_sampler(name, options)->sample(*vp, model, n);
+    options.count = n;
+    const auto result = sde::make_sampler(name)->sample(*vp, model, options);
     const auto samples = result.samples * data_scale;
     const double w2 = sde::sliced_w2(samples, reference), logp = sde::mean_log_likelihood(samples, target);
     std::printf("%-12s %6lld %10.4f %11.3f\n", name.c_str(), (long long)result.nfe, w2, logp);

@@ -71,14 +71,15 @@ int main(int argc, char** argv) {
   }
   const sde::GaussianMixtureScore exact(sde::GaussianMixture(ring.weights(), means, covs, ring.labels()), vp);
 
-  sde::SamplerOptions sampling;
-  sampling.steps = 25;
+  sde::SampleRequest sampling;
+  sampling.grid.steps = 25;
   sampling.grid.kind = sde::TimeGridKind::kLogSnr;
   sampling.seed = 1;
   auto draw = [&](const sde::ScoreModel& model, sde::Condition condition) {
-    sde::SamplerOptions o = sampling;
+    sde::SampleRequest o = sampling;
     o.condition = std::move(condition);
-    return sde::make_sampler("dpmpp-2m", o)->sample(*vp, model, n).samples / scale;
+    o.count = n;
+    return sde::make_sampler("dpmpp-2m")->sample(*vp, model, o).samples / scale;
   };
 
   // 2. Per-class samples: sample i gets class i mod 8.

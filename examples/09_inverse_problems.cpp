@@ -58,24 +58,27 @@ void fashion_mnist(const std::string& model_dir, const std::string& out, bool qu
   const torch::Tensor labels = test.labels.narrow(0, 0, n);
   torch::Tensor mask = torch::ones({1, 28, 28});
   mask.narrow(1, 14, 14).zero_();  // the lower half is to be filled in
-  sde::SamplerOptions options;
-  options.steps = quick ? 10 : 100;
+  sde::SampleRequest options;
+  options.count = n;
+  options.grid.steps = quick ? 10 : 100;
   options.seed = 3;
   options.condition = {labels, {}};
   sde::RePaintOptions repaint;
   repaint.resamplings = quick ? 2 : 5;
-  const auto filled = sde::repaint("em", options, {}, *model.sde, *model.score,
-                                   sde::mask_measurement(images, mask, {1, 28, 28}), repaint, n);
+  const auto filled = sde::repaint(*sde::make_sampler("em"), *model.sde, *model.score, options,
+                                   sde::mask_measurement(images, mask, {1, 28, 28}), repaint);
   // SDEdit: image 0 under class (its label + 1) mod 10, from three start times.
   std::vector<torch::Tensor> edits;
   for (const double t0 : {0.3, 0.5, 0.7}) {
-    sde::SamplerOptions o;
-    o.steps = quick ? 10 : 50;
+    sde::SampleRequest o;
+    o.grid.steps = quick ? 10 : 50;
     o.grid.kind = sde::TimeGridKind::kLogSnr;
+    o.grid.start = t0;  // SDEdit: the grid starts at t0, from the image noised to it
+    o.count = 1;
     o.seed = 4;
     o.condition = sde::Condition::of_class((labels[0].item<int64_t>() + 1) % 10, 1);
-    o.hooks = sde::sdedit_hooks(*model.sde, images.narrow(0, 0, 1), t0, 4);
-    edits.push_back(sde::make_sampler("dpmpp-2m", o)->sample(*model.sde, *model.score, 1).samples);
+    o.hooks = sde::sdedit_hooks(*model.sde, images.narrow(0, 0, 1), 4);
+    edits.push_back(sde::make_sampler("dpmpp-2m")->sample(*model.sde, *model.score, o).samples);
   }
   const auto to_image = [&](const torch::Tensor& x) { return model.metadata.to_data(x).clamp(0, 1); };
   std::vector<sde::Panel> panels = {
@@ -102,8 +105,9 @@ int main(int argc, char** argv) {
   const torch::Tensor known = torch::stack({x1, torch::zeros_like(x1)}, 1);
   const torch::Tensor mask = torch::tensor({1.0, 0.0}, torch::kFloat64);
   const sde::Measurement measurement = sde::mask_measurement(known, mask, {2});
-  sde::SamplerOptions options;
-  options.steps = args.quick() ? 50 : 500;
+  sde::SampleRequest options;
+  options.count = n;
+  options.grid.steps = args.quick() ? 50 : 500;
   options.seed = 1;
   options.dtype = torch::kFloat64;
 
@@ -115,29 +119,29 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   rows.push_back({"exact posterior", exact_posterior(ring, x1, 2), 0});
   {
-    sde::SamplerOptions o = options;
+    sde::SampleRequest o = options;
     o.hooks = sde::replacement_hooks(*vp, measurement, 1);
-    const auto r = sde::make_sampler("em", o)->sample(*vp, model, n);
+    const auto r = sde::make_sampler("em")->sample(*vp, model, o);
     rows.push_back({"replacement", r.samples, r.nfe});
   }
   {
     sde::RePaintOptions o;
     o.resamplings = 5;
-    const auto r = sde::repaint("em", options, {}, *vp, model, measurement, o, n);
+    const auto r = sde::repaint(*sde::make_sampler("em"), *vp, model, options, measurement, o);
     rows.push_back({"RePaint r = 5", r.samples, r.nfe});
   }
   {
     sde::PosteriorSamplingOptions o;
     o.noise_std = 0.1;
     const sde::PosteriorSampling dps(model, *vp, [mask](const torch::Tensor& x) { return x * mask.to(x.options()); }, o);
-    sde::SamplerOptions so = options;
+    sde::SampleRequest so = options;
     so.condition = {{}, known};
-    const auto r = sde::make_sampler("em", so)->sample(*vp, dps, n);
+    const auto r = sde::make_sampler("em")->sample(*vp, dps, so);
     rows.push_back({"DPS (noise 0.1)", r.samples, r.nfe});
   }
 
   std::printf("the ring with x_1 known (%lld samples, x_1 from -5 to 5), EM with %lld steps\n\n", (long long)n,
-              (long long)options.steps);
+              (long long)options.grid.steps);
   std::printf("%-16s | %6s | %24s\n", "method", "NFE", "mean log p(x_2 | x_1)");
   std::string csv = "method,nfe,mean_log_posterior\n";
   sde::ScatterOptions plot;

@@ -42,9 +42,9 @@ void ClassifierFreeGuidanceOptions::validate() const {
 
 ClassifierFreeGuidance::ClassifierFreeGuidance(const ScoreModel& model, const Sde& sde,
                                                ClassifierFreeGuidanceOptions options)
-    : model_(model), sde_(sde), options_(options) {
+    : ForwardingScoreModel(model), sde_(sde), options_(options) {
   options_.validate();
-  SDE_CHECK(model_.num_classes() > 0 || model_.takes_condition_values(),
+  SDE_CHECK(model.num_classes() > 0 || model.takes_condition_values(),
             "classifier-free guidance needs a conditional model (class labels or a condition tensor); this one takes "
             "none: train with --classes K and --label-dropout P, or load a class-conditional model");
 }
@@ -52,26 +52,26 @@ ClassifierFreeGuidance::ClassifierFreeGuidance(const ScoreModel& model, const Sd
 torch::Tensor ClassifierFreeGuidance::guided(Call call, const torch::Tensor& x, const torch::Tensor& t,
                                              const Condition& c) const {
   check_condition(*this, c, x.size(0));
-  if (c.empty() || options_.scale == 0) return (model_.*call)(x, t, c);
+  if (c.empty() || options_.scale == 0) return (model().*call)(x, t, c);
   // Rows inside the interval of noise levels get both branches; the others the conditional alone.
   const torch::Tensor td = t.to(torch::kFloat64);
   const torch::Tensor level = sde_.sigma(td) / sde_.alpha(td);  // inf where alpha = 0
   const torch::Tensor inside = level.ge(options_.sigma_min).logical_and(level.le(options_.sigma_max));
   const int64_t n = x.size(0);
   const int64_t guided_rows = inside.sum().item<int64_t>();
-  if (guided_rows == 0) return (model_.*call)(x, t, c);
+  if (guided_rows == 0) return (model().*call)(x, t, c);
   Condition none = c;
   if (none.labels.defined()) none.labels = torch::full_like(c.labels, kUnconditional);
   // The null condition for a condition tensor is the model's business: zeros, as in training with dropout.
   if (none.values.defined()) none.values = torch::zeros_like(c.values);
   if (guided_rows == n) {
-    const torch::Tensor both = (model_.*call)(torch::cat({x, x}), torch::cat({t, t}), c.cat(none));
+    const torch::Tensor both = (model().*call)(torch::cat({x, x}), torch::cat({t, t}), c.cat(none));
     const torch::Tensor conditional = both.narrow(0, 0, n), unconditional = both.narrow(0, n, n);
     return conditional + options_.scale * (conditional - unconditional);
   }
   const torch::Tensor rows = inside.nonzero().squeeze(1).to(x.device());
   const torch::Tensor xi = x.index_select(0, rows), ti = t.index_select(0, rows);
-  const torch::Tensor both = (model_.*call)(torch::cat({x, xi}), torch::cat({t, ti}), c.cat(none.select(rows)));
+  const torch::Tensor both = (model().*call)(torch::cat({x, xi}), torch::cat({t, ti}), c.cat(none.select(rows)));
   torch::Tensor out = both.narrow(0, 0, n).clone();
   const torch::Tensor conditional = out.index_select(0, rows), unconditional = both.narrow(0, n, guided_rows);
   out.index_copy_(0, rows, conditional + options_.scale * (conditional - unconditional));
@@ -90,12 +90,12 @@ torch::Tensor ClassifierFreeGuidance::conditional_data_prediction(const torch::T
 
 ClassifierGuidance::ClassifierGuidance(const ScoreModel& model, const NoisyClassifier& classifier, const Sde& sde,
                                        double scale, bool model_takes_labels)
-    : model_(model), classifier_(classifier), sde_(sde), scale_(scale), model_takes_labels_(model_takes_labels) {
+    : ForwardingScoreModel(model), classifier_(classifier), sde_(sde), scale_(scale), model_takes_labels_(model_takes_labels) {
   SDE_CHECK(std::isfinite(scale_) && scale_ >= 0, "classifier guidance: scale = ", scale_,
             " must be finite and >= 0 (1 = Bayes' rule; larger sharpens towards the class)");
   SDE_CHECK(classifier_.num_classes() > 0, "classifier guidance: the classifier has no classes");
-  SDE_CHECK(!model_takes_labels_ || model_.num_classes() == classifier_.num_classes(),
-            "classifier guidance: the model has ", model_.num_classes(), " classes but the classifier ",
+  SDE_CHECK(!model_takes_labels_ || model.num_classes() == classifier_.num_classes(),
+            "classifier guidance: the model has ", model.num_classes(), " classes but the classifier ",
             classifier_.num_classes(), "; use a classifier trained on the same classes");
 }
 
@@ -104,7 +104,7 @@ Condition ClassifierGuidance::for_model(const Condition& c) const { return model
 torch::Tensor ClassifierGuidance::conditional_score(const torch::Tensor& x, const torch::Tensor& t,
                                                     const Condition& c) const {
   check_condition(*this, c, x.size(0));
-  torch::Tensor s = model_.conditional_score(x, t, for_model(c));
+  torch::Tensor s = model().conditional_score(x, t, for_model(c));
   if (!c.labels.defined() || scale_ == 0) return s;
   return s.add_(classifier_gradient(classifier_, x, t, c.labels), scale_);
 }
@@ -112,7 +112,7 @@ torch::Tensor ClassifierGuidance::conditional_score(const torch::Tensor& x, cons
 torch::Tensor ClassifierGuidance::conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
                                                               const Condition& c) const {
   check_condition(*this, c, x.size(0));
-  torch::Tensor d = model_.conditional_data_prediction(x, t, for_model(c));
+  torch::Tensor d = model().conditional_data_prediction(x, t, for_model(c));
   if (!c.labels.defined() || scale_ == 0) return d;
   // Tweedie: x0_hat moves by (sigma^2 / alpha) times the change of the score; alpha = 0 rows get none.
   const torch::Tensor td = t.to(torch::kFloat64);
@@ -129,7 +129,7 @@ void PosteriorSamplingOptions::validate() const {
 
 PosteriorSampling::PosteriorSampling(const ScoreModel& model, const Sde& sde, Projection project,
                                      PosteriorSamplingOptions options)
-    : model_(model), sde_(sde), project_(std::move(project)), options_(options) {
+    : ForwardingScoreModel(model), sde_(sde), project_(std::move(project)), options_(options) {
   options_.validate();
   SDE_CHECK(static_cast<bool>(project_), "posterior sampling needs the measurement's projection P = A^T A");
 }
@@ -145,7 +145,7 @@ torch::Tensor PosteriorSampling::conditional_score(const torch::Tensor& x, const
   torch::AutoGradMode enabled(true);
   const torch::Tensor xg = x.detach().clone().requires_grad_(true);
   const torch::Tensor tg = t.detach().clone();
-  const torch::Tensor s = model_.score(xg, tg);
+  const torch::Tensor s = model().score(xg, tg);
   const torch::Tensor td = tg.to(torch::kFloat64);
   const torch::Tensor alpha = sde_.alpha(td), sigma = sde_.sigma(td);
   // Rows at alpha = 0 (flow's T) carry no information about x_0 through x: no guidance there.

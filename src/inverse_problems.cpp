@@ -98,19 +98,16 @@ SolveHooks replacement_hooks(const Sde& sde, Measurement measurement, uint64_t s
   return base;
 }
 
-SolveHooks sdedit_hooks(const Sde& sde, const torch::Tensor& start, double t0, uint64_t seed, SolveHooks base) {
-  SDE_CHECK(std::isfinite(t0) && t0 > 0 && t0 <= sde.t_max(), "SDEdit: the start time t0 = ", t0,
-            " must lie in (0, T] with T = ", sde.t_max(), " (small t0 keeps more of the input)");
+SolveHooks sdedit_hooks(const Sde& sde, const torch::Tensor& start, uint64_t seed, SolveHooks base) {
   SDE_CHECK(start.defined() && start.dim() >= 1, "SDEdit: the start images are missing");
   SDE_CHECK(torch::isfinite(start).all().item<bool>(), "SDEdit: the start images have NaN or infinite entries");
   const torch::Tensor x = start.to(torch::kFloat64).contiguous();
-  const double alpha = sde.alpha(t0), sigma = sde.sigma(t0);
-  base.start_time = t0;
-  base.start_state = [x, alpha, sigma, seed](SampleRange range) {
+  const Sde* process = &sde;
+  base.start_state = [x, process, seed](SampleRange range, double t0) {
     const torch::Tensor global = torch::arange(range.first, range.first + range.count, torch::kInt64);
     const std::vector<int64_t> shape(x.sizes().begin() + 1, x.sizes().end());
     const torch::Tensor rows = rows_of(x, global, x);
-    return alpha * rows + sigma * NoiseStream(seed).normal(range, shape, /*draw=*/0, torch::kFloat64);
+    return process->alpha(t0) * rows + process->sigma(t0) * NoiseStream(seed).normal(range, shape, /*draw=*/0, torch::kFloat64);
   };
   return base;
 }

@@ -29,13 +29,20 @@
 
 namespace sde::testing {
 
-/// Sampler options of the unit tests: `steps` steps, float64, seed 3.
-inline sde::SamplerOptions float64_options(int64_t steps) {
-  sde::SamplerOptions o;
-  o.steps = steps;
-  o.dtype = torch::kFloat64;
-  o.seed = 3;
-  return o;
+/// The request of the unit tests: `steps` steps, float64, seed 3.
+inline sde::SampleRequest float64_request(int64_t steps) {
+  sde::SampleRequest r;
+  r.grid.steps = steps;
+  r.dtype = torch::kFloat64;
+  r.seed = 3;
+  return r;
+}
+
+/// `request` for the samples [first, first + count).
+inline sde::SampleRequest samples_of(sde::SampleRequest request, int64_t count, int64_t first = 0) {
+  request.count = count;
+  request.first = first;
+  return request;
 }
 
 /// Path of a reference file in data/.

@@ -9,6 +9,9 @@
 //    s(x, t | y) = s(x, t) + scale grad_x log p_t(y | x), with a time-dependent (noisy) classifier
 //    differentiated by autograd.
 //
+// Each is a ForwardingScoreModel: it changes the conditional answers and passes every other call on,
+// as a guidance rule of the user's own does (examples/10_own_solver_and_guidance.cpp).
+//
 // A guided model counts as one model call per evaluation (what the solvers' NFE reports); each
 // costs two network passes (classifier-free: one call on 2B rows; classifier: score + classifier
 // backward).
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "sde/forward_sde.hpp"
+#include "sde/forwarding_score_model.hpp"
 #include "sde/score_model.hpp"
 
 namespace sde {
@@ -59,19 +63,11 @@ struct ClassifierFreeGuidanceOptions {
 
 /// Classifier-free guidance around a conditional model (num_classes() > 0 or a condition tensor).
 /// Unconditional calls (score(), labels kUnconditional) pass through unguided.
-class ClassifierFreeGuidance final : public ScoreModel {
+class ClassifierFreeGuidance final : public ForwardingScoreModel {
  public:
   /// `model` and `sde` must outlive this wrapper.
   ClassifierFreeGuidance(const ScoreModel& model, const Sde& sde, ClassifierFreeGuidanceOptions options);
 
-  torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override { return model_.score(x, t); }
-  std::vector<int64_t> sample_shape() const override { return model_.sample_shape(); }
-  bool has_data_prediction() const override { return model_.has_data_prediction(); }
-  torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override {
-    return model_.data_prediction(x, t);
-  }
-  int64_t num_classes() const override { return model_.num_classes(); }
-  bool takes_condition_values() const override { return model_.takes_condition_values(); }
   /// (1 + w) s(x, t | c) - w s(x, t) on the rows inside the interval, s(x, t | c) elsewhere.
   torch::Tensor conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const override;
   /// The same combination of data predictions (affine in the score at fixed t).
@@ -82,7 +78,6 @@ class ClassifierFreeGuidance final : public ScoreModel {
   using Call = torch::Tensor (ScoreModel::*)(const torch::Tensor&, const torch::Tensor&, const Condition&) const;
   torch::Tensor guided(Call call, const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const;
 
-  const ScoreModel& model_;
   const Sde& sde_;
   ClassifierFreeGuidanceOptions options_;
 };
@@ -90,7 +85,7 @@ class ClassifierFreeGuidance final : public ScoreModel {
 /// Classifier guidance: s(x, t | y) = s_model(x, t) + scale grad_x log p_t(y | x). With scale 1,
 /// the exact classifier and the exact unconditional score this is the exact conditional score
 /// (Bayes' rule); larger scales sharpen towards the class (Dhariwal & Nichol 2021).
-class ClassifierGuidance final : public ScoreModel {
+class ClassifierGuidance final : public ForwardingScoreModel {
  public:
   /// `model_takes_labels`: give the labels to the model as well, s_model(x, t | y) (ADM guides a
   /// class-conditional model with a classifier; classifier-free guidance wrapped in classifier
@@ -98,13 +93,8 @@ class ClassifierGuidance final : public ScoreModel {
   ClassifierGuidance(const ScoreModel& model, const NoisyClassifier& classifier, const Sde& sde, double scale,
                      bool model_takes_labels = false);
 
-  torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override { return model_.score(x, t); }
-  std::vector<int64_t> sample_shape() const override { return model_.sample_shape(); }
-  bool has_data_prediction() const override { return model_.has_data_prediction(); }
-  torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override {
-    return model_.data_prediction(x, t);
-  }
   int64_t num_classes() const override { return classifier_.num_classes(); }
+  bool takes_condition_values() const override { return false; }  ///< the classifier reads labels only
   torch::Tensor conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const override;
   /// x0_hat + scale (sigma^2 / alpha) grad log p_t(y | x) (0 where alpha = 0: there p_t(y | x) = p(y)).
   torch::Tensor conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
@@ -114,7 +104,6 @@ class ClassifierGuidance final : public ScoreModel {
   /// What the model is asked: the condition when it takes the labels, nothing otherwise.
   Condition for_model(const Condition& c) const;
 
-  const ScoreModel& model_;
   const NoisyClassifier& classifier_;
   const Sde& sde_;
   double scale_;
@@ -136,20 +125,25 @@ struct PosteriorSamplingOptions {
 /// x0_hat = (x + sigma^2 s) / alpha (Tweedie), differentiated through the model. The approximation
 /// ignores Cov[x_0 | x_t], so the result is biased (docs/guidance.md measures it); scale trades
 /// fidelity to y against that bias, as the paper's step size does.
-class PosteriorSampling final : public ScoreModel {
+class PosteriorSampling final : public ForwardingScoreModel {
  public:
   using Projection = std::function<torch::Tensor(const torch::Tensor& x)>;
   /// `model` (unconditional; differentiable in x) and `sde` must outlive this.
   PosteriorSampling(const ScoreModel& model, const Sde& sde, Projection project, PosteriorSamplingOptions options);
 
-  torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override { return model_.score(x, t); }
-  std::vector<int64_t> sample_shape() const override { return model_.sample_shape(); }
+  /// Its guided score has no data-prediction form: unconditional calls only (as a score model
+  /// without one, it is refused where alpha = 0).
+  bool has_data_prediction() const override { return false; }
   bool takes_condition_values() const override { return true; }
   /// c.values: A^T y per row (required).
   torch::Tensor conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const override;
+  /// No guided data prediction (ScoreModel's default: unconditional rows only, which it refuses here).
+  torch::Tensor conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
+                                            const Condition& c) const override {
+    return ScoreModel::conditional_data_prediction(x, t, c);
+  }
 
  private:
-  const ScoreModel& model_;
   const Sde& sde_;
   Projection project_;
   PosteriorSamplingOptions options_;

@@ -44,13 +44,14 @@ Measurement channel_mean_measurement(const torch::Tensor& gray, c10::IntArrayRef
 /// step control) the measured part is set to alpha(s) A^T y + sigma(s) P z, and the returned samples
 /// get P x = A^T y exactly. The noise z is drawn from NoiseStream(seed) with draw numbers 2^31 + k
 /// (k the attempt), kept apart from the solvers' draws, so sample i depends on (seed, i) only.
-/// `sde` must outlive the hooks. `base`: hooks to keep (start state, observer).
+/// `sde` must outlive the hooks. `base`: hooks to keep (a start state, a transform before this one).
 SolveHooks replacement_hooks(const Sde& sde, Measurement measurement, uint64_t seed, SolveHooks base = {});
 
-/// SDEdit: start at time t0 in (0, T] from x_t0 = alpha(t0) x + sigma(t0) z, x of shape
-/// [1, sample shape...] (one start for all) or [N, sample shape...] (row i for sample i), z draw 0 of NoiseStream(seed) (a sampler's
-/// prior draw, unused when it starts from a given state). t0 = T restarts from (almost) pure noise;
-/// small t0 keeps the input. Combine with replacement_hooks through `base`.
-SolveHooks sdedit_hooks(const Sde& sde, const torch::Tensor& start, double t0, uint64_t seed, SolveHooks base = {});
+/// SDEdit: start at the grid's first time t0 < T (TimeGrid::start, set by the caller) from
+/// x_t0 = alpha(t0) x + sigma(t0) z, x of shape [1, sample shape...] (one start for all) or
+/// [N, sample shape...] (row i for sample i), z draw 0 of NoiseStream(seed) (a sampler's prior draw,
+/// unused when it starts from a given state). t0 = T restarts from (almost) pure noise; small t0
+/// keeps the input. Combine with replacement_hooks through `base`.
+SolveHooks sdedit_hooks(const Sde& sde, const torch::Tensor& start, uint64_t seed, SolveHooks base = {});
 
 }  // namespace sde

@@ -1,5 +1,7 @@
-// The sampling API shared by every reverse-time solver: options, results and the Sampler
-// interface. Solvers themselves live in solvers/ and are picked by name from its registry.
+// The sampling API shared by every reverse-time solver. A sampler is settings: its method and the
+// method's options, fixed when it is made (by name from the registry, sde/solvers/registry.hpp).
+// A run is a request: how many samples (or which latents), their first global index, the seed, the
+// time grid, the condition, the hooks and an observer, passed to Sampler::sample.
 #pragma once
 
 #include <torch/types.h>
@@ -17,13 +19,22 @@
 
 namespace sde {
 
-/// Options every sampler understands.
-struct SamplerOptions {
-  int64_t steps = 1000;       ///< N, the number of solver steps from T down to eps
-  TimeGrid grid;              ///< where the N + 1 times lie (uniform in t by default)
-  double eps = 1e-3;          ///< the final time; sampling integrates from T to eps
-  bool denoise = true;        ///< a last Tweedie step x0_hat = (x + sigma^2 s) / alpha at eps (+1 NFE)
-  uint64_t seed = 0;          ///< key of every random number (prior and noise)
+/// One run of a sampler: everything that may change from one run to the next.
+struct SampleRequest {
+  /// How many samples: those of global indices [first, first + count). With latents, 0 means one
+  /// per latent (and any other count must equal their number).
+  int64_t count = 0;
+  /// The global index of the first sample. Sample i depends on (seed, i) only, so a run with
+  /// first = 37, count = 1 re-renders sample 37 of any larger run (solvers with BatchCoupling::kNone).
+  int64_t first = 0;
+  uint64_t seed = 0;  ///< key of every random number (prior and noise)
+  /// Where a fixed-step solver steps (a formula, or explicit times or sigmas); adaptive solvers
+  /// take its end points (eps and the start) and refuse explicit values.
+  TimeGrid grid;
+  bool denoise = true;  ///< a last Tweedie step x0_hat = (x + sigma^2 s) / alpha at the end (+1 NFE)
+  /// The states to start from, [count, sample shape...] at the grid's first time (row j is sample
+  /// first + j); undefined: the prior's draws. Excludes hooks.start_state.
+  torch::Tensor latents;
   /// Samples per batch; 0 = all at once. Memory: a network keeps its activations for the whole
   /// batch (about 2 MB per 28x28 image for the shipped U-Net). Results: the same at any batch for
   /// exact scores and per-sample solvers; a network's samples move by float32 rounding, and those
@@ -31,27 +42,30 @@ struct SamplerOptions {
   int64_t batch_size = 0;
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;
-  /// Set when one batch is split over several processes (sde::sample_distributed does): the
-  /// largest of a value over all of them. Solvers whose steps depend on the whole batch
-  /// (BatchCoupling::kStepControl) pass their error norms through it, so every process takes the
-  /// steps the whole batch would. Empty: one process.
-  std::function<double(double)> global_max;
-  /// Where the solve starts, a per-step transform and an observer (all optional; sde/solve_hooks.hpp).
-  SolveHooks hooks;
   /// What the samples are conditioned on (sde/condition.hpp): one row for all samples, or row i
   /// for the sample of global index i. Empty: unconditional. The model must take it
   /// (ScoreModel::num_classes(), takes_condition_values()); guidance is a score-model wrapper
   /// (sde/guidance.hpp).
   Condition condition;
+  SolveHooks hooks;        ///< a start state, a per-step transform, a last touch (sde/solve_hooks.hpp)
+  SolveObserver observer;  ///< progress, trajectories
+  /// Set by sde::sample_distributed when one batch is split over several processes: the largest of
+  /// a value over all of them. Solvers whose steps depend on the whole batch
+  /// (BatchCoupling::kStepControl) pass their error norms through it, so every process takes the
+  /// steps the whole batch would. Empty: one process.
+  std::function<double(double)> global_max;
 
+  /// count, or the number of latents when count is 0.
+  int64_t sample_count() const;
   /// Throws sde::InvalidArgument naming the bad value and the fix.
   void validate() const;
 };
 
+/// How a sampler's run ended.
 enum class SampleStatus {
   kSuccess,
-  kNonFinite,  ///< the state became NaN or infinite; message names the step and time
-  kStepLimit,  ///< an adaptive solver used up its step budget before reaching eps
+  kNonFinite,     ///< the state became NaN or infinite; message names the step and time
+  kStepLimit,     ///< an adaptive solver used up its step budget before reaching eps
   kStepTooSmall,  ///< an adaptive solver's step fell below the time resolution (a point far out, a stiff model)
 };
 
@@ -76,9 +90,9 @@ struct SampleResult {
   bool ok() const { return status == SampleStatus::kSuccess; }
 };
 
-/// A reverse-time solver. Subclasses implement one batch; the batching, the checks on the
-/// arguments and the merging of results are here, so every solver is batch-invariant as long
-/// as it draws its noise from `NoiseStream(options().seed)` by (sample index, draw).
+/// A reverse-time solver. Subclasses implement one batch; the batching, the checks on the request
+/// and the merging of results are here, so every solver is batch-invariant as long as it draws its
+/// noise from `NoiseStream(request.seed)` by (sample index, draw).
 class Sampler {
  public:
   virtual ~Sampler() = default;
@@ -86,24 +100,21 @@ class Sampler {
   Sampler& operator=(const Sampler&) = delete;
 
   virtual std::string name() const = 0;
-  const SamplerOptions& options() const { return options_; }
   /// kNone unless the solver couples the samples of a batch (see BatchCoupling).
   virtual BatchCoupling batch_coupling() const { return BatchCoupling::kNone; }
-  /// Whether it steps on options().steps and options().grid (false: it chooses its own steps).
+  /// Whether it steps on the request's grid (false: it chooses its own steps between its end points).
   virtual bool uses_time_grid() const { return true; }
 
-  /// Samples with global indices [first_index, first_index + count). Throws on bad arguments
-  /// (eps outside (0, T), count < 0); a numerical failure is reported in the result's status.
-  SampleResult sample(const Sde& sde, const ScoreModel& model, int64_t count,
-                      int64_t first_index = 0) const;
+  /// Runs `request`. Throws on a bad request (sde::InvalidArgument naming the value); a numerical
+  /// failure is reported in the result's status.
+  SampleResult sample(const Sde& sde, const ScoreModel& model, const SampleRequest& request) const;
 
  protected:
-  explicit Sampler(SamplerOptions options);
-  virtual SampleResult sample_batch(const Sde& sde, const ScoreModel& model,
+  Sampler() = default;
+  /// The samples of `range` (global indices). `request` is checked, and its latents are its
+  /// hooks' start state.
+  virtual SampleResult sample_batch(const Sde& sde, const ScoreModel& model, const SampleRequest& request,
                                     SampleRange range) const = 0;
-
- private:
-  SamplerOptions options_;
 };
 
 /// Whether every entry of x is finite, with one reduction: a sum is NaN or infinite when an entry

@@ -30,7 +30,7 @@ class TorchScriptScoreModel final : public ScoreModel {
   /// implementations) when condition.classes = K > 0, or the condition tensor (float [B, ...]; zeros
   /// for "none") when condition.values.
   ///
-  /// The module is loaded onto `device`, where the sampler's tensors must live (SamplerOptions::device).
+  /// The module is loaded onto `device`, where the sampler's tensors must live (SampleRequest::device).
   TorchScriptScoreModel(const std::string& path, std::shared_ptr<const Sde> sde, Parameterization parameterization,
                         TimeConditioning conditioning, std::vector<int64_t> sample_shape,
                         ConditionInputs condition = {}, int64_t rows_per_call = kAutoRows,

@@ -39,8 +39,8 @@ SolverEntry ddim_solver() {
   return solver_entry<DdimOptions>(
       "ddim", "DDIM in exponential-integrator form; eta = 0 deterministic, 1 ancestral (order 1)",
       {number_option<DdimOptions>("eta", [](DdimOptions& o) -> double& { return o.eta; }, "stochasticity in [0, 1]")},
-      [](const std::string& name, const SamplerOptions& o, const DdimOptions& d) {
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<Ddim>(d.eta));
+      [](const std::string& name, const DdimOptions& d) {
+        return std::make_unique<StepperSampler>(name, std::make_unique<Ddim>(d.eta));
       });
 }
 

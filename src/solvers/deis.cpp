@@ -71,8 +71,8 @@ SolverEntry deis_solver() {
                                       {{"time", DeisVariable::kTime}, {"logrho", DeisVariable::kLogRho}},
                                       "the polynomial's variable: t (the paper's tAB) or log(sigma/alpha) (diffusers')"),
        lower_order_final_option<O>()},
-      [](const std::string& name, const SamplerOptions& o, const O& d) {
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<Deis>(d));
+      [](const std::string& name, const O& d) {
+        return std::make_unique<StepperSampler>(name, std::make_unique<Deis>(d));
       });
 }
 

@@ -3,28 +3,32 @@
 #include <vector>
 
 #include "sde/errors.hpp"
-#include "sde/solvers/registry.hpp"
 
 namespace sde {
 
-SampleResult sample_distributed(const std::string& solver, SamplerOptions options, const SolverParams& params,
-                                const Sde& sde, const ScoreModel& model, int64_t count, const ProcessGroup& group) {
+SampleResult sample_distributed(const Sampler& sampler, const Sde& sde, const ScoreModel& model, SampleRequest request,
+                                const ProcessGroup& group) {
+  request.validate();
   const int world = group.world_size();
-  const bool batched = options.batch_size > 0;
-  if (!batched) options.global_max = [&group](double local) { return group.max(local); };
-  const auto sampler = make_sampler(solver, options, params);
+  const int64_t count = request.sample_count(), batch = request.batch_size;
+  const bool batched = batch > 0;
   if (!batched) {
-    SDE_CHECK(sampler->batch_coupling() != BatchCoupling::kStatistics, "solver '", solver,
+    request.global_max = [&group](double local) { return group.max(local); };
+    SDE_CHECK(sampler.batch_coupling() != BatchCoupling::kStatistics, "solver '", sampler.name(),
               "' uses batch means (batch-mean Langevin steps), so one batch cannot be split over ", world,
               " processes; give a batch size (--batch B): each rank then computes whole batches");
-    SDE_CHECK(sampler->batch_coupling() != BatchCoupling::kStepControl || count >= world, "solver '", solver,
+    SDE_CHECK(sampler.batch_coupling() != BatchCoupling::kStepControl || count >= world, "solver '", sampler.name(),
               "' shares its steps across the batch, so each of the ", world, " ranks needs a sample; count ", count,
               " is smaller");
   }
   std::vector<int64_t> counts(world);
-  for (int r = 0; r < world; ++r) counts[r] = shard_range(count, r, world, batched ? options.batch_size : 1).count;
-  const SampleRange mine = shard_range(count, group.rank(), world, batched ? options.batch_size : 1);
-  SampleResult result = sampler->sample(sde, model, mine.count, mine.first);
+  for (int r = 0; r < world; ++r) counts[r] = shard_range(count, r, world, batched ? batch : 1).count;
+  const SampleRange mine = shard_range(count, group.rank(), world, batched ? batch : 1);
+  SampleRequest shard = request;
+  shard.first = request.first + mine.first;
+  shard.count = mine.count;
+  if (request.latents.defined()) shard.latents = request.latents.narrow(0, mine.first, mine.count);
+  SampleResult result = sampler.sample(sde, model, shard);
 
   // Every rank learns whether any failed before the gather, so that none waits for rows that
   // will not come. The sum of 2^rank over the failed ranks names them.

@@ -83,14 +83,15 @@ SolverEntry dpm_adaptive_solver() {
                                                   "2 (DPM-Solver-12) or 3 (DPM-Solver-23); the error exponent is 1/order"));
   return solver_entry<O>(
       "dpm-adaptive", "adaptive DPM-Solver-12/23 (data prediction), every sample with its own steps; ignores --steps",
-      fields, [](const std::string& name, const SamplerOptions& o, const O& a) {
+      fields, [](const std::string& name, const O& a) {
         auto stepper = std::make_unique<DpmAdaptivePair>(int(a.order));
         SolverControl control;
         control.kind = SolverControl::Kind::kPerSampleSteps;
         control.per_sample = a.control;
         control.per_sample.exponent = 1.0 / double(a.order);
-        return std::make_unique<StepperSampler>(name, o, std::move(stepper), control);
-      });
+        return std::make_unique<StepperSampler>(name, std::move(stepper), control);
+      },
+      Steps::kAdaptive);
 }
 
 }  // namespace sde

@@ -92,10 +92,10 @@ SolverEntry multistep_solver(int order, bool sde) {
           : order == 2 ? std::string("DPM-Solver++(2M): multistep data prediction (order 2, 1 NFE per step)")
                        : std::string("DPM-Solver++(3M): multistep data prediction (order 2 with dpm-solver's D2 weight, "
                                      "3 with taylor; 1 NFE per step)");
-  return solver_entry<O>(name, summary, fields, [order](const std::string& n, const SamplerOptions& o, const O& m) {
+  return solver_entry<O>(name, summary, fields, [order](const std::string& n, const O& m) {
     MultistepOptions options = m;
     options.order = order;
-    return std::make_unique<StepperSampler>(n, o, std::make_unique<DpmSolverPPMultistep>(options));
+    return std::make_unique<StepperSampler>(n, std::make_unique<DpmSolverPPMultistep>(options));
   });
 }
 

@@ -66,8 +66,8 @@ SolverEntry heun_solver() {
        number_option<H>("s_tmin", [](H& o) -> double& { return o.s_tmin; }, "churn only where sigma/alpha >= s_tmin"),
        number_option<H>("s_tmax", [](H& o) -> double& { return o.s_tmax; }, "churn only where sigma/alpha <= s_tmax"),
        number_option<H>("s_noise", [](H& o) -> double& { return o.s_noise; }, "scale of the churn noise")},
-      [](const std::string& name, const SamplerOptions& o, const H& churn) {
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<Heun>(churn));
+      [](const std::string& name, const H& churn) {
+        return std::make_unique<StepperSampler>(name, std::make_unique<Heun>(churn));
       });
 }
 

@@ -57,8 +57,8 @@ SolverEntry ipndm_solver() {
       "ipndm", "iPNDM: Adams–Bashforth with equal-step coefficients on EDM's slope, lower orders to start (1 NFE per step)",
       {integer_option<O>("order", [](O& o) -> int64_t& { return o.order; }, "1-4"),
        lower_order_final_option<O>()},
-      [](const std::string& name, const SamplerOptions& o, const O& p) {
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<Ipndm>(p));
+      [](const std::string& name, const O& p) {
+        return std::make_unique<StepperSampler>(name, std::make_unique<Ipndm>(p));
       });
 }
 

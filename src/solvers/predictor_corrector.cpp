@@ -99,11 +99,11 @@ SolverEntry predictor_corrector_solver() {
                               {{"per-sample", false}, {"batch-mean", true}},
                               "langevin step size from per-sample norms, or from batch means (the reference's; "
                               "makes a sample depend on its batch)")},
-      [](const std::string& name, const SamplerOptions& o, const O& pc) {
+      [](const std::string& name, const O& pc) {
         SDE_CHECK(!pc.batch_mean || pc.corrector == CorrectorKind::kLangevin,
                   "pc: step_size batch-mean is a rule of the langevin corrector; give corrector langevin with it");
         return std::make_unique<StepperSampler>(
-            name, o, std::make_unique<PredictorCorrector>(make_predictor(pc.predictor), make_corrector(pc)));
+            name, std::make_unique<PredictorCorrector>(make_predictor(pc.predictor), make_corrector(pc)));
       });
 }
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "sde/errors.hpp"
@@ -16,13 +18,28 @@ namespace sde {
 
 namespace {
 
-const std::vector<SolverEntry>& entries() {
-  static const std::vector<SolverEntry> table = {
+// The registry: the library's solvers first, then those registered at run time, in order.
+struct Registry {
+  std::mutex mutex;
+  std::vector<SolverEntry> entries = {
 #define SCORESDE_SOLVER(function) function(),
 #include "sde/solvers/solver_list.hpp"
 #undef SCORESDE_SOLVER
   };
-  return table;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+// A copy of the entry called `name`, or none.
+std::optional<SolverEntry> find_entry(const std::string& name) {
+  Registry& r = registry();
+  const std::lock_guard<std::mutex> lock(r.mutex);
+  for (const SolverEntry& e : r.entries)
+    if (e.info.name == name) return e;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -87,15 +104,11 @@ SolverParams& SolverParams::set(const std::string& key, const Value& value) {
   return *this;
 }
 
-const std::vector<SolverInfo>& registered_solvers() {
-  static const std::vector<SolverInfo> infos = [] {
-    std::vector<SolverInfo> v;
-    for (const SolverEntry& e : entries()) {
-      v.push_back(e.info);
-      v.back().uses_time_grid = e.make(SamplerOptions{}, SolverParams{})->uses_time_grid();
-    }
-    return v;
-  }();
+std::vector<SolverInfo> registered_solvers() {
+  Registry& r = registry();
+  const std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<SolverInfo> infos;
+  for (const SolverEntry& e : r.entries) infos.push_back(e.info);
   return infos;
 }
 
@@ -103,7 +116,7 @@ namespace {
 
 std::string known_names() {
   std::string known;
-  for (const SolverEntry& e : entries()) known += (known.empty() ? "" : ", ") + e.info.name;
+  for (const SolverInfo& info : registered_solvers()) known += (known.empty() ? "" : ", ") + info.name;
   return known;
 }
 
@@ -167,12 +180,24 @@ const SolverAlias* find_alias(const std::string& name) {
 
 }  // namespace
 
-const SolverInfo& solver_info(const std::string& name) {
+SolverInfo solver_info(const std::string& name) {
   const SolverAlias* alias = find_alias(name);
-  const std::string& solver = alias ? alias->solver : name;
-  for (const SolverInfo& info : registered_solvers())
-    if (info.name == solver) return info;
+  if (std::optional<SolverEntry> e = find_entry(alias ? alias->solver : name)) return e->info;
   throw_unknown_solver(name);
+}
+
+void register_solver(SolverEntry entry) {
+  const std::string& name = entry.info.name;
+  SDE_CHECK(!name.empty() && name.find_first_of(" \t\n,") == std::string::npos, "register_solver: the name '", name,
+            "' must be non-empty, without spaces or commas (it is typed after --solver)");
+  SDE_CHECK(entry.make != nullptr, "register_solver: '", name, "' has no factory (SolverEntry::make)");
+  SDE_CHECK(find_alias(name) == nullptr, "register_solver: '", name, "' is another library's name for a solver "
+            "here (`scoresde solvers --aliases`); choose another");
+  Registry& r = registry();
+  const std::lock_guard<std::mutex> lock(r.mutex);
+  for (const SolverEntry& e : r.entries)
+    SDE_CHECK(e.info.name != name, "register_solver: a solver called '", name, "' is registered already; choose another name");
+  r.entries.push_back(std::move(entry));
 }
 
 std::string solver_alias_table_markdown() {
@@ -203,16 +228,13 @@ std::string solver_table_markdown() {
   return out;
 }
 
-std::unique_ptr<Sampler> make_sampler(const std::string& name, const SamplerOptions& options,
-                                      const SolverParams& params) {
+std::unique_ptr<Sampler> make_sampler(const std::string& name, const SolverParams& params) {
   const SolverAlias* alias = find_alias(name);
   SolverParams merged;
   if (alias)
     for (const auto& [key, value] : alias->params) merged.set(key, value);
   for (const auto& [key, value] : params.values()) merged.set(key, value);
-  const std::string& solver = alias ? alias->solver : name;
-  for (const SolverEntry& e : entries())
-    if (e.info.name == solver) return e.make(options, merged);
+  if (std::optional<SolverEntry> e = find_entry(alias ? alias->solver : name)) return e->make(merged);
   throw_unknown_solver(name);
 }
 

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "sde/errors.hpp"
-#include "sde/solvers/registry.hpp"
 #include "sde/time_grid.hpp"
 
 namespace sde {
@@ -24,45 +23,42 @@ void RePaintOptions::validate() const {
   SDE_CHECK(resamplings >= 1, "RePaint: resamplings = ", resamplings, " must be >= 1 (1 = plain replacement)");
 }
 
-SampleResult repaint(const std::string& solver, const SamplerOptions& options, const SolverParams& params,
-                     const Sde& sde, const ScoreModel& model, const Measurement& measurement,
-                     const RePaintOptions& repaint, int64_t count, int64_t first_index) {
+SampleResult repaint(const Sampler& sampler, const Sde& sde, const ScoreModel& model, const SampleRequest& request,
+                     const Measurement& measurement, const RePaintOptions& repaint) {
   repaint.validate();
-  options.validate();
-  SDE_CHECK(solver_info(solver).uses_time_grid, "RePaint resamples segments of a fixed grid; ", solver,
+  request.validate();
+  SDE_CHECK(sampler.uses_time_grid(), "RePaint resamples segments of a fixed grid; ", sampler.name(),
             " chooses its own steps: use a fixed-grid solver");
-  const std::vector<double> grid = make_time_grid(sde, options.eps, options.steps, options.grid, options.hooks.start_time);
-  const int64_t n = int64_t(grid.size()) - 1;
+  const int64_t n = request.grid.step_count(), count = request.sample_count(), first = request.first;
   const std::vector<int64_t> shape = model.sample_shape();
-  torch::Tensor x;  // the current state of samples [first_index, first_index + count), at grid[a]
+  const std::vector<double> grid = make_time_grid(sde, request.grid);
+  torch::Tensor x;  // the current state of samples [first, first + count), at grid[a]
   SampleResult total;
   for (int64_t a = 0, segment = 0; a < n; a += repaint.jump_length, ++segment) {
     const int64_t b = std::min(n, a + repaint.jump_length);
+    const TimeGrid slice = request.grid.slice(sde, a, b);  // exactly the grid's own times t_a..t_b
     for (int64_t pass = 0; pass < repaint.resamplings; ++pass) {
-      const uint64_t seed = derived_seed(options.seed, segment, pass);
+      const uint64_t seed = derived_seed(request.seed, segment, pass);
       const bool last = b == n && pass + 1 == repaint.resamplings;
       if (pass > 0) {
         // Back from t_b to t_a by the forward process (x is at t_b after the previous pass).
         const double ratio = sde.alpha(grid[size_t(a)]) / sde.alpha(grid[size_t(b)]);
         const double sa = sde.sigma(grid[size_t(a)]), sb = sde.sigma(grid[size_t(b)]);
         const double spread = std::sqrt(std::max(0.0, sa * sa - ratio * ratio * sb * sb));
-        x = x * ratio + NoiseStream(seed).normal({first_index, count}, shape, /*draw=*/0x7FFFFFFF, x.options()) * spread;
+        x = x * ratio + NoiseStream(seed).normal({first, count}, shape, /*draw=*/0x7FFFFFFF, x.options()) * spread;
       }
-      SamplerOptions part = options;
+      SampleRequest part = request;
+      part.count = count;
       part.seed = seed;
-      part.steps = b - a;
-      part.eps = grid[size_t(b)];
-      part.denoise = last && options.denoise;
-      part.hooks = replacement_hooks(sde, measurement, seed, options.hooks);
-      part.hooks.start_time = grid[size_t(a)];
-      if (x.defined()) {
-        part.hooks.start_state = [&x, first_index](SampleRange range) { return x.narrow(0, range.first - first_index, range.count); };
-      } else {
-        part.hooks.start_state = nullptr;  // the first segment starts from the prior at grid[0]
-        if (options.hooks.start_state) part.hooks.start_state = options.hooks.start_state;
+      part.grid = slice;
+      part.denoise = last && request.denoise;
+      part.hooks = replacement_hooks(sde, measurement, seed, request.hooks);
+      if (x.defined()) {  // the first segment starts where the request does
+        part.latents = x;
+        part.hooks.start_state = nullptr;
       }
       if (!last) part.hooks.finish = nullptr;  // the observation goes back in exactly only at the end
-      SampleResult result = make_sampler(solver, part, params)->sample(sde, model, count, first_index);
+      SampleResult result = sampler.sample(sde, model, part);
       total.nfe += result.nfe;
       total.nfe_mean += result.nfe_mean;
       total.accepted_steps += result.accepted_steps;

@@ -36,10 +36,10 @@ StepOutcome Restart::step(const SolveProblem& problem, const StepInput& in, Step
   const double top = std::min(sde.t_max(), sde.time_at_log_snr(std::max(lambda_high, sde.log_snr(sde.t_max()))));
   if (top <= s) return {x};
   const Transition jump = sde.transition(s, top);
-  TimeGrid karras;
-  karras.kind = TimeGridKind::kKarras;
-  // The grid from `top` down to s: make_time_grid's start time replaces T, and s is its eps.
-  const std::vector<double> down = make_time_grid(sde, s, options_.restart_steps, karras, top);
+  // The Karras grid from `top` down to s.
+  TimeGrid karras = TimeGrid::formula(TimeGridKind::kKarras, options_.restart_steps, s);
+  karras.start = top;
+  const std::vector<double> down = make_time_grid(sde, karras);
   for (int64_t j = 0; j < options_.restarts; ++j) {
     x.mul_(jump.mean_coef).add_(in.noise(1 + j), jump.std);
     for (size_t k = 0; k + 1 < down.size(); ++k) {
@@ -63,8 +63,8 @@ SolverEntry restart_solver() {
        integer_option<O>("restarts", [](O& o) -> int64_t& { return o.restarts; }, "K, the number of restarts"),
        integer_option<O>("restart_steps", [](O& o) -> int64_t& { return o.restart_steps; },
                          "Heun steps of each solve down the interval")},
-      [](const std::string& name, const SamplerOptions& o, const O& r) {
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<Restart>(r));
+      [](const std::string& name, const O& r) {
+        return std::make_unique<StepperSampler>(name, std::make_unique<Restart>(r));
       });
 }
 

@@ -95,12 +95,13 @@ SolverEntry adaptive_ode_solver(OdeMethod method, const std::string& summary) {
   using O = OdeSolverOptions;
   return solver_entry<O>("ode-" + ode_method_name(method), summary,
                          shared_control_fields<O>([](O& o) -> SharedStepOptions& { return o.control; }),
-                         [method](const std::string& name, const SamplerOptions& o, const O& ode) {
+                         [method](const std::string& name, const O& ode) {
                            SolverControl control;
                            control.kind = SolverControl::Kind::kSharedSteps;
                            control.shared = ode.control;
-                           return std::make_unique<StepperSampler>(name, o, std::make_unique<RungeKutta>(method), control);
-                         });
+                           return std::make_unique<StepperSampler>(name, std::make_unique<RungeKutta>(method), control);
+                         },
+      Steps::kAdaptive);
 }
 
 }  // namespace
@@ -118,8 +119,8 @@ SolverEntry cash_karp_solver() {
 SolverEntry rk4_solver() {
   return solver_entry<NoOptions>(
       "ode-rk4", "probability-flow ODE, classical Runge–Kutta 4 on the time grid (4 NFE per step)", {},
-      [](const std::string& name, const SamplerOptions& o, const NoOptions&) {
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<RungeKutta>(OdeMethod::kRk4));
+      [](const std::string& name, const NoOptions&) {
+        return std::make_unique<StepperSampler>(name, std::make_unique<RungeKutta>(OdeMethod::kRk4));
       });
 }
 

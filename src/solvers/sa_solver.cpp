@@ -88,8 +88,8 @@ SolverEntry sa_solver_solver() {
        integer_option<O>("predictor_order", [](O& o) -> int64_t& { return o.predictor_order; }, "1-4"),
        integer_option<O>("corrector_order", [](O& o) -> int64_t& { return o.corrector_order; }, "0 (none) to 4"),
        lower_order_final_option<O>()},
-      [](const std::string& name, const SamplerOptions& o, const O& p) {
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<SaSolver>(p));
+      [](const std::string& name, const O& p) {
+        return std::make_unique<StepperSampler>(name, std::make_unique<SaSolver>(p));
       });
 }
 

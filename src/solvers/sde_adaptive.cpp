@@ -70,12 +70,13 @@ SolverEntry sde_adaptive_solver() {
       "drift: acceptance independent of the noise; paper: the paper's noisy pair, biased, for reproduction"));
   return solver_entry<O>(
       "sde-adaptive", "adaptive EM / improved-Euler pair on the reverse SDE (Jolicoeur-Martineau et al. 2021); ignores --steps",
-      fields, [](const std::string& name, const SamplerOptions& o, const O& a) {
+      fields, [](const std::string& name, const O& a) {
         SolverControl control;
         control.kind = SolverControl::Kind::kPerSampleSteps;
         control.per_sample = a.control;
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<SdeAdaptivePair>(a.estimate), control);
-      });
+        return std::make_unique<StepperSampler>(name, std::make_unique<SdeAdaptivePair>(a.estimate), control);
+      },
+      Steps::kAdaptive);
 }
 
 }  // namespace sde

@@ -197,8 +197,9 @@ SolveOutcome solve(const Stepper& stepper, Controller& controller, const SolvePr
         where.times = pick(attempt.times.s_each, keep);
         where.rows = global;
       }
+      where.calls = problem.calls() - calls_at_start;
       if (setup.hooks && setup.hooks->transform) setup.hooks->transform(x, where);
-      if (setup.hooks && setup.hooks->observe) setup.hooks->observe(x, where);
+      if (setup.observer && setup.observer->step) setup.observer->step(x, where);
     }
     if (verdict.status != SampleStatus::kSuccess) {
       out.status = verdict.status;

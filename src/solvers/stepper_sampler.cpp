@@ -6,9 +6,8 @@
 
 namespace sde {
 
-StepperSampler::StepperSampler(std::string name, SamplerOptions options, std::unique_ptr<Stepper> stepper,
-                               SolverControl control)
-    : Sampler(std::move(options)), name_(std::move(name)), stepper_(std::move(stepper)), control_(std::move(control)) {
+StepperSampler::StepperSampler(std::string name, std::unique_ptr<Stepper> stepper, SolverControl control)
+    : name_(std::move(name)), stepper_(std::move(stepper)), control_(std::move(control)) {
   SDE_CHECK(stepper_ != nullptr, name_, ": the stepper must not be null");
   const StepperTraits traits = stepper_->traits();
   if (control_.kind == SolverControl::Kind::kSharedSteps) SharedStepControl(control_.shared).check(name_, traits);
@@ -21,23 +20,50 @@ BatchCoupling StepperSampler::batch_coupling() const {
   return control_.kind == SolverControl::Kind::kSharedSteps ? BatchCoupling::kStepControl : BatchCoupling::kNone;
 }
 
-SampleResult StepperSampler::sample_batch(const Sde& sde, const ScoreModel& model, SampleRange range) const {
-  const SamplerOptions& opt = options();
-  const SolveHooks& hooks = opt.hooks;
-  if (hooks.begin) hooks.begin(range);
-  const auto tensor_options = torch::TensorOptions(opt.dtype).device(opt.device);
+namespace {
+
+// The controller of a solve from t0 to t1, and its times on a fixed grid.
+std::unique_ptr<Controller> make_controller(const SolverControl& control, const Sde& sde, const SampleRequest& request,
+                                            const std::vector<double>& grid) {
+  switch (control.kind) {
+    case SolverControl::Kind::kFixedGrid:
+      return std::make_unique<FixedGrid>(grid);
+    case SolverControl::Kind::kSharedSteps: {
+      SharedStepOptions shared = control.shared;
+      shared.global_max = request.global_max;
+      return std::make_unique<SharedStepControl>(shared);
+    }
+    case SolverControl::Kind::kPerSampleSteps:
+      return std::make_unique<PerSampleStepControl>(control.per_sample, &sde);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+SampleResult StepperSampler::sample_batch(const Sde& sde, const ScoreModel& model, const SampleRequest& request,
+                                          SampleRange range) const {
+  if (request.observer.begin) request.observer.begin(range);
+  const auto tensor_options = torch::TensorOptions(request.dtype).device(request.device);
   const std::vector<int64_t> shape = model.sample_shape();
-  const NoiseStream noise(opt.seed);
+  const NoiseStream noise(request.seed);
   ReverseSde reverse(sde, model);
-  reverse.condition_on(opt.condition.for_range(range));
-  const double t0 = hooks.start_time > 0 ? hooks.start_time : sde.t_max();
+  reverse.condition_on(request.condition.for_range(range));
+  // Adaptive control needs only the end points; a formula grid gives them without its inner times.
+  const bool fixed = control_.kind == SolverControl::Kind::kFixedGrid;
+  const TimeGrid& grid_spec = request.grid;
+  const std::vector<double> grid = fixed ? make_time_grid(sde, grid_spec) : std::vector<double>{};
+  const double t0 = fixed ? grid.front() : grid_spec.start > 0 ? grid_spec.start : sde.t_max();
+  const double t1 = fixed ? grid.back() : grid_spec.eps;
+  SDE_CHECK(fixed || (t0 <= sde.t_max() && t1 < t0), name_, ": the solve from the start ", t0, " to eps = ", t1,
+            " must run down within (0, T] = (0, ", sde.t_max(), "]");
   SDE_CHECK(sde.alpha(t0) != 0 || stepper_->traits().zero_signal_start, name_, ": the ", sde.name(),
             " process has alpha = 0 at the start t = ", t0, ", where its drift f and diffusion g are infinite (log-SNR "
             "-inf), and ", name_, " steps with them; use a solver in alpha/sigma form (ddim, euler, dpmpp-2m/3m(-sde), unipc, sa-solver, "
             "ode-*), or a process that ends below it (flow with t_max < 1, e.g. 0.999)");
   torch::Tensor x;
-  if (hooks.start_state) {
-    x = hooks.start_state(range).to(tensor_options);
+  if (request.hooks.start_state) {
+    x = request.hooks.start_state(range, t0).to(tensor_options);
     std::vector<int64_t> expected{range.count};
     expected.insert(expected.end(), shape.begin(), shape.end());
     SDE_CHECK(x.sizes() == c10::IntArrayRef(expected), name_, ": the start state has shape ", x.sizes(),
@@ -45,34 +71,20 @@ SampleResult StepperSampler::sample_batch(const Sde& sde, const ScoreModel& mode
   } else {
     x = sde.prior_sample(noise, range, shape, tensor_options);
   }
-  std::unique_ptr<Controller> controller;
-  switch (control_.kind) {
-    case SolverControl::Kind::kFixedGrid:
-      controller = std::make_unique<FixedGrid>(make_time_grid(sde, opt.eps, opt.steps, opt.grid, t0));
-      break;
-    case SolverControl::Kind::kSharedSteps: {
-      SharedStepOptions shared = control_.shared;
-      shared.global_max = opt.global_max;
-      controller = std::make_unique<SharedStepControl>(shared);
-      break;
-    }
-    case SolverControl::Kind::kPerSampleSteps:
-      controller = std::make_unique<PerSampleStepControl>(control_.per_sample, &sde);
-      break;
-  }
-  const SolveSetup setup{range, &noise, &hooks, &sde};
-  SolveOutcome solved = solve(*stepper_, *controller, SolveProblem(reverse), x, t0, opt.eps, setup);
+  const std::unique_ptr<Controller> controller = make_controller(control_, sde, request, grid);
+  const SolveSetup setup{range, &noise, &request.hooks, &request.observer, &sde};
+  SolveOutcome solved = solve(*stepper_, *controller, SolveProblem(reverse), x, t0, t1, setup);
   SampleResult result;
   result.samples = std::move(solved.x);
   result.status = solved.status;
   if (!solved.ok()) result.message = name_ + ": " + solved.message;
   result.nfe_mean = solved.calls_mean;
-  if (result.ok() && opt.denoise) {
+  if (result.ok() && request.denoise) {
     reverse.focus({});
-    result.samples = reverse.denoise(result.samples, opt.eps);
+    result.samples = reverse.denoise(result.samples, t1);
     result.nfe_mean += 1;
   }
-  if (result.ok() && hooks.finish) hooks.finish(result.samples, range);
+  if (result.ok() && request.hooks.finish) request.hooks.finish(result.samples, range);
   result.nfe = reverse.nfe();
   result.accepted_steps = solved.accepted;
   result.rejected_steps = solved.rejected;

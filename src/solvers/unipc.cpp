@@ -102,8 +102,8 @@ SolverEntry unipc_solver() {
        choice_option<O, bool>("corrector", [](O& o) -> bool& { return o.corrector; }, {{"on", true}, {"off", false}},
                               "UniC after each step but the last"),
        lower_order_final_option<O>()},
-      [](const std::string& name, const SamplerOptions& o, const O& u) {
-        return std::make_unique<StepperSampler>(name, o, std::make_unique<UniPc>(u));
+      [](const std::string& name, const O& u) {
+        return std::make_unique<StepperSampler>(name, std::make_unique<UniPc>(u));
       });
 }
 

@@ -32,21 +32,27 @@ struct Run {
 // ring's floor on VP by both criteria (exact_score_sampling_test.cpp); EM at N = 1000 did the same
 // here at 25 times the cost.
 Run run_for(const std::string& process) {
-  if (process == "edm") return {"dpmpp-2m", 40, {sde::TimeGridKind::kKarras}};
-  if (process == "flow") return {"dpmpp-2m", 40, {sde::TimeGridKind::kTime, 7.0, 0.3}};
-  return {"dpmpp-2m", 40, {sde::TimeGridKind::kLogSnr}};
+  if (process == "edm") return {"dpmpp-2m", 40, sde::TimeGrid::formula(sde::TimeGridKind::kKarras, 40)};
+  if (process == "flow") {
+    sde::TimeGrid shifted = sde::TimeGrid::formula(sde::TimeGridKind::kTime, 40);
+    shifted.shift = 0.3;
+    return {"dpmpp-2m", 40, shifted};
+  }
+  return {"dpmpp-2m", 40, sde::TimeGrid::formula(sde::TimeGridKind::kLogSnr, 40)};
 }
 
 sde::SampleResult sample(const Run& run, const sde::Sde& process, const sde::ScoreModel& model, int64_t n,
-                         sde::Condition condition, sde::SolveHooks hooks = {}, uint64_t seed = 17) {
-  sde::SamplerOptions options;
-  options.steps = run.steps;
+                         sde::Condition condition, sde::SolveHooks hooks = {}, double start_time = 0,
+                         uint64_t seed = 17) {
+  sde::SampleRequest options;
   options.grid = run.grid;
+  options.grid.steps = run.steps;
   options.seed = seed;
   options.dtype = torch::kFloat64;
   options.condition = std::move(condition);
   options.hooks = std::move(hooks);
-  auto result = sde::make_sampler(run.solver, options)->sample(process, model, n);
+  options.grid.start = start_time;
+  auto result = sde::make_sampler(run.solver)->sample(process, model, sde::testing::samples_of(options, n));
   REQUIRE(result.ok());
   return result;
 }
@@ -171,7 +177,7 @@ TEST_CASE("classifier-free guidance on a Gaussian pair reaches the tilted target
       // probability flow carries that offset down scaled by sqrt(S / (S + 50^2)) (0.04-0.06 here,
       // more than the test resolves); the reverse SDE contracts it to nothing (EM passed from the prior).
       sde::SolveHooks start;
-      start.start_state = [&](sde::SampleRange range) { return target.sample(sde::NoiseStream(31), range, process->t_max()); };
+      start.start_state = [&](sde::SampleRange range, double) { return target.sample(sde::NoiseStream(31), range, process->t_max()); };
       const auto result = sample({"dpmpp-2m", 50, {sde::TimeGridKind::kLogSnr}}, *process, guided, n,
                                  sde::Condition::of_class(0, 1), start);
       const Eigen::VectorXd mean = sde::sample_mean(result.samples);
@@ -270,7 +276,7 @@ TEST_CASE("SDEdit from exact samples of p_0 returns p_0") {
       const auto process = sde::make_sde({name});
       const sde::GaussianMixtureScore model(ring, process);
       const auto start = model.sample(sde::NoiseStream(5), {0, n}, 0.0);
-      const auto result = sample({"em", 500, {}}, *process, model, n, {}, sde::sdedit_hooks(*process, start, t0, 8));
+      const auto result = sample({"em", 500, {}}, *process, model, n, {}, sde::sdedit_hooks(*process, start, 8), t0);
       const auto v = sde::testing::against_exact(model, result.samples, "SDEdit " + name + " t0 = " + std::to_string(t0));
       CHECK(v.sw2_ok);
       CHECK(v.loglik_ok);
@@ -308,8 +314,8 @@ TEST_CASE("RePaint's resampling shrinks replacement's bias on correlated blocks"
   const auto measurement = sde::mask_measurement(torch::tensor({0.0, 1.0}, torch::kFloat64),
                                                  torch::tensor({0.0, 1.0}, torch::kFloat64), {2});
   const int64_t n = 10000;
-  sde::SamplerOptions options;
-  options.steps = 250;
+  sde::SampleRequest options;
+  options.grid.steps = 250;
   options.seed = 17;
   options.dtype = torch::kFloat64;
   std::vector<double> bias;
@@ -317,7 +323,8 @@ TEST_CASE("RePaint's resampling shrinks replacement's bias on correlated blocks"
     sde::RePaintOptions o;
     o.jump_length = 10;
     o.resamplings = r;
-    const auto result = sde::repaint("em", options, {}, *process, model, measurement, o, n);
+    const auto result = sde::repaint(*sde::make_sampler("em"), *process, model, sde::testing::samples_of(options, n),
+                                     measurement, o);
     REQUIRE(result.ok());
     CHECK(result.samples.select(1, 1).eq(1.0).all().item<bool>());
     const Moments m = first_coordinate(result.samples);
@@ -348,12 +355,12 @@ TEST_CASE("diffusion posterior sampling: biased, and less so at smaller scales, 
     o.scale = scale;
     o.noise_std = noise;
     const sde::PosteriorSampling dps(model, *process, [mask](const torch::Tensor& x) { return x * mask.to(x.options()); }, o);
-    sde::SamplerOptions options;
-    options.steps = 500;
+    sde::SampleRequest options;
+    options.grid.steps = 500;
     options.seed = 17;
     options.dtype = torch::kFloat64;
     options.condition = {{}, torch::tensor({{0.0, y}}, torch::kFloat64)};
-    const auto result = sde::make_sampler("em", options)->sample(*process, dps, n);
+    const auto result = sde::make_sampler("em")->sample(*process, dps, sde::testing::samples_of(options, n));
     REQUIRE(result.ok());
     const Moments m = first_coordinate(result.samples);
     MESSAGE("DPS scale " << scale << ": mean of x_1 " << m.mean << " (exact " << exact_mean << "), variance " << m.var

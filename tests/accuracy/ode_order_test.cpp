@@ -15,13 +15,13 @@ namespace {
 
 sde::SampleResult run(const std::string& solver, const sde::Sde& s, const sde::ScoreModel& model,
                       int64_t steps, const sde::SolverParams& params = {}) {
-  sde::SamplerOptions options;
-  options.steps = steps;
+  sde::SampleRequest options;
+  options.grid.steps = steps;
   options.grid.kind = sde::TimeGridKind::kLogSnr;
   options.denoise = false;
   options.dtype = torch::kFloat64;
   options.seed = 31;  // the same x_T for every solve
-  const auto result = sde::make_sampler(solver, options, params)->sample(s, model, 256);
+  const auto result = sde::make_sampler(solver, params)->sample(s, model, sde::testing::samples_of(options, 256));
   REQUIRE(result.ok());
   return result;
 }

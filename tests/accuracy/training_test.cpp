@@ -34,10 +34,10 @@ sde::NetworkSpec mlp() {
 // exact log p_0 (reported: the sliced W2 barely sees the components' widths).
 double sampled_sw2(const sde::Sde& s, const sde::ScoreModel& model, const torch::Tensor& reference,
                    const sde::GaussianMixtureScore& exact) {
-  sde::SamplerOptions options;
-  options.steps = 500;
+  sde::SampleRequest options;
+  options.grid.steps = 500;
   options.seed = 21;
-  const auto result = sde::make_sampler("em", options)->sample(s, model, kSamples);
+  const auto result = sde::make_sampler("em")->sample(s, model, sde::testing::samples_of(options, kSamples));
   REQUIRE(result.ok());
   const torch::Tensor samples = result.samples.to(torch::kFloat64) / kDataScale;
   MESSAGE("mean log p_0 of the samples " << exact.log_prob(samples, torch::zeros({kSamples}, torch::kFloat64)).mean().item<double>()
@@ -124,11 +124,11 @@ TEST_CASE("a class-conditional MLP trained with label dropout samples each class
   trainer.run(sde::scaled_training_data(sde::toy_training_data("ring", 2), kDataScale));
   const auto model = trainer.ema_score_model();
 
-  sde::SamplerOptions sampling;
-  sampling.steps = 500;
+  sde::SampleRequest sampling;
+  sampling.grid.steps = 500;
   sampling.seed = 21;
   sampling.condition = {torch::arange(kSamples, torch::kInt64).remainder(8), {}};
-  const auto conditional = sde::make_sampler("em", sampling)->sample(*s, *model, kSamples);
+  const auto conditional = sde::make_sampler("em")->sample(*s, *model, sde::testing::samples_of(sampling, kSamples));
   REQUIRE(conditional.ok());
   const auto x = conditional.samples.to(torch::kFloat64) / kDataScale;
   const auto nearest = nearest_mode(x);
@@ -163,12 +163,12 @@ TEST_CASE("a noisy classifier trained on the ring guides the exact unconditional
   const auto classifier = sde::classifier_of(s, trainer.ema(), sde::TimeConditioning::kTime);
   const sde::GaussianMixtureScore exact(mixture, s);
   const sde::ClassifierGuidance guided(exact, *classifier, *s, 1.0);
-  sde::SamplerOptions sampling;
-  sampling.steps = 25;
+  sde::SampleRequest sampling;
+  sampling.grid.steps = 25;
   sampling.grid.kind = sde::TimeGridKind::kLogSnr;
   sampling.seed = 21;
   sampling.condition = {torch::arange(kSamples, torch::kInt64).remainder(8), {}};
-  const auto result = sde::make_sampler("dpmpp-2m", sampling)->sample(*s, guided, kSamples);
+  const auto result = sde::make_sampler("dpmpp-2m")->sample(*s, guided, sde::testing::samples_of(sampling, kSamples));
   REQUIRE(result.ok());
   const auto x = result.samples.to(torch::kFloat64);
   const auto nearest = nearest_mode(x);

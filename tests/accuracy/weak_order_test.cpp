@@ -84,14 +84,14 @@ TEST_CASE("fixed-step SDE predictors have their weak order on a Gaussian target 
     const Eigen::MatrixXd exact = target.perturbed(s->alpha(eps), s->sigma(eps)).covariance();
     std::vector<double> errors;
     for (double nsteps : cs.steps) {
-      sde::SamplerOptions options;
-      options.steps = int64_t(nsteps);
+      sde::SampleRequest options;
+      options.grid.steps = int64_t(nsteps);
       options.grid.kind = cs.grid;
-      options.eps = eps;
+      options.grid.eps = eps;
       options.denoise = false;
       options.dtype = torch::kFloat64;
       options.seed = 5;
-      const auto result = sde::make_sampler(cs.solver, options, sde::SolverParams(cs.params))->sample(*s, model, n);
+      const auto result = sde::make_sampler(cs.solver, sde::SolverParams(cs.params))->sample(*s, model, sde::testing::samples_of(options, n));
       REQUIRE(result.ok());
       errors.push_back((sde::sample_covariance(result.samples) - exact).norm());
     }

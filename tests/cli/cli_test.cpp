@@ -435,3 +435,76 @@ TEST_CASE("scoresde train --classes trains a class-conditional network that samp
   std::filesystem::remove_all(dir);
   std::filesystem::remove(out);
 }
+
+TEST_CASE("scoresde sample --times and --sigmas: explicit grids, replayed from the summary bit for bit; --first") {
+  const std::string out = "cli_test_grid.npy", again = "cli_test_grid_again.npy";
+  const auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const auto summary = [](const std::string& path) {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+  };
+  // A Karras run, then the same run from its summary's sigmas and from its times: the same samples.
+  for (const std::string process : {"vp", "ve", "edm"}) {
+    CAPTURE(process);
+    const std::string common = " --target " + ring + " --sde " + process + " --solver dpmpp-2m --n 64 --seed 5";
+    const Run karras = scoresde("sample" + common + " --schedule karras --steps 12 --out " + out);
+    CAPTURE(karras.output);
+    REQUIRE(karras.code == 0);
+    const nlohmann::json recorded = summary("cli_test_grid.json");
+    CHECK(recorded["times"].size() == 13);
+    CHECK(recorded["grid"] == "karras (N = 12, rho 7, eps 0.001)");
+    for (const std::string key : {"sigmas", "times"}) {
+      const Run replay = scoresde("sample" + common + " --" + key + " cli_test_grid.json --out " + again);
+      CAPTURE(replay.output);
+      REQUIRE(replay.code == 0);
+      CHECK(bytes(again) == bytes(out));
+      CHECK(summary("cli_test_grid_again.json")["times"] == recorded["times"]);
+    }
+  }
+  // A list; --first 37 --n 1 re-renders sample 37 of the 64.
+  const std::string common = " --target " + ring + " --solver ddim --seed 5";
+  REQUIRE(scoresde("sample" + common + " --times 1,0.6,0.3,0.1,0.001 --n 64 --out " + out).code == 0);
+  const Run one = scoresde("sample" + common + " --times 1,0.6,0.3,0.1,0.001 --first 37 --n 1 --out " + again);
+  CAPTURE(one.output);
+  REQUIRE(one.code == 0);
+  CHECK(one.output.find("NFE 5") != std::string::npos);
+  CHECK(torch::equal(sde::load_npy(again)[0], sde::load_npy(out)[37]));
+  CHECK(summary("cli_test_grid_again.json")["first"] == 37);
+  // Refused with the reason: a grid that does not decrease, a sigma the process never reaches, a
+  // formula option beside an explicit grid, an adaptive solver on explicit times.
+  CHECK(scoresde("sample" + common + " --times 1,0.3,0.6 --n 4 --out " + out).output.find("is not below") != std::string::npos);
+  CHECK(scoresde("sample" + common + " --sigmas 500,1,0.01 --n 4 --out " + out).output.find("largest noise level") !=
+        std::string::npos);
+  CHECK(scoresde("sample" + common + " --times 1,0.5,0.1 --steps 4 --n 4 --out " + out).output.find("excludes") !=
+        std::string::npos);
+  CHECK(scoresde("sample" + common + " --times 1,0.5,x --n 4 --out " + out).output.find("'x' is not a number") !=
+        std::string::npos);
+  CHECK(scoresde("sample --target " + ring + " --solver ode-dopri5 --times 1,0.5,0.1 --n 4 --out " + out)
+            .output.find("chooses its own steps") != std::string::npos);
+  for (const auto& path : {out, again}) std::filesystem::remove(path);
+}
+
+TEST_CASE("RePaint steps through the grid's own times, shifted or not") {
+  // Each segment is a slice of the one grid: a shift applies once (issue 33's reproducer failed with
+  // "shift = 3 moves t_1 = 0.563 outside (eps, start)": each segment's grid was shifted again).
+  const std::string out = "cli_test_repaint.npy", known = "cli_test_repaint_known.npy", mask = "cli_test_repaint_mask.npy";
+  sde::save_npy(known, torch::tensor({{1.0f, 0.0f}}));
+  sde::save_npy(mask, torch::tensor({{1.0f, 0.0f}}));
+  const std::string common = " --target " + ring + " --sde flow --shift 3 --solver euler --steps 8 --n 200 --known " +
+                             known + " --mask " + mask + " --out " + out;
+  const Run plain = scoresde("sample" + common);
+  REQUIRE(plain.code == 0);
+  std::ifstream plain_summary("cli_test_repaint.json");
+  const nlohmann::json grid = nlohmann::json::parse(plain_summary)["times"];
+  const Run repaint = scoresde("sample" + common + " --resamplings 2 --jump-length 4");
+  CAPTURE(repaint.output);
+  REQUIRE(repaint.code == 0);
+  CHECK(repaint.output.find("NFE 17") != std::string::npos);  // 8 steps x 2 passes + denoising
+  std::ifstream repaint_summary("cli_test_repaint.json");
+  CHECK(nlohmann::json::parse(repaint_summary)["times"] == grid);
+  CHECK(sde::load_npy(out).select(1, 0).eq(1.0f).all().item<bool>());
+  for (const auto& path : {out, known, mask}) std::filesystem::remove(path);
+}

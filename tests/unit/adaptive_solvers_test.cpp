@@ -48,7 +48,7 @@ TEST_CASE("adaptive solvers stop with a status when the step budget runs out") {
   const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), s);
   for (const std::string solver : {"sde-adaptive", "dpm-adaptive"}) {
     CAPTURE(solver);
-    const auto result = sde::make_sampler(solver, {}, params_of({{"max_steps", "3"}}))->sample(*s, model, 32);
+    const auto result = sde::make_sampler(solver, params_of({{"max_steps", "3"}}))->sample(*s, model, sde::testing::samples_of({}, 32));
     CHECK(result.status == sde::SampleStatus::kStepLimit);
     CHECK(result.message.find("32 samples did not reach t = 0.001 within max_steps = 3 attempts (sample 0 is at t = ") != std::string::npos);
     CHECK(result.message.find("raise max_steps or loosen rtol/atol") != std::string::npos);
@@ -60,7 +60,7 @@ TEST_CASE("adaptive solvers report a non-finite state with the sample and time")
   const NanBelow model(0.5);
   for (const std::string solver : {"sde-adaptive", "dpm-adaptive"}) {
     CAPTURE(solver);
-    const auto result = sde::make_sampler(solver, {})->sample(*s, model, 8, 100);
+    const auto result = sde::make_sampler(solver)->sample(*s, model, sde::testing::samples_of({}, 8, 100));
     CHECK(result.status == sde::SampleStatus::kNonFinite);
     CAPTURE(result.message);
     CHECK(result.message.find(solver + ": sample 10") != std::string::npos);
@@ -69,42 +69,42 @@ TEST_CASE("adaptive solvers report a non-finite state with the sample and time")
 }
 
 TEST_CASE("adaptive options are checked") {
-  CHECK_THROWS_WITH_AS(sde::make_sampler("sde-adaptive", {}, params_of({{"rtol", "0"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("sde-adaptive", params_of({{"rtol", "0"}})),
                        doctest::Contains("sde-adaptive: rtol = 0 must be finite and > 0"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("dpm-adaptive", {}, params_of({{"order", "4"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("dpm-adaptive", params_of({{"order", "4"}})),
                        doctest::Contains("order = 4 must be 2 (DPM-Solver-12) or 3 (DPM-Solver-23)"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("dpm-adaptive", {}, params_of({{"exponent", "0.5"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("dpm-adaptive", params_of({{"exponent", "0.5"}})),
                        doctest::Contains("solver 'dpm-adaptive' has no option exponent"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("sde-adaptive", {}, params_of({{"error_estimate", "noisy"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("sde-adaptive", params_of({{"error_estimate", "noisy"}})),
                        doctest::Contains("error_estimate = 'noisy' is not one of: drift, paper"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("heun", {}, params_of({{"s_churn", "-1"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("heun", params_of({{"s_churn", "-1"}})),
                        doctest::Contains("heun: s_churn = -1 must be >= 0"), sde::InvalidArgument);
 }
 
 TEST_CASE("a tighter tolerance costs more score calls and the count is exact") {
   const auto s = sde::make_sde({"ve"});
   const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), s);
-  const auto loose = sde::make_sampler("dpm-adaptive", {}, params_of({{"rtol", "1e-2"}}))->sample(*s, model, 64);
-  const auto tight = sde::make_sampler("dpm-adaptive", {}, params_of({{"rtol", "1e-4"}, {"atol", "1e-4"}}))->sample(*s, model, 64);
+  const auto loose = sde::make_sampler("dpm-adaptive", params_of({{"rtol", "1e-2"}}))->sample(*s, model, sde::testing::samples_of({}, 64));
+  const auto tight = sde::make_sampler("dpm-adaptive", params_of({{"rtol", "1e-4"}, {"atol", "1e-4"}}))->sample(*s, model, sde::testing::samples_of({}, 64));
   CHECK(tight.nfe_mean > loose.nfe_mean);
   // Batched calls are at least the calls of the sample that needed most, and no sample needs
   // more than the batch made.
   CHECK(double(loose.nfe) >= loose.nfe_mean);
   // One sample alone: its own calls are the batched calls.
-  const auto one = sde::make_sampler("dpm-adaptive", {})->sample(*s, model, 1, 5);
+  const auto one = sde::make_sampler("dpm-adaptive")->sample(*s, model, sde::testing::samples_of({}, 1, 5));
   CHECK(one.nfe_mean == double(one.nfe));
 }
 
 TEST_CASE("heun: EDM churn adds noise only inside [s_tmin, s_tmax] and is deterministic without it") {
   const auto s = sde::make_sde({"vp"});
   const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), s);
-  sde::SamplerOptions options;
-  options.steps = 20;
-  const auto plain = sde::make_sampler("heun", options)->sample(*s, model, 64).samples;
-  const auto zero = sde::make_sampler("heun", options, params_of({{"s_churn", "0"}}))->sample(*s, model, 64).samples;
-  const auto churned = sde::make_sampler("heun", options, params_of({{"s_churn", "10"}}))->sample(*s, model, 64).samples;
+  sde::SampleRequest options;
+  options.grid.steps = 20;
+  const auto plain = sde::make_sampler("heun")->sample(*s, model, sde::testing::samples_of(options, 64)).samples;
+  const auto zero = sde::make_sampler("heun", params_of({{"s_churn", "0"}}))->sample(*s, model, sde::testing::samples_of(options, 64)).samples;
+  const auto churned = sde::make_sampler("heun", params_of({{"s_churn", "10"}}))->sample(*s, model, sde::testing::samples_of(options, 64)).samples;
   // sigma/alpha stays below 1e-6 nowhere on the grid, so this window holds no step.
-  const auto outside = sde::make_sampler("heun", options, params_of({{"s_churn", "10"}, {"s_tmax", "1e-6"}}))->sample(*s, model, 64).samples;
+  const auto outside = sde::make_sampler("heun", params_of({{"s_churn", "10"}, {"s_tmax", "1e-6"}}))->sample(*s, model, sde::testing::samples_of(options, 64)).samples;
   CHECK(torch::equal(plain, zero));
   CHECK_FALSE(torch::allclose(plain, churned));
   CHECK(torch::equal(plain, outside));

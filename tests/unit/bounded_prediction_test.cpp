@@ -63,11 +63,11 @@ TEST_CASE("bounded models sample inside the range with any solver, and at alpha 
   bounds.low = -3;
   bounds.high = 3;
   const sde::BoundedDataPrediction clipped(exact, *vp, bounds);
-  sde::SamplerOptions options;
-  options.steps = 20;
+  sde::SampleRequest options;
+  options.grid.steps = 20;
   for (const std::string solver : {"em", "ddim", "dpmpp-2m", "heun"}) {
     CAPTURE(solver);
-    const auto result = sde::make_sampler(solver, options)->sample(*vp, clipped, 300);
+    const auto result = sde::make_sampler(solver)->sample(*vp, clipped, sde::testing::samples_of(options, 300));
     REQUIRE(result.ok());
     CHECK(result.samples.abs().max().item<double>() <= 3.0 + 1e-6);  // the last Tweedie step is bounded
   }

@@ -10,6 +10,7 @@
 #include "sde/sde_factory.hpp"
 #include "sde/solvers/probability_flow.hpp"
 #include "sde/solvers/registry.hpp"
+#include "sde/solvers/repaint.hpp"
 
 using sde::testing::data_path;
 
@@ -108,9 +109,9 @@ TEST_CASE("a model without classes refuses labels, naming the fix; all-unconditi
   bad.sigma_min = 2;
   bad.sigma_max = 1;
   CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("sigma_min < sigma_max"), sde::InvalidArgument);
-  auto options = sde::testing::float64_options(10);
+  auto options = sde::testing::float64_request(10);
   options.condition = sde::Condition::of_class(0, 1);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options)->sample(*process, plain, 4), doctest::Contains("takes no condition"),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("em")->sample(*process, plain, sde::testing::samples_of(options, 4)), doctest::Contains("takes no condition"),
                        sde::InvalidArgument);
 }
 
@@ -146,17 +147,17 @@ TEST_CASE("conditional sampling is batch-invariant: per-sample labels follow the
   const sde::GaussianMixtureScore model(labelled_ring(), process);
   for (const std::string solver : {"sde-adaptive", "dpm-adaptive", "dpmpp-2m", "pc"}) {
     CAPTURE(solver);
-    auto options = sde::testing::float64_options(20);
+    auto options = sde::testing::float64_request(20);
     options.condition = {torch::arange(12, torch::kInt64).remainder(4), {}};
-    const auto whole = sde::make_sampler(solver, options)->sample(*process, model, 12);
+    const auto whole = sde::make_sampler(solver)->sample(*process, model, sde::testing::samples_of(options, 12));
     options.batch_size = 5;
-    const auto parts = sde::make_sampler(solver, options)->sample(*process, model, 12);
+    const auto parts = sde::make_sampler(solver)->sample(*process, model, sde::testing::samples_of(options, 12));
     REQUIRE(whole.ok());
     REQUIRE(parts.ok());
     if (solver == "sde-adaptive" || solver == "dpm-adaptive") CHECK(torch::allclose(whole.samples, parts.samples, 1e-12, 1e-12));
     else CHECK(torch::equal(whole.samples, parts.samples));
     // Sample i of a run over [0, 12) equals sample i of a run over [8, 12) only.
-    const auto tail = sde::make_sampler(solver, options)->sample(*process, model, 4, 8);
+    const auto tail = sde::make_sampler(solver)->sample(*process, model, sde::testing::samples_of(options, 4, 8));
     CHECK(torch::allclose(tail.samples, whole.samples.narrow(0, 8, 4), 1e-12, 1e-12));
   }
 }
@@ -168,9 +169,9 @@ TEST_CASE("replacement keeps the known values exactly and changes the rest; bad 
   const auto known = torch::randn({8, 16}, torch::kFloat64);
   for (const std::string solver : {"em", "dpmpp-2m", "sde-adaptive"}) {
     CAPTURE(solver);
-    auto options = sde::testing::float64_options(30);
+    auto options = sde::testing::float64_request(30);
     options.hooks = sde::replacement_hooks(*process, sde::mask_measurement(known, mask, {16}), 5);
-    const auto result = sde::make_sampler(solver, options)->sample(*process, model, 8);
+    const auto result = sde::make_sampler(solver)->sample(*process, model, sde::testing::samples_of(options, 8));
     REQUIRE(result.ok());
     CHECK(torch::equal(result.samples.narrow(1, 0, 6), known.narrow(1, 0, 6)));
     CHECK_FALSE(torch::allclose(result.samples.narrow(1, 6, 10), known.narrow(1, 6, 10)));
@@ -205,9 +206,9 @@ TEST_CASE("colorization keeps each pixel's channel mean exactly") {
     const sde::ScoreModel& m_;
   } model(flat);
   const auto gray = torch::randn({1, 1, 2, 2}, torch::kFloat64);
-  auto options = sde::testing::float64_options(20);
+  auto options = sde::testing::float64_request(20);
   options.hooks = sde::replacement_hooks(*process, sde::channel_mean_measurement(gray, {3, 2, 2}), 1);
-  const auto result = sde::make_sampler("ddim", options)->sample(*process, model, 3);
+  const auto result = sde::make_sampler("ddim")->sample(*process, model, sde::testing::samples_of(options, 3));
   REQUIRE(result.ok());
   CHECK(torch::allclose(result.samples.mean(1, true), gray.expand({3, 1, 2, 2}), 1e-12, 1e-12));
 }
@@ -216,16 +217,19 @@ TEST_CASE("SDEdit starts at t0 from the given images noised; bad start times and
   const auto process = sde::make_sde({"vp"});
   const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), process);
   const auto start = torch::tensor({{4.0, 0.0}}, torch::kFloat64);
-  auto options = sde::testing::float64_options(40);
-  options.hooks = sde::sdedit_hooks(*process, start, 0.05, 3);
-  const auto near = sde::make_sampler("em", options)->sample(*process, model, 200);
+  auto options = sde::testing::float64_request(40);
+  options.hooks = sde::sdedit_hooks(*process, start, 3);
+  options.grid.start = 0.05;
+  const auto near = sde::make_sampler("em")->sample(*process, model, sde::testing::samples_of(options, 200));
   REQUIRE(near.ok());
   // From t0 = 0.05 (sigma 0.23) the samples stay in the start's mode (std 0.2): mean within 0.1.
   CHECK((near.samples.mean(0) - start[0]).abs().max().item<double>() < 0.1);
-  CHECK_THROWS_WITH_AS(sde::sdedit_hooks(*process, start, 1.5, 3), doctest::Contains("must lie in (0, T]"),
-                       sde::InvalidArgument);
-  options.hooks = sde::sdedit_hooks(*process, torch::zeros({1, 3}, torch::kFloat64), 0.5, 3);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options)->sample(*process, model, 2), doctest::Contains("start state has shape"),
+  options.grid.start = 1.5;
+  CHECK_THROWS_WITH_AS(sde::make_sampler("em")->sample(*process, model, sde::testing::samples_of(options, 2)),
+                       doctest::Contains("must lie in (eps, T]"), sde::InvalidArgument);
+  options.grid.start = 0.5;
+  options.hooks = sde::sdedit_hooks(*process, torch::zeros({1, 3}, torch::kFloat64), 3);
+  CHECK_THROWS_WITH_AS(sde::make_sampler("em")->sample(*process, model, sde::testing::samples_of(options, 2)), doctest::Contains("start state has shape"),
                        sde::InvalidArgument);
 }
 
@@ -263,10 +267,10 @@ TEST_CASE("every registered solver samples per-sample classes under guidance and
   const auto labels = torch::arange(32, torch::kInt64).remainder(4);
   for (const sde::SolverInfo& info : sde::registered_solvers()) {
     CAPTURE(info.name);
-    sde::SamplerOptions o = sde::testing::float64_options(25);
+    sde::SampleRequest o = sde::testing::float64_request(25);
     o.grid.kind = sde::TimeGridKind::kLogSnr;
     o.condition = {labels, {}};
-    const auto result = sde::make_sampler(info.name, o)->sample(*process, guided, 32);
+    const auto result = sde::make_sampler(info.name)->sample(*process, guided, sde::testing::samples_of(o, 32));
     REQUIRE(result.ok());
     const auto x = result.samples;
     const auto nearest = torch::remainder(torch::round(torch::atan2(x.select(1, 1), x.select(1, 0)) / (M_PI / 4)), 8);
@@ -274,9 +278,35 @@ TEST_CASE("every registered solver samples per-sample classes under guidance and
     o.condition = {};
     o.hooks = sde::replacement_hooks(*process, sde::mask_measurement(torch::tensor({4.0, 0.0}, torch::kFloat64),
                                                                      torch::tensor({1.0, 0.0}, torch::kFloat64), {2}), 1);
-    const auto inpainted = sde::make_sampler(info.name, o)->sample(*process, model, 32);
+    const auto inpainted = sde::make_sampler(info.name)->sample(*process, model, sde::testing::samples_of(o, 32));
     REQUIRE(inpainted.ok());
     CHECK(inpainted.samples.select(1, 0).eq(4.0).all().item<bool>());
     CHECK(sde::all_finite(inpainted.samples));
   }
+}
+
+TEST_CASE("RePaint solves every segment on the grid's own times, shifted or not, with one sampler") {
+  const auto process = sde::make_sde({"flow"});
+  const sde::Sde& flow = *process;
+  const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), process);
+  sde::SampleRequest request = sde::testing::float64_request(8);
+  request.count = 16;
+  request.grid.shift = 3;
+  const std::vector<double> grid = sde::make_time_grid(flow, request.grid);
+  std::vector<double> seen;
+  request.observer.step = [&](const torch::Tensor&, const sde::StepPosition& where) { seen.push_back(where.time); };
+  sde::RePaintOptions options;
+  options.jump_length = 4;
+  options.resamplings = 2;
+  const auto measurement = sde::mask_measurement(torch::tensor({1.0, 0.0}, torch::kFloat64),
+                                                 torch::tensor({1.0, 0.0}, torch::kFloat64), {2});
+  const auto result = sde::repaint(*sde::make_sampler("euler"), flow, model, request, measurement, options);
+  REQUIRE(result.ok());
+  // Two passes over [t_0, t_4], then two over [t_4, t_8]: the grid's times, each segment twice.
+  std::vector<double> expected;
+  for (int segment = 0; segment < 2; ++segment)
+    for (int pass = 0; pass < 2; ++pass) expected.insert(expected.end(), grid.begin() + 4 * segment + 1, grid.begin() + 4 * segment + 5);
+  CHECK(seen == expected);
+  CHECK(result.nfe == 17);
+  CHECK(result.samples.select(1, 0).eq(1.0).all().item<bool>());
 }

@@ -44,12 +44,12 @@ TEST_CASE("DDIM with eta = 1 equals the ancestral sampler (DDPM for VP) to round
     CAPTURE(name);
     const auto s = sde::make_sde({name});
     const sde::GaussianMixtureScore model(mixture, s);
-    sde::SamplerOptions options;
-    options.steps = 40;
+    sde::SampleRequest options;
+    options.grid.steps = 40;
     options.dtype = torch::kFloat64;
     options.seed = 12;
-    const auto ancestral = sde::make_sampler("ancestral", options)->sample(*s, model, 500);
-    const auto ddim = sde::make_sampler("ddim", options, sde::SolverParams{{"eta", 1}})->sample(*s, model, 500);
+    const auto ancestral = sde::make_sampler("ancestral")->sample(*s, model, sde::testing::samples_of(options, 500));
+    const auto ddim = sde::make_sampler("ddim", sde::SolverParams{{"eta", 1}})->sample(*s, model, sde::testing::samples_of(options, 500));
     // Same noise draws, algebraically equal steps: differences are rounding, amplified at most
     // mildly over 40 steps.
     CHECK(((ddim.samples - ancestral.samples).abs().max() / ancestral.samples.abs().max()).item<double>() < 1e-10);

@@ -88,14 +88,14 @@ TEST_CASE("every solver's samples do not depend on the batch size (bit for bit)"
       CAPTURE(name);
       const auto s = sde::make_sde({name});
       const sde::GaussianMixtureScore model(mixture, s);
-      sde::SamplerOptions options;
-      options.steps = 50;
+      sde::SampleRequest options;
+      options.grid.steps = 50;
       options.seed = 3;
       const sde::SolverParams params(config.params);
-      const auto whole = sde::make_sampler(config.solver, options, params)->sample(*s, model, 1000);
+      const auto whole = sde::make_sampler(config.solver, params)->sample(*s, model, sde::testing::samples_of(options, 1000));
       options.batch_size = 64;
-      const auto sampler = sde::make_sampler(config.solver, options, params);
-      const auto batched = sampler->sample(*s, model, 1000);
+      const auto sampler = sde::make_sampler(config.solver, params);
+      const auto batched = sampler->sample(*s, model, sde::testing::samples_of(options, 1000));
       CHECK(whole.ok());
       const auto agree = [&](const torch::Tensor& a, const torch::Tensor& b) {
         return config.batch_tolerance == 0 ? torch::equal(a, b)
@@ -109,7 +109,7 @@ TEST_CASE("every solver's samples do not depend on the batch size (bit for bit)"
       // Every sample made the same score calls in both runs (the mean is over the same numbers).
       if (config.batch_tolerance == 0) CHECK(batched.nfe_mean == doctest::Approx(whole.nfe_mean).epsilon(1e-12));
       // A shard [300, 1000) computed alone equals the same rows of the whole run.
-      const auto shard = sampler->sample(*s, model, 700, 300);
+      const auto shard = sampler->sample(*s, model, sde::testing::samples_of(options, 700, 300));
       CHECK(agree(shard.samples, whole.samples.narrow(0, 300, 700)));
     }
   }
@@ -119,47 +119,47 @@ TEST_CASE("every solver's samples do not depend on the batch size (bit for bit)"
 TEST_CASE("the reference's batch-mean Langevin step size makes samples depend on the batch") {
   const auto s = sde::make_sde({"ve"});
   const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), s);
-  sde::SamplerOptions options;
-  options.steps = 20;
+  sde::SampleRequest options;
+  options.grid.steps = 20;
   const sde::SolverParams params = params_of({{"corrector", "langevin"}, {"step_size", "batch-mean"}});
-  const auto whole = sde::make_sampler("pc", options, params)->sample(*s, model, 256);
+  const auto whole = sde::make_sampler("pc", params)->sample(*s, model, sde::testing::samples_of(options, 256));
   options.batch_size = 64;
-  const auto batched = sde::make_sampler("pc", options, params)->sample(*s, model, 256);
+  const auto batched = sde::make_sampler("pc", params)->sample(*s, model, sde::testing::samples_of(options, 256));
   CHECK_FALSE(torch::equal(whole.samples, batched.samples));
 }
 
 TEST_CASE("solver options are checked by name and type") {
-  sde::SamplerOptions options;
-  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"snrr", "0.1"}})),
+  sde::SampleRequest options;
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", params_of({{"snrr", "0.1"}})),
                        doctest::Contains("solver 'pc' has no option snrr; its options: predictor, corrector, snr"),
                        sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options, params_of({{"snr", "0.1"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("em", params_of({{"snr", "0.1"}})),
                        doctest::Contains("solver 'em' has no option snr; its options: (none)"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"snr", "abc"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", params_of({{"snr", "abc"}})),
                        doctest::Contains("snr = 'abc' is not a finite number"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"snr", "-1"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", params_of({{"snr", "-1"}})),
                        doctest::Contains("snr = -1 must be > 0"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"corrector", "hmc"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", params_of({{"corrector", "hmc"}})),
                        doctest::Contains("corrector = 'hmc' is not one of: langevin, ald, none"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", options, params_of({{"predictor", "none"}, {"corrector", "none"}})),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("pc", params_of({{"predictor", "none"}, {"corrector", "none"}})),
                        doctest::Contains("both 'none'"), sde::InvalidArgument);
 }
 
 TEST_CASE("NFE counts the denoising call only when it is made") {
   const auto s = sde::make_sde({"vp"});
   const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), s);
-  sde::SamplerOptions options;
-  options.steps = 10;
+  sde::SampleRequest options;
+  options.grid.steps = 10;
   options.denoise = false;
-  CHECK(sde::make_sampler("em", options)->sample(*s, model, 8).nfe == 10);
+  CHECK(sde::make_sampler("em")->sample(*s, model, sde::testing::samples_of(options, 8)).nfe == 10);
 }
 
 TEST_CASE("a non-finite state stops the solver and names the step and time") {
   const auto s = sde::make_sde({"vp"});
   const NanAfter model(0.5);
-  sde::SamplerOptions options;
-  options.steps = 10;
-  const auto result = sde::make_sampler("em", options)->sample(*s, model, 4);
+  sde::SampleRequest options;
+  options.grid.steps = 10;
+  const auto result = sde::make_sampler("em")->sample(*s, model, sde::testing::samples_of(options, 4));
   CHECK(result.status == sde::SampleStatus::kNonFinite);
   // t_k = 1 - 0.0999 k: the first score below t = 0.5 is at k = 6, the 7th step, ending at t = 0.3007.
   CAPTURE(result.message);
@@ -167,23 +167,34 @@ TEST_CASE("a non-finite state stops the solver and names the step and time") {
 }
 
 TEST_CASE("the registry builds solvers by name and lists the known ones") {
-  sde::SamplerOptions options;
-  CHECK(sde::make_sampler("em", options)->name() == "em");
-  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr", options), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, euler, heun, dpmpp-2m, dpmpp-3m, dpmpp-2m-sde, dpmpp-3m-sde, dpmpp-2s, unipc, deis, ipndm, sa-solver, restart, dpm-adaptive, sde-adaptive, ode-dopri5, ode-cash-karp, ode-rk4"),
+  sde::SampleRequest options;
+  CHECK(sde::make_sampler("em")->name() == "em");
+  CHECK_THROWS_WITH_AS(sde::make_sampler("eulr"), doctest::Contains("unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, euler, heun, dpmpp-2m, dpmpp-3m, dpmpp-2m-sde, dpmpp-3m-sde, dpmpp-2s, unipc, deis, ipndm, sa-solver, restart, dpm-adaptive, sde-adaptive, ode-dopri5, ode-cash-karp, ode-rk4"),
                        sde::InvalidArgument);
   CHECK(sde::registered_solvers().front().name == "em");
 }
 
-TEST_CASE("invalid sampler options are rejected up front") {
-  sde::SamplerOptions options;
-  options.steps = 0;
-  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options), doctest::Contains("steps = 0"), sde::InvalidArgument);
-  options.steps = 10;
-  options.eps = -1;
-  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options), doctest::Contains("eps = -1"), sde::InvalidArgument);
-  options.eps = 2.0;  // valid alone, but not below T = 1
+TEST_CASE("invalid requests are rejected before any work") {
   const auto s = sde::make_sde({"vp"});
   const NanAfter model(0);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("em", options)->sample(*s, model, 4), doctest::Contains("smaller than the SDE's end time"),
+  const auto em = sde::make_sampler("em");
+  sde::SampleRequest request;
+  request.count = 4;
+  request.grid.steps = 0;
+  CHECK_THROWS_WITH_AS(em->sample(*s, model, request), doctest::Contains("steps = 0"), sde::InvalidArgument);
+  request.grid.steps = 10;
+  request.grid.eps = -1;
+  CHECK_THROWS_WITH_AS(em->sample(*s, model, request), doctest::Contains("eps = -1"), sde::InvalidArgument);
+  request.grid.eps = 2.0;  // valid alone, but not below T = 1
+  CHECK_THROWS_WITH_AS(em->sample(*s, model, request), doctest::Contains("smaller than the SDE's end time"),
                        sde::InvalidArgument);
+  request.grid.eps = 1e-3;
+  request.count = -1;
+  CHECK_THROWS_WITH_AS(em->sample(*s, model, request), doctest::Contains("count = -1"), sde::InvalidArgument);
+  request.count = 3;
+  request.latents = torch::zeros({4, 2});
+  CHECK_THROWS_WITH_AS(em->sample(*s, model, request), doctest::Contains("4 latents"), sde::InvalidArgument);
+  request.count = 0;
+  request.latents = torch::zeros({4, 3});
+  CHECK_THROWS_WITH_AS(em->sample(*s, model, request), doctest::Contains("latents of shape [4, 3]"), sde::InvalidArgument);
 }

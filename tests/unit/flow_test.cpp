@@ -11,7 +11,7 @@
 #include "sde/solvers/registry.hpp"
 
 using sde::testing::data_path;
-using sde::testing::float64_options;
+using sde::testing::float64_request;
 using sde::testing::rel_diff;
 
 namespace {
@@ -85,8 +85,8 @@ TEST_CASE("on flow, Euler on the probability-flow ODE is DDIM to rounding") {
   // (s/t) x + ((t - s)/t) x0_hat either way; from T = 1, 20 steps on the uniform time grid, float64.
   const auto flow = sde::make_sde({"flow"});
   const sde::GaussianMixtureScore exact(sde::GaussianMixture::from_json_file(data_path("ring8.json")), flow);
-  const auto euler = sde::make_sampler("euler", float64_options(20))->sample(*flow, exact, 256);
-  const auto ddim = sde::make_sampler("ddim", float64_options(20))->sample(*flow, exact, 256);
+  const auto euler = sde::make_sampler("euler")->sample(*flow, exact, sde::testing::samples_of(float64_request(20), 256));
+  const auto ddim = sde::make_sampler("ddim")->sample(*flow, exact, sde::testing::samples_of(float64_request(20), 256));
   REQUIRE(euler.ok());
   REQUIRE(ddim.ok());
   const double diff = (euler.samples - ddim.samples).abs().max().item<double>();
@@ -96,33 +96,33 @@ TEST_CASE("on flow, Euler on the probability-flow ODE is DDIM to rounding") {
   // On VP they differ (DDIM integrates the linear part exactly, Euler does not).
   const auto vp = sde::make_sde({"vp"});
   const sde::GaussianMixtureScore on_vp(exact.mixture(), vp);
-  const auto e = sde::make_sampler("euler", float64_options(20))->sample(*vp, on_vp, 256).samples;
-  const auto d = sde::make_sampler("ddim", float64_options(20))->sample(*vp, on_vp, 256).samples;
+  const auto e = sde::make_sampler("euler")->sample(*vp, on_vp, sde::testing::samples_of(float64_request(20), 256)).samples;
+  const auto d = sde::make_sampler("ddim")->sample(*vp, on_vp, sde::testing::samples_of(float64_request(20), 256)).samples;
   CHECK((e - d).abs().max().item<double>() > 1e-3);
 }
 
 TEST_CASE("solvers that step with f and g refuse flow's T = 1 by name and run below it") {
   const auto flow = sde::make_sde({"flow"});
   const sde::GaussianMixtureScore exact(sde::GaussianMixture::from_json_file(data_path("ring8.json")), flow);
-  CHECK_THROWS_WITH_AS(sde::make_sampler("em", float64_options(20))->sample(*flow, exact, 8),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("em")->sample(*flow, exact, sde::testing::samples_of(float64_request(20), 8)),
                        doctest::Contains("em steps with them"), sde::InvalidArgument);
   const auto below = sde::make_sde({"flow", {}, {}, {}, {}, 0.999});
   const sde::GaussianMixtureScore exact_below(exact.mixture(), below);
-  const auto result = sde::make_sampler("em", float64_options(200))->sample(*below, exact_below, 64);
+  const auto result = sde::make_sampler("em")->sample(*below, exact_below, sde::testing::samples_of(float64_request(200), 64));
   CHECK(result.ok());
   // The log-SNR grid has no start at lambda = -inf.
-  sde::SamplerOptions o = float64_options(20);
+  sde::SampleRequest o = float64_request(20);
   o.grid.kind = sde::TimeGridKind::kLogSnr;
-  CHECK_THROWS_WITH_AS(sde::make_sampler("ddim", o)->sample(*flow, exact, 8), doctest::Contains("use the 'time' grid"),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("ddim")->sample(*flow, exact, sde::testing::samples_of(o, 8)), doctest::Contains("use the 'time' grid"),
                        sde::InvalidArgument);
 }
 
 TEST_CASE("the time shift moves the grid to lambda - log(shift): SD3's t -> shift t / (1 + (shift - 1) t) on flow") {
   const sde::FlowSde flow;
-  sde::TimeGrid grid;
+  sde::TimeGrid grid = sde::TimeGrid::formula(sde::TimeGridKind::kTime, 10);
+  const auto plain = sde::make_time_grid(flow, grid);
   grid.shift = 3.0;
-  const auto shifted = sde::make_time_grid(flow, 1e-3, 10, grid);
-  const auto plain = sde::make_time_grid(flow, 1e-3, 10, sde::TimeGrid{});
+  const auto shifted = sde::make_time_grid(flow, grid);
   CHECK(shifted.front() == 1.0);
   CHECK(shifted.back() == 1e-3);
   for (size_t k = 1; k + 1 < plain.size(); ++k) {
@@ -132,13 +132,12 @@ TEST_CASE("the time shift moves the grid to lambda - log(shift): SD3's t -> shif
   // On VP the same rule in the log-SNR, where the shifted times stay inside (eps, T) (1.5 here; 3
   // would move t_1 = 0.9 beyond T, and is refused).
   const sde::VpSde vp;
-  CHECK_THROWS_WITH_AS(sde::make_time_grid(vp, 1e-3, 10, grid), doctest::Contains("use a shift closer to 1"),
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(vp, grid), doctest::Contains("use a shift closer to 1"),
                        sde::InvalidArgument);
   grid.shift = 1.5;
-  const auto vp_shifted = sde::make_time_grid(vp, 1e-3, 10, grid);
-  const auto vp_plain = sde::make_time_grid(vp, 1e-3, 10, sde::TimeGrid{});
-  for (size_t k = 1; k + 1 < vp_plain.size(); ++k)
-    CHECK(vp.log_snr(vp_shifted[k]) == doctest::Approx(vp.log_snr(vp_plain[k]) - std::log(1.5)).epsilon(1e-9));
+  const auto vp_shifted = sde::make_time_grid(vp, grid);
+  for (size_t k = 1; k + 1 < plain.size(); ++k)  // the plain time grid is the same on every process
+    CHECK(vp.log_snr(vp_shifted[k]) == doctest::Approx(vp.log_snr(plain[k]) - std::log(1.5)).epsilon(1e-9));
   grid.shift = 0;
-  CHECK_THROWS_WITH_AS(sde::make_time_grid(flow, 1e-3, 10, grid), doctest::Contains("shift = 0"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(flow, grid), doctest::Contains("shift = 0"), sde::InvalidArgument);
 }

@@ -55,16 +55,16 @@ bool adaptive(const std::string& solver) {
 
 // The recorded numbers of one case, or the reason it has none (a solver that refuses the SDE).
 nlohmann::json run(const Case& c) {
-  sde::SamplerOptions options;
-  options.steps = 25;
+  sde::SampleRequest options;
+  options.grid.steps = 25;
   options.seed = 7;
   options.dtype = torch::kFloat64;
   const auto sde = sde::make_sde({c.sde});
   const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(sde::testing::data_path(c.problem + ".json")),
                                         sde);
   try {
-    const auto sampler = sde::make_sampler(c.solver, options, c.params);
-    const sde::SampleResult result = sampler->sample(*sde, model, 64);
+    const auto sampler = sde::make_sampler(c.solver, c.params);
+    const sde::SampleResult result = sampler->sample(*sde, model, sde::testing::samples_of(options, 64));
     if (!result.ok()) return {{"failed", result.message}};
     const torch::Tensor x = result.samples.to(torch::kFloat64);
     auto list = [](const torch::Tensor& t) {
@@ -134,21 +134,21 @@ TEST_CASE("docs/solvers.md carries the registry's table, and a measured row for 
 TEST_CASE("other libraries' solver names run our solvers with their options, and docs/solvers.md lists them") {
   const auto vp = sde::make_sde({"vp"});
   const sde::GaussianMixtureScore score(sde::GaussianMixture::from_json_file(sde::testing::data_path("ring8.json")), vp);
-  sde::SamplerOptions options;
-  options.steps = 12;
+  sde::SampleRequest options;
+  options.grid.steps = 12;
   options.seed = 3;
   // An alias is its solver with its options; options given with it win over the alias's own.
-  const auto ancestral = sde::make_sampler("k-diffusion:euler_ancestral", options)->sample(*vp, score, 64);
-  CHECK(torch::equal(ancestral.samples, sde::make_sampler("ddim", options, {{"eta", 1}})->sample(*vp, score, 64).samples));
-  const auto half = sde::make_sampler("k-diffusion:euler_ancestral", options, {{"eta", 0.5}})->sample(*vp, score, 64);
-  CHECK(torch::equal(half.samples, sde::make_sampler("ddim", options, {{"eta", 0.5}})->sample(*vp, score, 64).samples));
+  const auto ancestral = sde::make_sampler("k-diffusion:euler_ancestral")->sample(*vp, score, sde::testing::samples_of(options, 64));
+  CHECK(torch::equal(ancestral.samples, sde::make_sampler("ddim", {{"eta", 1}})->sample(*vp, score, sde::testing::samples_of(options, 64)).samples));
+  const auto half = sde::make_sampler("k-diffusion:euler_ancestral", {{"eta", 0.5}})->sample(*vp, score, sde::testing::samples_of(options, 64));
+  CHECK(torch::equal(half.samples, sde::make_sampler("ddim", {{"eta", 0.5}})->sample(*vp, score, sde::testing::samples_of(options, 64)).samples));
   CHECK(sde::solver_info("diffusers:UniPCMultistepScheduler").name == "unipc");
-  CHECK_THROWS_WITH_AS(sde::make_sampler("k-diffusion:eulr", options), doctest::Contains("scoresde solvers --aliases"),
+  CHECK_THROWS_WITH_AS(sde::make_sampler("k-diffusion:eulr"), doctest::Contains("scoresde solvers --aliases"),
                        sde::InvalidArgument);
   // Every alias builds (its options are ones its solver has), and names a registered solver.
   for (const sde::SolverAlias& alias : sde::solver_aliases()) {
     CAPTURE(alias.name);
-    CHECK_NOTHROW(sde::make_sampler(alias.name, options));
+    CHECK_NOTHROW(sde::make_sampler(alias.name));
   }
   std::ifstream in(std::string(SCORESDE_SOURCE_DIR) + "/docs/solvers.md");
   const std::string guide((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

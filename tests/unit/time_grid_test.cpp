@@ -1,6 +1,7 @@
 #include "testing.hpp"
 
 #include "sde/errors.hpp"
+#include "sde/flow_sde.hpp"
 #include "sde/sde_factory.hpp"
 #include "sde/time_grid.hpp"
 
@@ -31,8 +32,7 @@ TEST_CASE("time grids: endpoints, monotone, equal steps in their own variable") 
     CAPTURE(s->name());
     for (auto kind : {sde::TimeGridKind::kTime, sde::TimeGridKind::kLogSnr, sde::TimeGridKind::kKarras}) {
       CAPTURE(sde::TimeGrid::name(kind));
-      const sde::TimeGrid grid{kind, 7.0};
-      const auto t = sde::make_time_grid(*s, eps, n, grid);
+      const auto t = sde::make_time_grid(*s, sde::TimeGrid::formula(kind, n, eps));
       REQUIRE(t.size() == size_t(n + 1));
       CHECK(t.front() == s->t_max());
       CHECK(t.back() == eps);
@@ -56,6 +56,70 @@ TEST_CASE("time grid options are validated") {
   CHECK(sde::TimeGrid::parse("logsnr") == sde::TimeGridKind::kLogSnr);
   CHECK_THROWS_WITH_AS(sde::TimeGrid::parse("log"), doctest::Contains("choose time, logsnr or karras"), sde::InvalidArgument);
   const auto vp = sde::make_sde({"vp"});
-  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, 1e-3, 10, {sde::TimeGridKind::kKarras, -1.0}), doctest::Contains("rho = -1"), sde::InvalidArgument);
-  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, 2.0, 10, {}), doctest::Contains("eps = 2"), sde::InvalidArgument);
+  sde::TimeGrid karras = sde::TimeGrid::formula(sde::TimeGridKind::kKarras, 10);
+  karras.rho = -1;
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, karras), doctest::Contains("rho = -1"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, sde::TimeGrid::formula(sde::TimeGridKind::kTime, 10, 2.0)),
+                       doctest::Contains("eps = 2"), sde::InvalidArgument);
+}
+
+TEST_CASE("explicit times are the grid itself; bad ones are refused with the reason") {
+  const auto vp = sde::make_sde({"vp"});
+  const std::vector<double> times{1.0, 0.5, 0.2, 1e-3};
+  CHECK(sde::make_time_grid(*vp, sde::TimeGrid::times(times)) == times);
+  CHECK(sde::TimeGrid::times(times).step_count() == 3);
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, sde::TimeGrid::times({1.0})), doctest::Contains("at least two"),
+                       sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, sde::TimeGrid::times({1.0, 0.5, 0.75, 0.125})),
+                       doctest::Contains("times[2] = 0.75 is not below times[1] = 0.5"), sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, sde::TimeGrid::times({1.0, 0.5, 0.0})), doctest::Contains("drop it"),
+                       sde::InvalidArgument);
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, sde::TimeGrid::times({1.5, 0.5, 0.1})), doctest::Contains("above the vp"),
+                       sde::InvalidArgument);
+  sde::TimeGrid shifted = sde::TimeGrid::times(times);
+  shifted.shift = 3;
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, shifted), doctest::Contains("formulas only"), sde::InvalidArgument);
+}
+
+TEST_CASE("explicit sigmas map to the times of those noise levels; the Karras grid's own sigmas give its times exactly") {
+  for (const std::string name : {"vp", "subvp", "ve", "edm", "cosine"}) {
+    CAPTURE(name);
+    const auto s = sde::make_sde({name});
+    const sde::TimeGrid karras = sde::TimeGrid::formula(sde::TimeGridKind::kKarras, 12);
+    const std::vector<double> t = sde::make_time_grid(*s, karras);
+    // sigma~ = exp(-lambda) at each time: as the Karras formula computes it, up to rounding.
+    std::vector<double> sigma;
+    for (const double tk : t) sigma.push_back(std::exp(-s->log_snr(tk)));
+    const std::vector<double> back = sde::make_time_grid(*s, sde::TimeGrid::sigmas(sigma));
+    REQUIRE(back.size() == t.size());
+    CHECK(back.front() == s->t_max());  // the first sigma is the process's at T: the grid starts at T exactly
+    for (size_t k = 0; k < t.size(); ++k) CHECK(back[k] == doctest::Approx(t[k]).epsilon(1e-10));
+    // The Karras formula's own sigmas (sigma_max^(1/rho) + k/N (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho
+    // go through the same conversion: every inner time equal to the last bit.
+    const std::vector<double> own = sde::make_sigma_grid(*s, karras);
+    const double a = std::exp(-s->log_snr(t.front()) / 7.0), b = std::exp(-s->log_snr(t.back()) / 7.0);
+    CHECK(own[6] == doctest::Approx(std::pow((a + b) / 2, 7.0)).epsilon(1e-12));
+    const std::vector<double> same = sde::make_time_grid(*s, sde::TimeGrid::sigmas(own));
+    for (size_t k = 0; k < t.size(); ++k) CHECK(same[k] == t[k]);
+    CHECK(same.back() == t.back());  // the end point to 12 digits: eps itself
+  }
+  const auto vp = sde::make_sde({"vp"});
+  CHECK_THROWS_WITH_AS(sde::make_time_grid(*vp, sde::TimeGrid::sigmas({1000.0, 1.0, 0.01})),
+                       doctest::Contains("largest noise level"), sde::InvalidArgument);
+  // On EDM sigma~ is sigma = t itself.
+  const auto edm = sde::make_sde({"edm"});
+  const std::vector<double> edm_times = sde::make_time_grid(*edm, sde::TimeGrid::sigmas({80.0, 10.0, 1.0, 0.002}));
+  CHECK(edm_times[1] == doctest::Approx(10.0).epsilon(1e-12));
+  CHECK(edm_times[3] == doctest::Approx(0.002).epsilon(1e-12));
+}
+
+TEST_CASE("a slice of a grid is the grid's own times") {
+  const sde::FlowSde flow;
+  sde::TimeGrid grid = sde::TimeGrid::formula(sde::TimeGridKind::kTime, 8);
+  grid.shift = 3;
+  const std::vector<double> t = sde::make_time_grid(flow, grid);
+  const sde::TimeGrid slice = grid.slice(flow, 4, 8);
+  CHECK(slice.kind == sde::TimeGridKind::kTimes);
+  CHECK(sde::make_time_grid(flow, slice) == std::vector<double>(t.begin() + 4, t.end()));
+  CHECK_THROWS_WITH_AS(grid.slice(flow, 3, 3), doctest::Contains("at least one step"), sde::InvalidArgument);
 }

@@ -1,7 +1,9 @@
-// How a solver registers itself: its name, summary, a typed options struct with one field table
+// How a solver joins the registry: its name, summary, a typed options struct with one field table
 // (which parses the options by name, shows their defaults in `scoresde solvers` and the solver
-// guide, and names the known keys for a typo), and a factory. Each solver's source defines one
-// function returning its SolverEntry; solver_list.hpp lists those functions, one line each.
+// guide, and names the known keys for a typo), and a factory. The library's solvers each define
+// one function returning their SolverEntry (listed in solver_list.hpp); a program of its own passes
+// its entry to sde::register_solver, after which make_sampler and the CLI's code paths find it by name
+// (docs/adding_a_solver.md; examples/10_own_solver_and_guidance.cpp).
 #pragma once
 
 #include <functional>
@@ -20,8 +22,16 @@ namespace sde {
 /// A registered solver: what `scoresde solvers` shows, and how to make it from text options.
 struct SolverEntry {
   SolverInfo info;
-  std::function<std::unique_ptr<Sampler>(const SamplerOptions&, const SolverParams&)> make;
+  std::function<std::unique_ptr<Sampler>(const SolverParams&)> make;
 };
+
+/// Adds a solver to the registry, for make_sampler(entry.info.name, ...) and registered_solvers().
+/// Throws sde::InvalidArgument for a name that is taken (by a solver or an alias), empty or holds
+/// spaces, or an entry without a factory. Thread-safe; registrations last for the program's life.
+void register_solver(SolverEntry entry);
+
+/// Whether a solver steps on the request's time grid or chooses its own steps.
+enum class Steps { kOnGrid, kAdaptive };
 
 /// One option of a solver's options struct O: parsing its text into O, and showing O's value.
 template <class O>
@@ -88,17 +98,19 @@ OptionField<O> choice_option(std::string key, std::function<V&(O&)> member, std:
 /// gets the parsed options; O may have a validate() it calls.
 template <class O>
 SolverEntry solver_entry(std::string name, std::string summary, std::vector<OptionField<O>> fields,
-                         std::function<std::unique_ptr<Sampler>(const std::string& name, const SamplerOptions&, const O&)> make) {
+                         std::function<std::unique_ptr<Sampler>(const std::string& name, const O&)> make,
+                         Steps steps = Steps::kOnGrid) {
   SolverEntry entry;
   entry.info.name = name;
   entry.info.summary = std::move(summary);
+  entry.info.uses_time_grid = steps == Steps::kOnGrid;
   const O defaults{};
   std::string known;
   for (const OptionField<O>& f : fields) {
     entry.info.options.push_back({f.key, f.show(defaults), f.help, f.type});
     known += (known.empty() ? "" : ", ") + f.key;
   }
-  entry.make = [name, fields, make, known](const SamplerOptions& options, const SolverParams& params) {
+  entry.make = [name, fields, make, known](const SolverParams& params) {
     O o{};
     std::string unknown;
     for (const auto& [key, text] : params.values()) {
@@ -111,7 +123,7 @@ SolverEntry solver_entry(std::string name, std::string summary, std::vector<Opti
       if (!found) unknown += (unknown.empty() ? "" : ", ") + key;
     }
     if (!unknown.empty()) detail::throw_unknown_option(name, unknown, known.empty() ? "(none)" : known);
-    return make(name, options, o);
+    return make(name, o);
   };
   return entry;
 }
@@ -131,8 +143,8 @@ struct NoOptions {};
 template <class S>
 SolverEntry fixed_grid_solver(std::string name, std::string summary) {
   return solver_entry<NoOptions>(std::move(name), std::move(summary), {},
-                                 [](const std::string& n, const SamplerOptions& o, const NoOptions&) {
-                                   return std::make_unique<StepperSampler>(n, o, std::make_unique<S>());
+                                 [](const std::string& n, const NoOptions&) {
+                                   return std::make_unique<StepperSampler>(n, std::make_unique<S>());
                                  });
 }
 

@@ -23,7 +23,7 @@ struct SolverInfo {
   std::string name;
   std::string summary;
   std::vector<SolverOption> options;
-  bool uses_time_grid = true;  ///< steps on --steps and --schedule (false: adaptive, chooses its own)
+  bool uses_time_grid = true;  ///< steps on the request's grid (false: adaptive, chooses its own steps)
 };
 
 /// The solver guide's table of every registered solver (markdown), as docs/solvers.md carries it.
@@ -42,16 +42,17 @@ const std::vector<SolverAlias>& solver_aliases();
 /// The alias table (markdown), as docs/solvers.md carries it.
 std::string solver_alias_table_markdown();
 
-/// Every registered solver, in a stable order.
-const std::vector<SolverInfo>& registered_solvers();
+/// Every registered solver: the library's in a stable order, then those registered at run time
+/// (sde::register_solver, sde/solvers/registration.hpp) in the order they were.
+std::vector<SolverInfo> registered_solvers();
 /// The registered solver called `name` (or that the alias `name` runs); throws sde::InvalidArgument
 /// listing the known names.
-const SolverInfo& solver_info(const std::string& name);
+SolverInfo solver_info(const std::string& name);
 
-/// The solver called `name` (a registered solver or an alias) with the common options and its own
-/// `params` (both validated). Throws sde::InvalidArgument listing the known names for an unknown
-/// name, and naming any parameter the solver does not have or cannot read.
-std::unique_ptr<Sampler> make_sampler(const std::string& name, const SamplerOptions& options,
-                                      const SolverParams& params = {});
+/// The solver called `name` (a registered solver or an alias) with its own options `params`
+/// (validated): settings only; every run's choices travel in the SampleRequest given to sample().
+/// Throws sde::InvalidArgument listing the known names for an unknown name, and naming any
+/// parameter the solver does not have or cannot read.
+std::unique_ptr<Sampler> make_sampler(const std::string& name, const SolverParams& params = {});
 
 }  // namespace sde

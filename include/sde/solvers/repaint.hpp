@@ -12,7 +12,6 @@
 
 #include "sde/inverse_problems.hpp"
 #include "sde/sampler.hpp"
-#include "sde/solvers/solver_params.hpp"
 
 namespace sde {
 
@@ -22,16 +21,15 @@ struct RePaintOptions {
   void validate() const;
 };
 
-/// Samples `count` solutions of the inverse problem with the named solver on its grid
-/// (options.steps, options.grid): each segment [t_a, t_b] of the grid is solved by the solver from
-/// t_a (start hooks), with replacement after every step, then, while passes remain, taken back to
-/// t_a by the exact forward transition x_a = (alpha_a / alpha_b) x_b + sqrt(sigma_a^2 - (alpha_a / alpha_b)^2 sigma_b^2) z
-/// and solved again. The solver's randomness is re-keyed per segment and pass from options.seed, so
+/// Samples request.count solutions of the inverse problem with `sampler` (a fixed-grid solver) on
+/// the request's grid: each segment [t_a, t_b] of the grid is solved from t_a through the grid's own
+/// times (a slice of it), with replacement after every step, then, while passes remain, taken back
+/// to t_a by the exact forward transition x_a = (alpha_a / alpha_b) x_b + sqrt(sigma_a^2 - (alpha_a / alpha_b)^2 sigma_b^2) z
+/// and solved again. The solver's randomness is re-keyed per segment and pass from request.seed, so
 /// sample i still depends on (seed, i) only. NFE and steps add up over the passes. Multistep solvers
-/// restart their history at each segment. options.hooks' observer is kept; its start and transform
-/// are RePaint's own.
-SampleResult repaint(const std::string& solver, const SamplerOptions& options, const SolverParams& params,
-                     const Sde& sde, const ScoreModel& model, const Measurement& measurement,
-                     const RePaintOptions& repaint, int64_t count, int64_t first_index = 0);
+/// restart their history at each segment. The request's observer, start (latents or start state)
+/// and transform are kept; RePaint's replacement follows its transform.
+SampleResult repaint(const Sampler& sampler, const Sde& sde, const ScoreModel& model, const SampleRequest& request,
+                     const Measurement& measurement, const RePaintOptions& repaint);
 
 }  // namespace sde

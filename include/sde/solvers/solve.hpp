@@ -19,6 +19,7 @@ struct SolveSetup {
   SampleRange range;                 ///< the batch's global sample indices
   const NoiseStream* noise = nullptr;
   const SolveHooks* hooks = nullptr;
+  const SolveObserver* observer = nullptr;
   const Sde* sde = nullptr;          ///< for controllers that step in the log-SNR
 };
 

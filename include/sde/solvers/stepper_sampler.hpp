@@ -14,7 +14,7 @@ namespace sde {
 /// Which controller drives the stepper, with its settings.
 struct SolverControl {
   enum class Kind {
-    kFixedGrid,       ///< SamplerOptions::steps on SamplerOptions::grid
+    kFixedGrid,       ///< on the request's time grid
     kSharedSteps,     ///< one adaptive step size for the batch (SharedStepControl)
     kPerSampleSteps,  ///< an adaptive step size per sample (PerSampleStepControl)
   };
@@ -23,19 +23,19 @@ struct SolverControl {
   PerSampleStepOptions per_sample;
 };
 
-/// From x_T ~ prior (draw 0; or SamplerOptions::hooks' start state at its start time), the solve
-/// loop to eps, then Tweedie at eps if options().denoise (+1 score call).
+/// From x_T ~ prior (draw 0; or the request's latents or start state at the grid's first time),
+/// the solve loop to the grid's last time, then Tweedie there if request.denoise (+1 score call).
 class StepperSampler final : public Sampler {
  public:
   /// Throws sde::InvalidArgument where the controller needs what the stepper lacks.
-  StepperSampler(std::string name, SamplerOptions options, std::unique_ptr<Stepper> stepper,
-                 SolverControl control = {});
+  StepperSampler(std::string name, std::unique_ptr<Stepper> stepper, SolverControl control = {});
   std::string name() const override { return name_; }
   BatchCoupling batch_coupling() const override;
   bool uses_time_grid() const override { return control_.kind == SolverControl::Kind::kFixedGrid; }
 
  protected:
-  SampleResult sample_batch(const Sde& sde, const ScoreModel& model, SampleRange range) const override;
+  SampleResult sample_batch(const Sde& sde, const ScoreModel& model, const SampleRequest& request,
+                            SampleRange range) const override;
 
  private:
   std::string name_;

@@ -234,25 +234,4 @@ SampleResult sample_with_progress(const SamplingBar& info, const SampleRequest& 
   return result;
 }
 
-torch::Tensor CountingScore::score(const torch::Tensor& x, const torch::Tensor& t) const {
-  on_call_(t);
-  return ForwardingScoreModel::score(x, t);
-}
-
-torch::Tensor CountingScore::data_prediction(const torch::Tensor& x, const torch::Tensor& t) const {
-  on_call_(t);
-  return ForwardingScoreModel::data_prediction(x, t);
-}
-
-torch::Tensor CountingScore::conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const {
-  on_call_(t);
-  return ForwardingScoreModel::conditional_score(x, t, c);
-}
-
-torch::Tensor CountingScore::conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
-                                                         const Condition& c) const {
-  on_call_(t);
-  return ForwardingScoreModel::conditional_data_prediction(x, t, c);
-}
-
 }  // namespace sde::cli

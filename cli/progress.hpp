@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 
-#include "sde/forwarding_score_model.hpp"
 #include "sde/sampler.hpp"
 
 namespace sde::cli {
@@ -104,21 +103,5 @@ struct SamplingBar {
 /// follows the solve loop's steps and model calls); the bar's final line stays (when `leave`).
 SampleResult sample_with_progress(const SamplingBar& bar, const SampleRequest& request,
                                   const std::function<SampleResult(const SampleRequest&)>& run);
-
-/// A score model that forwards every call to `model` after telling `on_call` the call's times (the
-/// likelihood command's progress).
-class CountingScore final : public ForwardingScoreModel {
- public:
-  CountingScore(const ScoreModel& model, std::function<void(const torch::Tensor& t)> on_call)
-      : ForwardingScoreModel(model), on_call_(std::move(on_call)) {}
-  torch::Tensor score(const torch::Tensor& x, const torch::Tensor& t) const override;
-  torch::Tensor data_prediction(const torch::Tensor& x, const torch::Tensor& t) const override;
-  torch::Tensor conditional_score(const torch::Tensor& x, const torch::Tensor& t, const Condition& c) const override;
-  torch::Tensor conditional_data_prediction(const torch::Tensor& x, const torch::Tensor& t,
-                                            const Condition& c) const override;
-
- private:
-  std::function<void(const torch::Tensor& t)> on_call_;
-};
 
 }  // namespace sde::cli

@@ -184,11 +184,6 @@ torch::Tensor ProcessGroup::gather_rows(const torch::Tensor& rows, const std::ve
   return at::cat(parts);
 }
 
-void ProcessGroup::barrier() const {
-  if (!impl_) return;
-  run(options_, "barrier", [&] { return impl_->group->barrier(); });
-}
-
 SampleRange shard_range(int64_t count, int rank, int world, int64_t block) {
   SDE_CHECK(count >= 0 && world >= 1 && rank >= 0 && rank < world && block >= 1, "shard_range: count ", count,
             ", rank ", rank, ", world ", world, ", block ", block, " are not a valid split");

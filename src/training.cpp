@@ -126,6 +126,17 @@ std::string training_objective_name(TrainingObjective objective) {
   return "?";
 }
 
+namespace {
+
+// One process's share of a training step: its rows of the global batch, with the draws those
+// rows have in one process, and their condition.
+struct LocalBatch {
+  torch::Tensor x0, u, z;  ///< data, uniform time draws, noise
+  Condition condition;
+};
+
+}  // namespace
+
 struct Trainer::Impl {
   std::shared_ptr<const Sde> sde;
   ScoreNetwork network, ema;
@@ -137,6 +148,11 @@ struct Trainer::Impl {
   const ProcessGroup* group = nullptr;
   DdpmSchedule ddpm;          // objective ddpm
   torch::Tensor smld_sigmas;  // objective smld
+
+  /// The step's loss under the objective, on this process's rows.
+  torch::Tensor loss(const LocalBatch& batch) const;
+  /// Backward, all-reduce, finiteness check, clipping, Adam and the EMA; the (global) loss.
+  double apply(const torch::Tensor& loss);
 
   // What a checkpoint must match to be resumed here: everything that changes the trajectory
   // except the number of steps.
@@ -211,100 +227,115 @@ Trainer::Trainer(std::shared_ptr<const Sde> sde, ScoreNetwork network, Parameter
 
 Trainer::~Trainer() = default;
 
-double Trainer::step(const TrainingBatch& batch) {
-  Impl& m = *impl_;
+namespace {
+
+// The rows of the global batch this process trains on, in the network's dtype and device (an
+// .npy file is often float64, the network float32), with their draws. A class-conditional network
+// learns from the labels, a fraction label_dropout of them replaced by "no class" (its null class:
+// the unconditional score of classifier-free guidance); a classifier keeps every label.
+LocalBatch local_batch(const TrainingBatch& batch, const ScoreNetwork& network, const TrainOptions& o,
+                              int64_t step, const ProcessGroup* group) {
   const torch::Tensor& data = batch.x0;
-  const TrainOptions& o = m.options;
-  // The data in the network's dtype and device (an .npy file is often float64, the network float32).
-  const torch::Tensor first = m.network.parameters().front();
-  const int world = m.group ? m.group->world_size() : 1;
+  const torch::Tensor first = network.parameters().front();
+  const int world = group ? group->world_size() : 1;
   const int64_t global_batch = data.size(0), b = global_batch / world;
   SDE_CHECK(global_batch % world == 0, "the batch ", global_batch, " does not divide by the ", world,
             " processes; choose a batch that is a multiple of the world size");
-  // This rank's rows of the global batch, with the draws those rows have in one process.
-  const int64_t offset = m.group ? m.group->rank() * b : 0;
-  const torch::Tensor x0 = data.narrow(0, offset, b).to(first.device(), first.scalar_type());
+  const int64_t offset = group ? group->rank() * b : 0;
+  LocalBatch local;
+  local.x0 = data.narrow(0, offset, b).to(first.device(), first.scalar_type());
   const NoiseStream noise(o.seed);
-  const SampleRange range{m.step * global_batch + offset, b};
-  const torch::Tensor u = noise.uniform(range, {}, kTimeDraw, x0.options());
-  const torch::Tensor z = noise.normal(range, x0.sizes().slice(1), kNoiseDraw, x0.options());
-  // A class-conditional network learns from the labels, a fraction label_dropout of them replaced
-  // by "no class" (its null class: the unconditional score of classifier-free guidance).
-  Condition condition;
+  const SampleRange range{step * global_batch + offset, b};
+  local.u = noise.uniform(range, {}, kTimeDraw, local.x0.options());
+  local.z = noise.normal(range, local.x0.sizes().slice(1), kNoiseDraw, local.x0.options());
   const bool classifier = o.objective == TrainingObjective::kClassifier;
-  const int64_t classes = classifier ? m.network.spec().outputs : m.network.spec().classes;
-  if (classes > 0) {
-    SDE_CHECK(batch.labels.defined() && batch.labels.dim() == 1 && batch.labels.size(0) == global_batch,
-              classifier ? "a classifier (" : "a class-conditional network (", "classes = ", classes,
-              ") trains on labelled data: give one class label "
-              "per sample (toys and Fashion-MNIST have them; an .npy data file needs --labels FILE)");
-    torch::Tensor labels = batch.labels.narrow(0, offset, b).to(first.device(), torch::kInt64);
-    SDE_CHECK(labels.numel() == 0 || (labels.min().item<int64_t>() >= 0 && labels.max().item<int64_t>() < classes),
-              "training labels must lie in [0, ", classes, ") for a network of ", classes, " classes");
-    // (A classifier keeps every label: they are its targets.)
-    const double dropout = classifier ? 0.0 : o.label_dropout;
-    const torch::Tensor drop = noise.uniform(range, {}, kLabelDropDraw, torch::kFloat64).to(first.device()).lt(dropout);
-    condition.labels = labels.masked_fill(drop, kUnconditional);
+  const int64_t classes = classifier ? network.spec().outputs : network.spec().classes;
+  if (classes == 0) return local;
+  SDE_CHECK(batch.labels.defined() && batch.labels.dim() == 1 && batch.labels.size(0) == global_batch,
+            classifier ? "a classifier (" : "a class-conditional network (", "classes = ", classes,
+            ") trains on labelled data: give one class label "
+            "per sample (toys and Fashion-MNIST have them; an .npy data file needs --labels FILE)");
+  torch::Tensor labels = batch.labels.narrow(0, offset, b).to(first.device(), torch::kInt64);
+  SDE_CHECK(labels.numel() == 0 || (labels.min().item<int64_t>() >= 0 && labels.max().item<int64_t>() < classes),
+            "training labels must lie in [0, ", classes, ") for a network of ", classes, " classes");
+  const double dropout = classifier ? 0.0 : o.label_dropout;
+  const torch::Tensor drop = noise.uniform(range, {}, kLabelDropDraw, torch::kFloat64).to(first.device()).lt(dropout);
+  local.condition.labels = labels.masked_fill(drop, kUnconditional);
+  return local;
+}
+
+}  // namespace
+
+torch::Tensor Trainer::Impl::loss(const LocalBatch& b) const {
+  const TrainOptions& o = options;
+  const torch::Tensor& x0 = b.x0;
+  if (o.objective == TrainingObjective::kClassifier) {
+    const torch::Tensor t = b.u * (sde->t_max() - o.eps) + o.eps;
+    const torch::Tensor x_t = per_sample(sde->alpha(t), x0) * x0 + per_sample(sde->sigma(t), x0) * b.z;
+    const torch::Tensor logits = network.forward(x_t, time_label(conditioning, *sde, t).to(x0.dtype()));
+    return torch::nn::functional::cross_entropy(logits, b.condition.labels);
   }
-  torch::Tensor loss;
-  if (classifier) {
-    const torch::Tensor t = u * (m.sde->t_max() - o.eps) + o.eps;
-    const torch::Tensor x_t = per_sample(m.sde->alpha(t), x0) * x0 + per_sample(m.sde->sigma(t), x0) * z;
-    const torch::Tensor logits = m.network.forward(x_t, time_label(m.conditioning, *m.sde, t).to(x0.dtype()));
-    loss = torch::nn::functional::cross_entropy(logits, condition.labels);
-  } else if (o.objective == TrainingObjective::kDsm) {
-    const torch::Tensor t = u * (m.sde->t_max() - o.eps) + o.eps;
-    loss = dsm_loss(*m.sde, *m.score_model(m.network), x0, t, z, o.loss, condition).mean();
-  } else {
-    // A step index, uniform on [0, 1000), from the same draw as the continuous time.
-    const torch::Tensor labels = (u.to(torch::kFloat64) * 1000.0).floor().clamp_max(999).to(torch::kLong);
-    const ScoreNetwork net = m.network;
-    const torch::Tensor classes_seen = condition.labels;
-    Network network = [net, classes_seen](const torch::Tensor& x, const torch::Tensor& label) {
-      return net.forward(x, label, classes_seen);
+  if (o.objective == TrainingObjective::kDsm) {
+    const torch::Tensor t = b.u * (sde->t_max() - o.eps) + o.eps;
+    return dsm_loss(*sde, *score_model(network), x0, t, b.z, o.loss, b.condition).mean();
+  }
+  // A step index, uniform on [0, 1000), from the same draw as the continuous time.
+  const torch::Tensor labels = (b.u.to(torch::kFloat64) * 1000.0).floor().clamp_max(999).to(torch::kLong);
+  const ScoreNetwork net = network;
+  const torch::Tensor classes_seen = b.condition.labels;
+  Network forward = [net, classes_seen](const torch::Tensor& x, const torch::Tensor& label) {
+    return net.forward(x, label, classes_seen);
+  };
+  if (o.objective == TrainingObjective::kSmld && parameterization == Parameterization::kNoise) {
+    // A noise predictor as the score smld_loss takes: s = -eps / sigma_i. Its loss is then
+    // || z - eps ||^2, as well scaled at sigma_min as at sigma_max (a raw score spans 1e-4..1e4).
+    const torch::Tensor sigma = per_sample(smld_sigmas.index_select(0, labels).to(x0.dtype()), x0);
+    forward = [net, sigma, classes_seen](const torch::Tensor& x, const torch::Tensor& label) {
+      return -net.forward(x, label, classes_seen) / sigma;
     };
-    if (o.objective == TrainingObjective::kSmld && m.parameterization == Parameterization::kNoise) {
-      // A noise predictor as the score smld_loss takes: s = -eps / sigma_i. Its loss is then
-      // || z - eps ||^2, as well scaled at sigma_min as at sigma_max (a raw score spans 1e-4..1e4).
-      const torch::Tensor sigma = per_sample(m.smld_sigmas.index_select(0, labels).to(x0.dtype()), x0);
-      network = [net, sigma, classes_seen](const torch::Tensor& x, const torch::Tensor& label) {
-        return -net.forward(x, label, classes_seen) / sigma;
-      };
-    }
-    loss = (o.objective == TrainingObjective::kDdpm ? ddpm_loss(network, m.ddpm, x0, labels, z, o.loss.reduce_mean)
-                                  : smld_loss(network, m.smld_sigmas, x0, labels, z, o.loss.reduce_mean))
-               .mean();
   }
-  const double lr = learning_rate_at(o, m.step);
-  for (auto& group : m.adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-  m.adam->zero_grad();
+  return (o.objective == TrainingObjective::kDdpm ? ddpm_loss(forward, ddpm, x0, labels, b.z, o.loss.reduce_mean)
+                                                  : smld_loss(forward, smld_sigmas, x0, labels, b.z, o.loss.reduce_mean))
+      .mean();
+}
+
+double Trainer::Impl::apply(const torch::Tensor& loss) {
+  const TrainOptions& o = options;
+  const double lr = learning_rate_at(o, step);
+  for (auto& g : adam->param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+  adam->zero_grad();
   loss.backward();
   double value = loss.item<double>();
-  if (m.group && world > 1) {
+  if (group && group->world_size() > 1) {
     // One all-reduce per step, of the gradients and the loss together: the mean of the ranks'
     // gradients is the gradient of the global mean loss (two collectives cost a step's worth of
     // latency at the MLP's size).
     std::vector<torch::Tensor> reduced;
-    for (const auto& p : m.network.parameters())
+    for (const auto& p : network.parameters())
       if (p.grad().defined()) reduced.push_back(p.mutable_grad());
     reduced.push_back(loss.detach().reshape({1}).clone());
-    m.group->average(reduced);
+    group->average(reduced);
     value = reduced.back().item<double>();
   }
   // Checked before anything is applied: a non-finite loss leaves the weights and Adam untouched.
-  SDE_CHECK(std::isfinite(value), "the training loss became ", value, " at step ", m.step + 1,
+  SDE_CHECK(std::isfinite(value), "the training loss became ", value, " at step ", step + 1,
             "; nothing was applied. Lower --lr, raise --warmup, or check the data");
-  if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(m.network.parameters(), o.grad_clip);
-  m.adam->step();
+  if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(network.parameters(), o.grad_clip);
+  adam->step();
   {
     torch::NoGradGuard no_grad;
-    const auto from = m.network.state();
-    const auto to = m.ema.state();
-    const double decay = ema_decay_at(o, m.step);
-    for (size_t i = 0; i < to.size(); ++i) to[i].second.mul_(decay).add_(from[i].second, 1.0 - decay);
+    const auto from = network.state();
+    const auto to = ema.state();
+    const double decay = ema_decay_at(o, step);
+    for (size_t k = 0; k < to.size(); ++k) to[k].second.mul_(decay).add_(from[k].second, 1.0 - decay);
   }
-  ++m.step;
+  ++step;
   return value;
+}
+
+double Trainer::step(const TrainingBatch& batch) {
+  Impl& m = *impl_;
+  return m.apply(m.loss(local_batch(batch, m.network, m.options, m.step, m.group)));
 }
 
 void Trainer::run(const TrainingData& data, const std::function<void(const TrainProgress&)>& on_progress,

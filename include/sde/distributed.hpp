@@ -58,7 +58,6 @@ class ProcessGroup {
   /// Rank r's `rows` ([counts[r], ...], the same trailing shape and dtype everywhere) stacked in
   /// rank order on rank 0; an undefined tensor on the others.
   torch::Tensor gather_rows(const torch::Tensor& rows, const std::vector<int64_t>& counts) const;
-  void barrier() const;
 
  private:
   struct Impl;

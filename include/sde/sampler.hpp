@@ -62,7 +62,7 @@ struct SampleRequest {
 };
 
 /// How a sampler's run ended.
-enum class SampleStatus {
+enum class SolveStatus {
   kSuccess,
   kNonFinite,     ///< the state became NaN or infinite; message names the step and time
   kStepLimit,     ///< an adaptive solver used up its step budget before reaching eps
@@ -85,9 +85,9 @@ struct SampleResult {
   double nfe_mean = 0;
   double accepted_steps = 0;  ///< steps per sample (mean over the samples; N on a fixed grid)
   double rejected_steps = 0;  ///< attempts the step-size controller rejected, per sample (mean)
-  SampleStatus status = SampleStatus::kSuccess;
+  SolveStatus status = SolveStatus::kSuccess;
   std::string message;        ///< empty on success; otherwise where and why it stopped
-  bool ok() const { return status == SampleStatus::kSuccess; }
+  bool ok() const { return status == SolveStatus::kSuccess; }
 };
 
 /// A reverse-time solver. Subclasses implement one batch; the batching, the checks on the request

@@ -4,7 +4,7 @@
 namespace sde {
 
 StepOutcome Ancestral::step(const SolveProblem& problem, const StepInput& in, StepperState*) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   const double t = in.times.t, s = in.times.s;
   const Transition tr = sde.transition(s, t);

@@ -12,7 +12,7 @@ AnnealedLangevinCorrector::AnnealedLangevinCorrector(double snr, int64_t n_steps
   SDE_CHECK(n_steps >= 1, "ald corrector: corrector_steps = ", n_steps, " must be >= 1");
 }
 
-void AnnealedLangevinCorrector::correct(ReverseSde& reverse, torch::Tensor& x, double t, double s,
+void AnnealedLangevinCorrector::correct(const ReverseSde& reverse, torch::Tensor& x, double t, double s,
                                         const std::function<torch::Tensor(int64_t)>& noise) const {
   const Sde& sde = reverse.sde();
   const double ratio = sde.transition(s, t).mean_coef;

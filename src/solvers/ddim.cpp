@@ -13,7 +13,7 @@ Ddim::Ddim(double eta) : eta_(eta) {
 }
 
 StepOutcome Ddim::step(const SolveProblem& problem, const StepInput& in, StepperState*) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   const double t = in.times.t, s = in.times.s;
   const double alpha_t = sde.alpha(t), sigma_t = sde.sigma(t);

@@ -31,7 +31,7 @@ StepperTraits Deis::traits() const {
 }
 
 StepOutcome Deis::step_with(const SolveProblem& problem, const StepInput& in, EpsHistory& history) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   const double t = in.times.t, s = in.times.s;
   const int64_t k = in.times.index, steps = in.times.steps;

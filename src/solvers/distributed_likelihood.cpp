@@ -42,10 +42,10 @@ LikelihoodResult log_likelihood_distributed(const Sde& sde, const ScoreModel& mo
     if (estimated_error) result.std_error = group.gather_rows(result.std_error.contiguous(), counts);
   }
   if (failed_points == double(n)) {
-    result.status = SampleStatus::kNonFinite;
+    result.status = SolveStatus::kNonFinite;
     if (result.message.empty()) result.message = "likelihood: every point failed (each rank's result says why)";
   } else {
-    result.status = SampleStatus::kSuccess;
+    result.status = SolveStatus::kSuccess;
     result.message.clear();
   }
   return result;

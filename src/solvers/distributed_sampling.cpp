@@ -40,7 +40,7 @@ SampleResult sample_distributed(const Sampler& sampler, const Sde& sde, const Sc
       std::string ranks;
       for (int r = 0; r < world && r < 53; ++r)
         if (int64_t(failed) >> r & 1) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
-      result.status = SampleStatus::kNonFinite;
+      result.status = SolveStatus::kNonFinite;
       result.message = "sampling failed on rank(s) " + ranks + " (their own messages say where)";
     }
     return result;

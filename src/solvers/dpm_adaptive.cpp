@@ -26,7 +26,7 @@ torch::Tensor DpmAdaptivePair::first_stage(const SolveProblem& problem, const to
 }
 
 StepOutcome DpmAdaptivePair::step(const SolveProblem& problem, const StepInput& in, StepperState*) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   const torch::Tensor& x = in.x;
   const torch::Tensor& d_t = in.first;

@@ -12,7 +12,7 @@ StepperTraits DpmSolverPP2S::traits() const {
 }
 
 StepOutcome DpmSolverPP2S::step(const SolveProblem& problem, const StepInput& in, StepperState*) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   const double t = in.times.t, s = in.times.s;
   const double lambda_t = sde.log_snr(t), h = sde.log_snr(s) - lambda_t;

@@ -28,7 +28,7 @@ StepperTraits DpmSolverPPMultistep::traits() const {
 
 StepOutcome DpmSolverPPMultistep::step_with(const SolveProblem& problem, const StepInput& in,
                                             DataHistory& memory) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   const double t = in.times.t, s = in.times.s;
   const int64_t k = in.times.index, steps = in.times.steps;

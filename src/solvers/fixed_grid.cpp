@@ -23,7 +23,7 @@ Verdict FixedGrid::judge(const StepInput& in, const StepOutcome& outcome) {
   Verdict v;
   ++k_;
   if (!all_finite(outcome.x)) {
-    v.status = SampleStatus::kNonFinite;
+    v.status = SolveStatus::kNonFinite;
     v.message = detail::concat("the state became non-finite at step ", k_, " of ", times_.size() - 1,
                                " (t = ", in.times.s, ")");
   }

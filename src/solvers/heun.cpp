@@ -24,7 +24,7 @@ StepperTraits Heun::traits() const {
 }
 
 StepOutcome Heun::step(const SolveProblem& problem, const StepInput& in, StepperState*) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   double t = in.times.t;
   const double s = in.times.s;

@@ -32,7 +32,7 @@ StepperTraits Ipndm::traits() const {
 }
 
 StepOutcome Ipndm::step_with(const SolveProblem& problem, const StepInput& in, SlopeHistory& history) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   const double t = in.times.t, s = in.times.s;
   const int64_t k = in.times.index, steps = in.times.steps;

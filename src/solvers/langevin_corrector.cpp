@@ -19,7 +19,7 @@ LangevinCorrector::LangevinCorrector(double snr, int64_t n_steps, bool batch_mea
   SDE_CHECK(n_steps >= 1, "langevin corrector: corrector_steps = ", n_steps, " must be >= 1");
 }
 
-void LangevinCorrector::correct(ReverseSde& reverse, torch::Tensor& x, double t, double s,
+void LangevinCorrector::correct(const ReverseSde& reverse, torch::Tensor& x, double t, double s,
                                 const std::function<torch::Tensor(int64_t)>& noise) const {
   const double ratio = reverse.sde().transition(s, t).mean_coef;
   const double a = ratio * ratio;

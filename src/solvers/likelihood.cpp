@@ -83,7 +83,7 @@ LikelihoodResult log_likelihood(const Sde& sde, const ScoreModel& model, const t
   const int64_t batch = x.size(0), dim = x.numel() / std::max<int64_t>(batch, 1);
   const bool exact = o.trace == TraceEstimator::kExact;
   const int64_t columns = exact ? 1 : o.probes;  // integrals carried along with x
-  ReverseSde reverse(sde, model);
+  const ReverseSde reverse(sde, model);
 
   // The points [first, first + count) together, their integrals in the last columns of the state.
   auto integrate_rows = [&](int64_t first, int64_t count) {
@@ -118,10 +118,12 @@ LikelihoodResult log_likelihood(const Sde& sde, const ScoreModel& model, const t
   // with the batch split over processes every process must take the same steps. Not for a spent
   // step budget either: each half would spend it again.)
   std::function<void(int64_t, int64_t)> solve = [&](int64_t first, int64_t count) {
+    if (o.ode.observer.begin) o.ode.observer.begin({o.first_index + first, count});
     const OdeSolution solution = integrate_rows(first, count);
+    result.nfe += solution.nfe;
     if (solution.ok()) {
       end.narrow(0, first, count).copy_(solution.x);
-    } else if (count == 1 || o.ode.global_max || solution.status == SampleStatus::kStepLimit) {
+    } else if (count == 1 || o.ode.global_max || solution.status == SolveStatus::kStepLimit) {
       for (int64_t i = first; i < first + count; ++i) result.failures.push_back({i, solution.message});
       if (result.failures.size() == size_t(count)) result.status = solution.status;
     } else {
@@ -131,14 +133,13 @@ LikelihoodResult log_likelihood(const Sde& sde, const ScoreModel& model, const t
   };
   const int64_t step = o.batch_size > 0 ? o.batch_size : std::max<int64_t>(batch, 1);
   for (int64_t first = 0; first < batch; first += step) solve(first, std::min(step, batch - first));
-  result.nfe = reverse.nfe();
   const auto shape = x.sizes().vec();
   result.latent = end.narrow(1, 0, dim).reshape(shape);
   if (result.failures.size() == size_t(batch)) {
     result.message = "likelihood: " + result.failures.front().message;
     return result;
   }
-  result.status = SampleStatus::kSuccess;
+  result.status = SolveStatus::kSuccess;
   const torch::Tensor integrals = end.narrow(1, dim, columns).to(torch::kFloat64);
   result.prior_log_p = sde.prior_log_prob(result.latent.to(torch::kFloat64));
   result.log_p = result.prior_log_p + integrals.mean(1);

@@ -15,15 +15,6 @@ OdeErrorNorm parse_error_norm(const std::string& name) {
   throw InvalidArgument("unknown ODE error norm '" + name + "'; known: rms, max, batch-rms");
 }
 
-std::string error_norm_name(OdeErrorNorm norm) {
-  switch (norm) {
-    case OdeErrorNorm::kPerSampleRms: return "rms";
-    case OdeErrorNorm::kMax: return "max";
-    case OdeErrorNorm::kBatchRms: return "batch-rms";
-  }
-  return "?";
-}
-
 namespace {
 
 OdeSolution solution_of(SolveOutcome o) {
@@ -31,7 +22,7 @@ OdeSolution solution_of(SolveOutcome o) {
   s.x = std::move(o.x);
   s.accepted = std::llround(o.accepted);
   s.rejected = std::llround(o.rejected);
-  s.calls = o.calls;
+  s.nfe = o.nfe;
   s.status = o.status;
   s.message = std::move(o.message);
   return s;
@@ -47,7 +38,10 @@ OdeSolution integrate_adaptive(const OdeRhs& rhs, const torch::Tensor& x, double
   SDE_CHECK(x.dim() >= 1, "an ODE state must have shape [B, ...], got ", x.sizes());
   SharedStepControl control(options);
   const RungeKutta stepper(options.method);
-  return solution_of(solve(stepper, control, SolveProblem(rhs), x, t0, t1));
+  SolveSetup setup;
+  setup.range = {0, x.size(0)};
+  setup.observer = &options.observer;
+  return solution_of(solve(stepper, control, SolveProblem(rhs), x, t0, t1, setup));
 }
 
 OdeSolution integrate_fixed(const OdeRhs& rhs, const torch::Tensor& x, const std::vector<double>& times) {

@@ -87,7 +87,7 @@ Verdict PerSampleStepControl::judge(const StepInput& in, const StepOutcome& outc
   if (!std::isfinite(err.sum().item<double>())) {
     const int64_t j = torch::isfinite(err).logical_not().nonzero()[0][0].item<int64_t>();
     v.any = false;
-    v.status = SampleStatus::kNonFinite;
+    v.status = SolveStatus::kNonFinite;
     v.message = detail::concat("sample ", range_.first + active_[j].item<int64_t>(), " became non-finite in attempt ",
                                attempt_ + 1, " (from t = ", in.times.t_each[j].item<double>(), ")");
     return v;

@@ -12,8 +12,7 @@ SampleResult flow(const Sde& sde, const ScoreModel& model, const torch::Tensor& 
   SDE_CHECK(std::isfinite(t0) && std::isfinite(t1) && t0 > 0 && t1 > 0 && t0 <= sde.t_max() && t1 <= sde.t_max(),
             what, ": times must lie in (0, T]; got ", t0, " and ", t1);
   SDE_CHECK(all_finite(x), what, ": the input contains NaN or infinite values");
-  ReverseSde reverse(sde, model);
-  reverse.condition_on(condition.for_range({0, x.size(0)}));
+  const ReverseSde reverse(sde, model, condition.for_range({0, x.size(0)}));
   const OdeRhs drift = [&reverse](const torch::Tensor& state, torch::Tensor& dxdt, double t) {
     dxdt = reverse.probability_flow_drift(state, t);
   };
@@ -22,7 +21,7 @@ SampleResult flow(const Sde& sde, const ScoreModel& model, const torch::Tensor& 
   result.samples = solution.x;
   result.status = solution.status;
   if (!solution.ok()) result.message = what + ": " + solution.message;
-  result.nfe = reverse.nfe();
+  result.nfe = solution.nfe;
   result.nfe_mean = double(result.nfe);
   result.accepted_steps = double(solution.accepted);
   result.rejected_steps = double(solution.rejected);

@@ -4,7 +4,7 @@
 namespace sde {
 
 StepOutcome ReverseDiffusion::step(const SolveProblem& problem, const StepInput& in, StepperState*) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Transition tr = reverse.sde().transition(in.times.s, in.times.t);
   const torch::Tensor score = reverse.score(in.x, in.times.t);
   torch::Tensor x = in.x;

@@ -52,7 +52,7 @@ StepperTraits SaSolver::traits() const {
 }
 
 StepOutcome SaSolver::step_with(const SolveProblem& problem, const StepInput& in, SaSolverState& state) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   const double t = in.times.t, s = in.times.s, lambda_t = sde.log_snr(t), eta = options_.tau * options_.tau;
   const int64_t k = in.times.index, steps = in.times.steps;

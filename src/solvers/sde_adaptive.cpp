@@ -6,7 +6,7 @@ namespace {
 
 // The stochastic Heun step: x' = x - h b(x,t) + g(t) sqrt(h) z, kept (x' + x - h b(x',s) + g(s) sqrt(h) z) / 2.
 // Returns {x'', x'}.
-StepOutcome stochastic_heun(ReverseSde& reverse, const torch::Tensor& x, const torch::Tensor& b_t,
+StepOutcome stochastic_heun(const ReverseSde& reverse, const torch::Tensor& x, const torch::Tensor& b_t,
                             const torch::Tensor& t, const torch::Tensor& s, const torch::Tensor& z) {
   const Sde& sde = reverse.sde();
   const torch::Tensor h = t - s, root_h = h.sqrt(), minus_h = per_sample(-h, x);
@@ -36,7 +36,7 @@ torch::Tensor SdeAdaptivePair::first_stage(const SolveProblem& problem, const to
 }
 
 StepOutcome SdeAdaptivePair::step(const SolveProblem& problem, const StepInput& in, StepperState*) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const torch::Tensor& x = in.x;
   const torch::Tensor t = times_of(in.times.t_rows(x.size(0)), x), s = times_of(in.times.s_rows(x.size(0)), x);
   if (estimate_ == SdeErrorEstimate::kPaper) return stochastic_heun(reverse, x, in.first, t, s, in.noise());

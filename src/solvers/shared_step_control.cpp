@@ -112,7 +112,7 @@ Verdict SharedStepControl::judge(const StepInput& in, const StepOutcome& outcome
   // A step cut to end at t1 may be tiny and is not checked.
   if ((!ok || !last_) && std::abs(dt_) < kSmallestStep * std::abs(t1_ - t0_)) {
     v.any = false;
-    v.status = SampleStatus::kStepTooSmall;
+    v.status = SolveStatus::kStepTooSmall;
     v.message = detail::concat("the step size fell to ", std::abs(dt_), " at t = ", t_, " (below 1e-12 of the ",
                                "interval from ", t0_, " to ", t1_, ")");
     return v;
@@ -126,7 +126,7 @@ Verdict SharedStepControl::judge(const StepInput& in, const StepOutcome& outcome
   // With dopri5 and Cash–Karp the error estimate combines every stage the new state uses, so a
   // finite error means a finite state: the state itself is checked only when it is not, and at the end.
   if ((!std::isfinite(err) || finished()) && !all_finite(outcome.x)) {
-    v.status = SampleStatus::kNonFinite;
+    v.status = SolveStatus::kNonFinite;
     v.message = detail::concat("the state became non-finite at step ", accepted_, " (t = ", t_, ")");
   }
   return v;

@@ -27,23 +27,33 @@ StepOutcome pick(const StepOutcome& o, const torch::Tensor& keep) {
   return {pick(o.x, keep), pick(o.lower, keep), pick(o.error, keep), pick(o.next_first, keep)};
 }
 
-// Model calls per sample: a number for the calls every sample took part in, a tensor for the rest.
+// The solve's one count of model calls: batched calls, and per sample a number for the calls
+// every sample took part in and a tensor for the rest. Every call reaches it through the problem
+// the loop hands out, bound to the rows the call concerns.
 class CallCounter {
  public:
-  explicit CallCounter(int64_t count) : count_(count) {}
-  void add(const torch::Tensor& rows, int64_t calls) {
-    if (calls == 0) return;
-    if (!rows.defined()) {
-      everyone_ += double(calls);
-      return;
-    }
-    if (!each_.defined()) each_ = torch::zeros({count_}, torch::kFloat64);
-    each_.index_add_(0, rows.cpu(), torch::full({rows.numel()}, double(calls), torch::kFloat64));
+  CallCounter(int64_t count, const SolveProblem& problem) : count_(count), problem_(problem) {}
+  /// The problem for the samples `rows` (undefined: all), its calls counted here.
+  SolveProblem on(const torch::Tensor& rows) {
+    return problem_.on(rows, [this, rows] { add(rows); });
   }
+  int64_t calls() const { return calls_; }
   double mean() const { return everyone_ + (each_.defined() && count_ > 0 ? each_.mean().item<double>() : 0.0); }
 
  private:
+  void add(const torch::Tensor& rows) {
+    ++calls_;
+    if (!rows.defined()) {
+      everyone_ += 1.0;
+      return;
+    }
+    if (!each_.defined()) each_ = torch::zeros({count_}, torch::kFloat64);
+    each_.index_add_(0, rows.cpu(), torch::ones({rows.numel()}, torch::kFloat64));
+  }
+
   int64_t count_;
+  const SolveProblem& problem_;
+  int64_t calls_ = 0;
   double everyone_ = 0;
   torch::Tensor each_;
 };
@@ -52,15 +62,15 @@ class CallCounter {
 // from the same state, so it costs one model call less); FSAL steppers hand over the next one.
 class FirstStageCache {
  public:
-  using Compute = std::function<torch::Tensor(const torch::Tensor& x, const StepTimes& times)>;
-  FirstStageCache(int64_t count, Compute compute, CallCounter& counter, const SolveProblem& problem)
-      : count_(count), compute_(std::move(compute)), counter_(counter), problem_(problem) {}
+  /// F at x and times for the samples `rows`, their calls counted under those rows.
+  using Compute = std::function<torch::Tensor(const torch::Tensor& rows, const torch::Tensor& x, const StepTimes& times)>;
+  FirstStageCache(int64_t count, Compute compute) : count_(count), compute_(std::move(compute)) {}
 
   /// The first stages of `rows` (undefined: all) at state x_rows and times.t.
   torch::Tensor get(const torch::Tensor& rows, const torch::Tensor& x_rows, const StepTimes& times) {
     if (!rows.defined() && !valid_.defined()) {
       if (!all_valid_) {
-        values_ = counted(rows, x_rows, times);
+        values_ = compute_(rows, x_rows, times);
         all_valid_ = true;
       }
       return values_;
@@ -70,7 +80,7 @@ class FirstStageCache {
     const torch::Tensor stale = valid.logical_not().nonzero().squeeze(1);
     if (stale.numel() > 0) {
       const torch::Tensor global = rows.defined() ? rows.index_select(0, stale) : stale;
-      values_.index_copy_(0, global, counted(global, x_rows.index_select(0, stale), pick(times, stale)));
+      values_.index_copy_(0, global, compute_(global, x_rows.index_select(0, stale), pick(times, stale)));
       valid_.index_fill_(0, global, true);
     }
     return rows.defined() ? values_.index_select(0, rows) : values_;
@@ -90,13 +100,6 @@ class FirstStageCache {
   }
 
  private:
-  torch::Tensor counted(const torch::Tensor& rows, const torch::Tensor& x, const StepTimes& times) {
-    problem_.focus(rows);
-    const int64_t before = problem_.calls();
-    torch::Tensor f = compute_(x, times);
-    counter_.add(rows, problem_.calls() - before);
-    return f;
-  }
   void materialize(const torch::Tensor& like) {
     if (!valid_.defined()) valid_ = torch::full({count_}, all_valid_, torch::TensorOptions(torch::kBool).device(like.defined() ? like.device() : values_.device()));
     if (!values_.defined() && like.defined()) {
@@ -108,8 +111,6 @@ class FirstStageCache {
 
   int64_t count_;
   Compute compute_;
-  CallCounter& counter_;
-  const SolveProblem& problem_;
   torch::Tensor values_, valid_;
   bool all_valid_ = false;
 };
@@ -120,35 +121,31 @@ SolveOutcome solve(const Stepper& stepper, Controller& controller, const SolvePr
                    const torch::Tensor& x_start, double t0, double t1, const SolveSetup& setup) {
   SDE_CHECK(x_start.dim() >= 1, "a solve's state must have shape [B, ...], got ", x_start.sizes());
   const StepperTraits traits = stepper.traits();
-  const int64_t count = x_start.size(0), calls_at_start = problem.calls();
+  const int64_t count = x_start.size(0);
   const std::vector<int64_t> shape(x_start.sizes().begin() + 1, x_start.sizes().end());
   torch::Tensor x = x_start.clone();
   SolveOutcome out;
-  CallCounter per_sample(count);
-  FirstStageCache first(count, [&](const torch::Tensor& xs, const StepTimes& times) {
-    return stepper.first_stage(problem, xs, times);
-  }, per_sample, problem);
-  const auto state = stepper.init(problem, x);
+  CallCounter calls(count, problem);
+  FirstStageCache first(count, [&](const torch::Tensor& rows, const torch::Tensor& xs, const StepTimes& times) {
+    return stepper.first_stage(calls.on(rows), xs, times);
+  });
+  const auto state = stepper.init(calls.on({}), x);
 
   ControlStart start{x, t0, t1, setup.range, traits, {}, {}};
   StepTimes at_start;
   at_start.t = at_start.s = t0;
   start.first = [&] { return first.get({}, x, at_start); };
   start.evaluate = [&](const torch::Tensor& xs, double t) {
-    problem.focus({});
-    const int64_t before = problem.calls();
     StepTimes at;
     at.t = at.s = t;
-    torch::Tensor f = stepper.first_stage(problem, xs, at);
-    per_sample.add({}, problem.calls() - before);
-    return f;
+    return stepper.first_stage(calls.on({}), xs, at);
   };
   controller.start(start);
 
   double accepted = 0, rejected = 0;  // summed over the samples
   for (int64_t k = 0; !controller.finished(); ++k) {
     if (std::string why = controller.budget_spent(k); !why.empty()) {
-      out.status = SampleStatus::kStepLimit;
+      out.status = SolveStatus::kStepLimit;
       out.message = std::move(why);
       break;
     }
@@ -163,10 +160,7 @@ SolveOutcome solve(const Stepper& stepper, Controller& controller, const SolvePr
       torch::Tensor z = setup.noise->normal(setup.range, shape, uint32_t(1 + k * traits.noise_draws + j), x.options());
       return rows.defined() ? z.index_select(0, rows) : z;
     });
-    problem.focus(rows);
-    int64_t before = problem.calls();
-    const StepOutcome outcome = stepper.step(problem, in, state.get());
-    per_sample.add(rows, problem.calls() - before);
+    const StepOutcome outcome = stepper.step(calls.on(rows), in, state.get());
     const Verdict verdict = controller.judge(in, outcome);
 
     const int64_t stepping = in.x.size(0);
@@ -177,11 +171,8 @@ SolveOutcome solve(const Stepper& stepper, Controller& controller, const SolvePr
       StepPosition where;
       where.index = k;
       where.range = setup.range;
-      before = problem.calls();
       if (!rows.defined() && !verdict.accepted.defined()) {
-        problem.focus({});
-        x = stepper.finish(problem, in, outcome);
-        per_sample.add({}, problem.calls() - before);
+        x = stepper.finish(calls.on({}), in, outcome);
         first.stepped({}, traits.fsal ? outcome.next_first : torch::Tensor());
         where.time = attempt.times.s;
         where.times = attempt.times.s_each;
@@ -189,27 +180,25 @@ SolveOutcome solve(const Stepper& stepper, Controller& controller, const SolvePr
         const torch::Tensor keep = verdict.accepted.defined() ? verdict.accepted
                                                               : torch::arange(stepping, rows.options());
         const torch::Tensor global = rows.defined() ? rows.index_select(0, keep) : keep;
-        problem.focus(global);
-        x.index_copy_(0, global, stepper.finish(problem, pick(in, keep), pick(outcome, keep)));
-        per_sample.add(global, problem.calls() - before);
+        x.index_copy_(0, global, stepper.finish(calls.on(global), pick(in, keep), pick(outcome, keep)));
         first.stepped(global, traits.fsal ? pick(outcome.next_first, keep) : torch::Tensor());
         where.time = attempt.times.s;
         where.times = pick(attempt.times.s_each, keep);
         where.rows = global;
       }
-      where.calls = problem.calls() - calls_at_start;
+      where.calls = calls.calls();
       if (setup.hooks && setup.hooks->transform) setup.hooks->transform(x, where);
       if (setup.observer && setup.observer->step) setup.observer->step(x, where);
     }
-    if (verdict.status != SampleStatus::kSuccess) {
+    if (verdict.status != SolveStatus::kSuccess) {
       out.status = verdict.status;
       out.message = verdict.message;
       break;
     }
   }
   out.x = std::move(x);
-  out.calls = problem.calls() - calls_at_start;
-  out.calls_mean = per_sample.mean();
+  out.nfe = calls.calls();
+  out.nfe_mean = calls.mean();
   out.accepted = count > 0 ? accepted / double(count) : 0.0;
   out.rejected = count > 0 ? rejected / double(count) : 0.0;
   return out;

@@ -4,32 +4,33 @@
 
 namespace sde {
 
-SolveProblem::SolveProblem(ReverseSde& reverse) : reverse_(&reverse) {}
+SolveProblem::SolveProblem(ReverseSde reverse) : reverse_(std::move(reverse)) {}
 
 SolveProblem::SolveProblem(OdeRhs field) : field_(std::move(field)) {
   SDE_CHECK(field_ != nullptr, "an ODE solve needs a right-hand side; got an empty function");
 }
 
-ReverseSde& SolveProblem::reverse() const {
-  SDE_CHECK(reverse_ != nullptr, "this stepper needs a forward SDE and a score model; a plain ODE has neither "
+const ReverseSde& SolveProblem::reverse() const {
+  SDE_CHECK(reverse_.has_value(), "this stepper needs a forward SDE and a score model; a plain ODE has neither "
             "(use a Runge-Kutta method)");
   return *reverse_;
 }
 
 void SolveProblem::field(const torch::Tensor& x, torch::Tensor& dxdt, double t) const {
-  if (reverse_ != nullptr) {
+  if (reverse_) {
     dxdt = reverse_->probability_flow_drift(x, t);
     return;
   }
-  ++field_calls_;
+  if (on_call_) on_call_();
   field_(x, dxdt, t);
 }
 
-void SolveProblem::focus(const torch::Tensor& rows) const {
-  if (reverse_ != nullptr) reverse_->focus(rows);
+SolveProblem SolveProblem::on(const torch::Tensor& rows, std::function<void()> on_call) const {
+  SolveProblem view = *this;
+  if (reverse_) view.reverse_ = reverse_->on(rows, std::move(on_call));
+  else view.on_call_ = std::move(on_call);
+  return view;
 }
-
-int64_t SolveProblem::calls() const { return reverse_ != nullptr ? reverse_->nfe() : field_calls_; }
 
 torch::Tensor StepTimes::t_rows(int64_t rows) const {
   return t_each.defined() ? t_each : torch::full({rows}, t, torch::kFloat64);

@@ -47,8 +47,7 @@ SampleResult StepperSampler::sample_batch(const Sde& sde, const ScoreModel& mode
   const auto tensor_options = torch::TensorOptions(request.dtype).device(request.device);
   const std::vector<int64_t> shape = model.sample_shape();
   const NoiseStream noise(request.seed);
-  ReverseSde reverse(sde, model);
-  reverse.condition_on(request.condition.for_range(range));
+  const ReverseSde reverse(sde, model, request.condition.for_range(range));
   // Adaptive control needs only the end points; a formula grid gives them without its inner times.
   const bool fixed = control_.kind == SolverControl::Kind::kFixedGrid;
   const TimeGrid& grid_spec = request.grid;
@@ -78,14 +77,15 @@ SampleResult StepperSampler::sample_batch(const Sde& sde, const ScoreModel& mode
   result.samples = std::move(solved.x);
   result.status = solved.status;
   if (!solved.ok()) result.message = name_ + ": " + solved.message;
-  result.nfe_mean = solved.calls_mean;
+  result.nfe = solved.nfe;
+  result.nfe_mean = solved.nfe_mean;
   if (result.ok() && request.denoise) {
-    reverse.focus({});
-    result.samples = reverse.denoise(result.samples, t1);
-    result.nfe_mean += 1;
+    int64_t calls = 0;
+    result.samples = reverse.on({}, [&calls] { ++calls; }).denoise(result.samples, t1);
+    result.nfe += calls;
+    result.nfe_mean += double(calls);
   }
   if (result.ok() && request.hooks.finish) request.hooks.finish(result.samples, range);
-  result.nfe = reverse.nfe();
   result.accepted_steps = solved.accepted;
   result.rejected_steps = solved.rejected;
   return result;

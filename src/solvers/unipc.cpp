@@ -63,7 +63,7 @@ StepperTraits UniPc::traits() const {
 }
 
 StepOutcome UniPc::step_with(const SolveProblem& problem, const StepInput& in, UniPcState& state) const {
-  ReverseSde& reverse = problem.reverse();
+  const ReverseSde& reverse = problem.reverse();
   const Sde& sde = reverse.sde();
   const double t = in.times.t, s = in.times.s;
   const int64_t k = in.times.index, steps = in.times.steps;

@@ -35,12 +35,13 @@ class NanBelow final : public sde::ScoreModel {
 TEST_CASE("per-sample times give what the scalar time gives when all are equal") {
   const auto s = sde::make_sde({"subvp"});
   const sde::GaussianMixtureScore model(sde::GaussianMixture::from_json_file(data_path("ring8.json")), s);
-  sde::ReverseSde reverse(*s, model);
+  int64_t calls = 0;
+  const sde::ReverseSde reverse = sde::ReverseSde(*s, model).on({}, [&calls] { ++calls; });
   const auto x = sde::NoiseStream(4).normal({0, 16}, {2}, 0, torch::kFloat64);
   const auto t = torch::full({16}, 0.3, torch::kFloat64);
   CHECK(torch::allclose(reverse.drift(x, t), reverse.drift(x, 0.3), 1e-14, 1e-14));
   CHECK(torch::allclose(reverse.denoise(x, t), reverse.denoise(x, 0.3), 1e-14, 1e-14));
-  CHECK(reverse.nfe() == 4);
+  CHECK(calls == 4);
 }
 
 TEST_CASE("adaptive solvers stop with a status when the step budget runs out") {
@@ -49,7 +50,7 @@ TEST_CASE("adaptive solvers stop with a status when the step budget runs out") {
   for (const std::string solver : {"sde-adaptive", "dpm-adaptive"}) {
     CAPTURE(solver);
     const auto result = sde::make_sampler(solver, params_of({{"max_steps", "3"}}))->sample(*s, model, sde::testing::samples_of({}, 32));
-    CHECK(result.status == sde::SampleStatus::kStepLimit);
+    CHECK(result.status == sde::SolveStatus::kStepLimit);
     CHECK(result.message.find("32 samples did not reach t = 0.001 within max_steps = 3 attempts (sample 0 is at t = ") != std::string::npos);
     CHECK(result.message.find("raise max_steps or loosen rtol/atol") != std::string::npos);
   }
@@ -61,7 +62,7 @@ TEST_CASE("adaptive solvers report a non-finite state with the sample and time")
   for (const std::string solver : {"sde-adaptive", "dpm-adaptive"}) {
     CAPTURE(solver);
     const auto result = sde::make_sampler(solver)->sample(*s, model, sde::testing::samples_of({}, 8, 100));
-    CHECK(result.status == sde::SampleStatus::kNonFinite);
+    CHECK(result.status == sde::SolveStatus::kNonFinite);
     CAPTURE(result.message);
     CHECK(result.message.find(solver + ": sample 10") != std::string::npos);
     CHECK(result.message.find("became non-finite in attempt") != std::string::npos);

@@ -24,7 +24,7 @@ TEST_CASE("DDIM with eta = 0 equals first-order DPM-Solver to rounding") {
     for (auto [t, u] : {std::pair{1.0, 0.9}, std::pair{0.5, 0.3}, std::pair{0.05, 0.001}}) {
       CAPTURE(t);
       const auto x = model.sample(sde::NoiseStream(8), {0, 256}, t, torch::kFloat64);
-      sde::ReverseSde reverse(*s, model);
+      const sde::ReverseSde reverse(*s, model);
       const double h = s->log_snr(u) - s->log_snr(t);
       const auto eps_hat = reverse.score(x, t) * -s->sigma(t);
       const auto dpm1 = x * (s->alpha(u) / s->alpha(t)) - eps_hat * (s->sigma(u) * std::expm1(h));

@@ -160,7 +160,7 @@ TEST_CASE("a non-finite state stops the solver and names the step and time") {
   sde::SampleRequest options;
   options.grid.steps = 10;
   const auto result = sde::make_sampler("em")->sample(*s, model, sde::testing::samples_of(options, 4));
-  CHECK(result.status == sde::SampleStatus::kNonFinite);
+  CHECK(result.status == sde::SolveStatus::kNonFinite);
   // t_k = 1 - 0.0999 k: the first score below t = 0.5 is at k = 6, the 7th step, ending at t = 0.3007.
   CAPTURE(result.message);
   CHECK(result.message.find("non-finite at step 7 of 10 (t = 0.3007") != std::string::npos);

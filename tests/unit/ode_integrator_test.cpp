@@ -175,13 +175,13 @@ TEST_CASE("running out of steps and non-finite states stop with a status") {
   options.max_steps = 3;
   options.rtol = options.atol = 1e-12;
   const auto limited = sde::integrate_adaptive(kDecay, x0, 0.0, 1.0, options);
-  CHECK(limited.status == sde::SampleStatus::kStepLimit);
+  CHECK(limited.status == sde::SolveStatus::kStepLimit);
   CHECK(limited.message.find("no end after max_steps = 3 steps") != std::string::npos);
   const sde::OdeRhs blow_up = [](const torch::Tensor& x, torch::Tensor& dxdt, double t) {
     dxdt = t > 0.5 ? torch::full_like(x, INFINITY) : x.clone();
   };
   const auto broken = sde::integrate_adaptive(blow_up, x0, 0.0, 1.0, sde::OdeOptions{});
-  CHECK(broken.status == sde::SampleStatus::kNonFinite);
+  CHECK(broken.status == sde::SolveStatus::kNonFinite);
   CHECK(broken.message.find("non-finite at step") != std::string::npos);
   CHECK_THROWS_WITH_AS(sde::parse_ode_method("euler"),
                        doctest::Contains("ODE method 'euler' is not one of: dopri5, cash-karp, rk4"), sde::InvalidArgument);

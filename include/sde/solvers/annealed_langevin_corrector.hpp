@@ -12,7 +12,7 @@ class AnnealedLangevinCorrector final : public Corrector {
  public:
   AnnealedLangevinCorrector(double snr, int64_t n_steps);
   int64_t steps() const override { return n_steps_; }
-  void correct(ReverseSde& reverse, torch::Tensor& x, double t, double s,
+  void correct(const ReverseSde& reverse, torch::Tensor& x, double t, double s,
                const std::function<torch::Tensor(int64_t)>& noise) const override;
 
  private:

@@ -37,7 +37,7 @@ struct Attempt {
 struct Verdict {
   bool any = true;          ///< some sample advances
   torch::Tensor accepted;   ///< positions within the attempt's rows that advance; undefined: all
-  SampleStatus status = SampleStatus::kSuccess;
+  SolveStatus status = SolveStatus::kSuccess;
   std::string message;      ///< why the solve stops (a non-finite state, a vanishing step)
 };
 

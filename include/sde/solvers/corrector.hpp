@@ -20,7 +20,7 @@ class Corrector {
   virtual bool uses_batch_statistics() const { return false; }
   /// Corrects x at time t in place. `s` is the next grid time (some step sizes use the local
   /// discretisation); noise(j) gives the normals of sub-step j, with x's shape.
-  virtual void correct(ReverseSde& reverse, torch::Tensor& x, double t, double s,
+  virtual void correct(const ReverseSde& reverse, torch::Tensor& x, double t, double s,
                        const std::function<torch::Tensor(int64_t)>& noise) const = 0;
 };
 

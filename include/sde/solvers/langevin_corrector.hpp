@@ -21,7 +21,7 @@ class LangevinCorrector final : public Corrector {
   LangevinCorrector(double snr, int64_t n_steps, bool batch_mean);
   bool uses_batch_statistics() const override { return batch_mean_; }
   int64_t steps() const override { return n_steps_; }
-  void correct(ReverseSde& reverse, torch::Tensor& x, double t, double s,
+  void correct(const ReverseSde& reverse, torch::Tensor& x, double t, double s,
                const std::function<torch::Tensor(int64_t)>& noise) const override;
 
  private:

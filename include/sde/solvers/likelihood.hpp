@@ -50,9 +50,9 @@ struct LikelihoodResult {
   int64_t nfe = 0;          ///< score calls (each right-hand side is one; backward passes not counted)
   /// Points the integration could not follow (their log_p is NaN); the others are unaffected.
   std::vector<PointFailure> failures;
-  SampleStatus status = SampleStatus::kSuccess;  ///< a failure only when every point failed
+  SolveStatus status = SolveStatus::kSuccess;  ///< a failure only when every point failed
   std::string message;
-  bool ok() const { return status == SampleStatus::kSuccess; }
+  bool ok() const { return status == SolveStatus::kSuccess; }
   /// Mean log p over the points that did not fail.
   double mean_log_p() const;
   /// Mean bits per dimension, -mean(log_p) / (D ln 2), for data with D entries per point (over the

@@ -16,21 +16,22 @@ namespace sde {
 
 /// `rms` (per sample, the default), `max` or `batch-rms`; throws naming the known ones.
 OdeErrorNorm parse_error_norm(const std::string& name);
-std::string error_norm_name(OdeErrorNorm norm);
 
 /// An adaptive method and its controller's settings.
 struct OdeOptions : SharedStepOptions {
   OdeMethod method = OdeMethod::kDopri5;
+  /// Watches the accepted steps (progress); begin is the caller's to call (likelihood: per batch).
+  SolveObserver observer;
 };
 
 struct OdeSolution {
   torch::Tensor x;            ///< the state at t1 (or where the integration stopped)
   int64_t accepted = 0;       ///< steps taken
   int64_t rejected = 0;       ///< steps the controller rejected
-  int64_t calls = 0;          ///< evaluations of F
-  SampleStatus status = SampleStatus::kSuccess;
+  int64_t nfe = 0;            ///< evaluations of F (batched)
+  SolveStatus status = SolveStatus::kSuccess;
   std::string message;        ///< on failure: which step, at which time, and why
-  bool ok() const { return status == SampleStatus::kSuccess; }
+  bool ok() const { return status == SolveStatus::kSuccess; }
 };
 
 /// Integrates from t0 to t1 (either direction) with an adaptive method (dopri5 or cash-karp): the

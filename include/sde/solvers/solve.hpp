@@ -25,13 +25,13 @@ struct SolveSetup {
 
 struct SolveOutcome {
   torch::Tensor x;              ///< the state at t1, or where the solve stopped
-  SampleStatus status = SampleStatus::kSuccess;
+  SolveStatus status = SolveStatus::kSuccess;
   std::string message;          ///< on failure: where and why (without the solver's name)
-  int64_t calls = 0;            ///< batched model calls
-  double calls_mean = 0;        ///< model calls per sample, averaged over the samples
+  int64_t nfe = 0;              ///< batched model calls
+  double nfe_mean = 0;          ///< model calls per sample, averaged over the samples
   double accepted = 0;          ///< accepted steps per sample (mean over the samples)
   double rejected = 0;          ///< rejected attempts per sample (mean over the samples)
-  bool ok() const { return status == SampleStatus::kSuccess; }
+  bool ok() const { return status == SolveStatus::kSuccess; }
 };
 
 /// Solves from x at t0 to t1 with `stepper` under `controller` (started here). Never shares

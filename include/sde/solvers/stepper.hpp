@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "sde/random.hpp"
 #include "sde/reverse_sde.hpp"
@@ -22,26 +23,26 @@ using OdeRhs = std::function<void(const torch::Tensor& x, torch::Tensor& dxdt, d
 /// What a solve integrates: the reverse-time view of a forward SDE and a score model (sampling),
 /// or a plain vector field dx/dt = F(x, t) (likelihoods, encoding, tests). The Runge–Kutta steppers
 /// integrate field(), which for a ReverseSde is its probability-flow drift; the diffusion steppers
-/// need reverse() and are refused a plain field.
+/// need reverse() and are refused a plain field. An immutable value: the solve loop hands each
+/// stepper call the problem on() the rows that call concerns, with the loop's call counter.
 class SolveProblem {
  public:
-  explicit SolveProblem(ReverseSde& reverse);
+  explicit SolveProblem(ReverseSde reverse);
   explicit SolveProblem(OdeRhs field);
 
   /// The reverse-time SDE; throws sde::InvalidArgument for a plain vector field.
-  ReverseSde& reverse() const;
-  /// F(x, t): the probability-flow drift, or the given field.
+  const ReverseSde& reverse() const;
+  /// F(x, t): the probability-flow drift, or the given field (one model call).
   void field(const torch::Tensor& x, torch::Tensor& dxdt, double t) const;
-  /// Model calls so far: the ReverseSde's NFE, or the evaluations of the plain field.
-  int64_t calls() const;
-  /// The samples (positions in the solve's batch; undefined: all) the next model calls are about:
-  /// the loop says so before each stepper call, so a per-sample condition follows its rows.
-  void focus(const torch::Tensor& rows) const;
+  /// This problem for the samples `rows` (positions in the solve's batch; undefined: all), every
+  /// model call reported to `on_call`: the only way the loop learns of calls, and the only way a
+  /// per-sample condition learns its rows.
+  SolveProblem on(const torch::Tensor& rows, std::function<void()> on_call) const;
 
  private:
-  ReverseSde* reverse_ = nullptr;
+  std::optional<ReverseSde> reverse_;
   OdeRhs field_;
-  mutable int64_t field_calls_ = 0;
+  std::function<void()> on_call_;  // for a plain field (a ReverseSde reports its own)
 };
 
 /// The times of one step, from t to s (s < t when sampling; either direction in an ODE solve).

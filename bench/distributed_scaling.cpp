@@ -16,8 +16,8 @@
 #include <filesystem>
 #include <string>
 
-#include "sde/atomic_file.hpp"
-#include "sde/errors.hpp"
+#include "sde/core/atomic_file.hpp"
+#include "sde/core/errors.hpp"
 
 namespace {
 

@@ -26,13 +26,13 @@
 #include <string>
 #include <vector>
 
-#include "sde/atomic_file.hpp"
-#include "sde/idx.hpp"
-#include "sde/metrics.hpp"
-#include "sde/image.hpp"
-#include "sde/npy.hpp"
-#include "sde/plots.hpp"
-#include "sde/random.hpp"
+#include "sde/core/atomic_file.hpp"
+#include "sde/io/idx.hpp"
+#include "sde/core/metrics.hpp"
+#include "sde/io/image.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/io/plots.hpp"
+#include "sde/core/random.hpp"
 
 namespace {
 

@@ -18,8 +18,8 @@
 #include <string>
 
 #include "sde/sde.hpp"
-#include "sde/solvers/likelihood.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/solve/likelihood.hpp"
+#include "sde/solve/registry.hpp"
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "sde/sde.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/solve/registry.hpp"
 
 namespace {
 

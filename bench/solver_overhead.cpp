@@ -15,7 +15,7 @@
 #include <string>
 
 #include "sde/sde.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/solve/registry.hpp"
 
 namespace {
 

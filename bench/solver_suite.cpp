@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "sde/sde.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/solve/registry.hpp"
 
 namespace {
 

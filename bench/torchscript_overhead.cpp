@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "sde/networks.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/torchscript_model.hpp"
+#include "sde/nn/networks.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/core/torchscript_model.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sde/errors.hpp"
+#include "sde/core/errors.hpp"
 
 namespace sde::cli {
 namespace {

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "sde/gaussian_mixture.hpp"
-#include "sde/guidance.hpp"
-#include "sde/inverse_problems.hpp"
-#include "sde/sampler.hpp"
-#include "sde/solvers/repaint.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/guidance.hpp"
+#include "sde/core/inverse_problems.hpp"
+#include "sde/core/sampler.hpp"
+#include "sde/solve/repaint.hpp"
 
 namespace sde::cli {
 

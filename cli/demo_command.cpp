@@ -16,16 +16,16 @@
 #include "progress.hpp"
 #include "validators.hpp"
 #include "version.hpp"
-#include "sde/atomic_file.hpp"
-#include "sde/errors.hpp"
-#include "sde/metrics.hpp"
-#include "sde/npy.hpp"
-#include "sde/plots.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/solvers/registry.hpp"
-#include "sde/toy_data.hpp"
-#include "sde/trained_model.hpp"
-#include "sde/training.hpp"
+#include "sde/core/atomic_file.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/core/metrics.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/io/plots.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/solve/registry.hpp"
+#include "sde/core/toy_data.hpp"
+#include "sde/nn/trained_model.hpp"
+#include "sde/nn/training.hpp"
 
 namespace sde::cli {
 namespace {
@@ -164,6 +164,54 @@ DemoRow sample_with(const DemoSolver& s, const DemoArgs& args, const LoadedModel
   return row;
 }
 
+// The solvers' results: summary.json's rows, demo.md's table and the gallery's panels.
+struct DemoTable {
+  nlohmann::json rows = nlohmann::json::array();
+  std::string markdown;
+  std::vector<Panel> panels;
+};
+
+// ---- 2. Every demo solver on the trained model, against exact samples (and the exact density).
+DemoTable sample_with_each_solver(const DemoArgs& args, const LoadedModel& model, const torch::Tensor& reference,
+                                  const std::optional<GaussianMixture>& exact, double floor) {
+  ScatterOptions plot;
+  plot.size = 240;
+  plot.range = range_of(reference);
+  if (exact) plot.log_density = log_density_of(*exact);
+  DemoTable table;
+  table.panels = {{scatter_plot(reference, plot), "exact samples (W2 floor " + fixed(floor, 3) + ")"}};
+  table.markdown = "| solver | name | NFE | wall s | sliced W2 |" + std::string(exact ? " mean log p |" : "") +
+                   "\n|---|---|---:|---:|---:|" + (exact ? "---:|" : "") + "\n";
+  std::printf("   %-24s %22s %8s %10s%s\n", "solver", "NFE", "wall s", "sliced W2", exact ? "  mean log p" : "");
+  for (const DemoSolver& s : demo_solvers(args.quick)) {
+    DemoRow row = sample_with(s, args, model, reference, exact, plot);
+    table.rows.push_back(row.json);
+    table.markdown += row.markdown;
+    if (row.panel) table.panels.push_back(std::move(*row.panel));
+  }
+  return table;
+}
+
+// gallery.png, demo.md and summary.json.
+void write_demo_files(const DemoArgs& args, const LoadedModel& model, const DemoTable& table, bool exact, double floor,
+                      const std::string& floor_note, double train_seconds, double total_seconds) {
+  const std::string sde = model.sde->name();
+  const std::string title = "scoresde demo: toy:" + args.data + ", " + sde + " SDE, MLP trained " +
+                            std::to_string(model.metadata.steps_trained) + " steps; red: exact density contours";
+  save_png(args.out + "/gallery.png", gallery(table.panels, 4, exact ? title : title.substr(0, title.find(';'))));
+  write_file_atomic(args.out + "/demo.md", "# scoresde demo\n\ntoy:" + args.data + " under " + sde + ", " +
+                                                std::to_string(model.metadata.steps_trained) + " training steps (" +
+                                                fixed(train_seconds, 1) + " s), " + std::to_string(args.count) +
+                                                " samples per solver.\n\n" + table.markdown + "\n" + floor_note +
+                                                "\n\n![gallery](gallery.png)\n");
+  nlohmann::json summary = {{"data", "toy:" + args.data}, {"sde", sde},
+                            {"train_steps", model.metadata.steps_trained}, {"train_seconds", train_seconds},
+                            {"samples", args.count},     {"w2_floor", floor},
+                            {"solvers", table.rows},     {"total_seconds", total_seconds}};
+  summary.update(build_info());
+  write_file_atomic(args.out + "/summary.json", summary.dump(2) + "\n");
+}
+
 }  // namespace
 
 Action add_demo_command(CLI::App& app) {
@@ -192,7 +240,6 @@ Action add_demo_command(CLI::App& app) {
     SdeConfig sde_config;
     sde_config.name = args->sde;
     const LoadedModel model = train_demo_model(*args, sde_config);
-    const auto& sde = model.sde;
     const double train_seconds = seconds_since(start);
     std::printf("   %.1f s; model in %s/model (scoresde sample --model %s/model ...)\n\n", train_seconds,
                 args->out.c_str(), args->out.c_str());
@@ -201,42 +248,15 @@ Action add_demo_command(CLI::App& app) {
     std::filesystem::create_directories(args->out + "/samples");
     const torch::Tensor reference = toy_data(args->data, NoiseStream(args->seed + 1), {0, args->count});
     const double floor = sliced_w2(toy_data(args->data, NoiseStream(args->seed + 2), {0, args->count}), reference);
-    ScatterOptions plot;
-    plot.size = 240;
-    plot.range = range_of(reference);
-    if (exact) plot.log_density = log_density_of(*exact);
-    std::vector<Panel> panels = {{scatter_plot(reference, plot), "exact samples (W2 floor " + fixed(floor, 3) + ")"}};
-    nlohmann::json rows = nlohmann::json::array();
-    std::string table = "| solver | name | NFE | wall s | sliced W2 |" + std::string(exact ? " mean log p |" : "") +
-                        "\n|---|---|---:|---:|---:|" + (exact ? "---:|" : "") + "\n";
-    std::printf("   %-24s %22s %8s %10s%s\n", "solver", "NFE", "wall s", "sliced W2", exact ? "  mean log p" : "");
-    for (const DemoSolver& s : demo_solvers(args->quick)) {
-      DemoRow row = sample_with(s, *args, model, reference, exact, plot);
-      rows.push_back(row.json);
-      table += row.markdown;
-      if (row.panel) panels.push_back(std::move(*row.panel));
-    }
+    const DemoTable table = sample_with_each_solver(*args, model, reference, exact, floor);
     // ---- 3. The files.
-    const std::string title = "scoresde demo: toy:" + args->data + ", " + sde->name() + " SDE, MLP trained " +
-                              std::to_string(model.metadata.steps_trained) + " steps; red: exact density contours";
-    save_png(args->out + "/gallery.png", gallery(panels, 4, exact ? title : title.substr(0, title.find(';'))));
     const double total = seconds_since(start);
     const std::string floor_note = "Sliced W2 against " + std::to_string(args->count) + " exact samples; two exact sets " +
                                    "differ by " + fixed(floor, 4) + " (the floor)." +
                                    (exact ? " Mean log p: the exact log-density of the samples (exact samples: " +
                                                 fixed(mean_log_likelihood(reference, *exact), 3) + ")."
                                           : "");
-    write_file_atomic(args->out + "/demo.md", "# scoresde demo\n\ntoy:" + args->data + " under " + sde->name() + ", " +
-                                                  std::to_string(model.metadata.steps_trained) + " training steps (" +
-                                                  fixed(train_seconds, 1) + " s), " + std::to_string(args->count) +
-                                                  " samples per solver.\n\n" + table + "\n" + floor_note +
-                                                  "\n\n![gallery](gallery.png)\n");
-    nlohmann::json summary = {{"data", "toy:" + args->data}, {"sde", sde->name()},
-                              {"train_steps", model.metadata.steps_trained}, {"train_seconds", train_seconds},
-                              {"samples", args->count},     {"w2_floor", floor},
-                              {"solvers", rows},            {"total_seconds", total}};
-    summary.update(build_info());
-    write_file_atomic(args->out + "/summary.json", summary.dump(2) + "\n");
+    write_demo_files(*args, model, table, exact.has_value(), floor, floor_note, train_seconds, total);
     std::printf("\n   %s\n3. wrote, in %.0f s:\n   %s/gallery.png   one panel per solver\n"
                 "   %s/demo.md       the table\n   %s/summary.json  the same as JSON\n"
                 "   %s/samples/      the samples (.npy)\n   %s/model/        the trained model\n",

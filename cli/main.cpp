@@ -11,7 +11,7 @@
 #include "config_file.hpp"
 #include "validators.hpp"
 #include "version.hpp"
-#include "sde/errors.hpp"
+#include "sde/core/errors.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"scoresde: score-based generative modelling through SDEs"};

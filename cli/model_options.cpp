@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "sde/errors.hpp"
-#include "sde/parameterized_score.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/core/parameterized_score.hpp"
 
 namespace sde::cli {
 

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "sde/gaussian_mixture.hpp"
-#include "sde/torchscript_model.hpp"
-#include "sde/trained_model.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/torchscript_model.hpp"
+#include "sde/nn/trained_model.hpp"
 #include "sde_options.hpp"
 
 namespace sde::cli {

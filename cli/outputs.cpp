@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "sde/atomic_file.hpp"
-#include "sde/errors.hpp"
-#include "sde/plots.hpp"
+#include "sde/core/atomic_file.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/io/plots.hpp"
 
 namespace sde::cli {
 

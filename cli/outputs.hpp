@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "sde/gaussian_mixture.hpp"
+#include "sde/core/gaussian_mixture.hpp"
 
 namespace sde::cli {
 

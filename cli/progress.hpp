@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "sde/sampler.hpp"
+#include "sde/core/sampler.hpp"
 
 namespace sde::cli {
 

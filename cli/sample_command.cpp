@@ -5,6 +5,8 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <sstream>
+#include <string>
 
 #include "commands.hpp"
 #include "control_options.hpp"
@@ -13,16 +15,16 @@
 #include "progress.hpp"
 #include "validators.hpp"
 #include "version.hpp"
-#include "sde/atomic_file.hpp"
-#include "sde/bounded_prediction.hpp"
-#include "sde/errors.hpp"
-#include "sde/gaussian_mixture.hpp"
-#include "sde/metrics.hpp"
-#include "sde/npy.hpp"
-#include "sde/schedule_file.hpp"
-#include "sde/distributed.hpp"
-#include "sde/solvers/distributed_sampling.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/core/atomic_file.hpp"
+#include "sde/core/bounded_prediction.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/metrics.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/io/schedule_file.hpp"
+#include "sde/distributed/process_group.hpp"
+#include "sde/solve/distributed_sampling.hpp"
+#include "sde/solve/registry.hpp"
 
 namespace sde::cli {
 namespace {
@@ -202,6 +204,28 @@ SampleRun run_sampling(const Sampler& sampler, const Sde& sde, const ScoreModel&
 // The summary: everything needed to run it again, and what it cost. nfe: batched score-model
 // calls; nfe_mean: calls per sample; steps and times: the grid's (fixed-grid solvers only),
 // accepted_steps and rejected_steps: per sample, as the solve took them.
+// Bounds on the (guided) model's data prediction, where --clip-x0 or --threshold asks for them.
+std::optional<DataPredictionBounds> prediction_bounds(const SampleArgs& args, const ModelSource& source) {
+  if (!args.clip_x0 && args.threshold <= 0) return std::nullopt;
+  DataPredictionBounds bounds;
+  bounds.kind = args.clip_x0 ? DataPredictionBounds::Kind::kClip : DataPredictionBounds::Kind::kDynamic;
+  bounds.percentile = args.threshold > 0 ? args.threshold : bounds.percentile;
+  const std::optional<std::pair<double, double>> range = source.data_range();
+  SDE_CHECK(!args.x0_range.empty() || range, "--clip-x0 and --threshold need the data's range: give --x0-range "
+            "LO,HI in the model's space (a model directory of images records it)");
+  bounds.low = args.x0_range.empty() ? range->first : args.x0_range[0];
+  bounds.high = args.x0_range.empty() ? range->second : args.x0_range[1];
+  return bounds;
+}
+
+// "NFE 20", or "NFE 31 (mean per sample 27.5)" where the samples took their own steps.
+std::string nfe_text(const SampleResult& result) {
+  std::ostringstream text;
+  text << result.nfe;
+  if (result.nfe_mean != double(result.nfe)) text << " (mean per sample " << result.nfe_mean << ")";
+  return text.str();
+}
+
 nlohmann::json run_summary(const SampleArgs& args, const SolverInfo& info, const Sde& sde, const SampleRequest& request,
                            const SampleRun& run) {
   const SampleResult& result = run.result;
@@ -367,19 +391,9 @@ Action add_sample_command(CLI::App& app) {
     // Conditions and observations hold a row per global sample index, up to first + count.
     const Control control = make_control(args->control, unguided, sde, source.exact.get(), {source.scale, source.shift},
                                          request.seed, request.first + request.count);
-    // Bounds on the (guided) model's data prediction, where asked.
+    const std::optional<DataPredictionBounds> bounds = prediction_bounds(*args, source);
     std::optional<BoundedDataPrediction> bounded;
-    DataPredictionBounds bounds;
-    if (args->clip_x0 || args->threshold > 0) {
-      bounds.kind = args->clip_x0 ? DataPredictionBounds::Kind::kClip : DataPredictionBounds::Kind::kDynamic;
-      bounds.percentile = args->threshold > 0 ? args->threshold : bounds.percentile;
-      const std::optional<std::pair<double, double>> range = source.data_range();
-      SDE_CHECK(!args->x0_range.empty() || range, "--clip-x0 and --threshold need the data's range: give --x0-range "
-                "LO,HI in the model's space (a model directory of images records it)");
-      bounds.low = args->x0_range.empty() ? range->first : args->x0_range[0];
-      bounds.high = args->x0_range.empty() ? range->second : args->x0_range[1];
-      bounded.emplace(*control.model, sde, bounds);
-    }
+    if (bounds) bounded.emplace(*control.model, sde, *bounds);
     const ScoreModel& model = bounded ? static_cast<const ScoreModel&>(*bounded) : *control.model;
     request.condition = control.condition;
     request.hooks = control.hooks;
@@ -405,16 +419,14 @@ Action add_sample_command(CLI::App& app) {
     torch::Tensor samples = source.to_data(result.samples).to(torch::kCPU, request.dtype);
     const std::pair<double, double> range = source.pixel_range(samples);
     // Clipped predictions end in the range up to the rounding of the last step: clamped exactly.
-    if (args->clamp || (bounded && bounds.kind == DataPredictionBounds::Kind::kClip && args->x0_range.empty()))
+    if (args->clamp || (bounds && bounds->kind == DataPredictionBounds::Kind::kClip && args->x0_range.empty()))
       samples = samples.clamp(range.first, range.second);
     std::cout << "solver " << args->solver << "  sde " << sde.name() << "  samples " << samples.size(0) << "  NFE "
-              << result.nfe;
-    if (result.nfe_mean != double(result.nfe)) std::cout << " (mean per sample " << result.nfe_mean << ")";
-    std::cout << "  wall " << run.seconds << " s\n";
+              << nfe_text(result) << "  wall " << run.seconds << " s\n";
 
     nlohmann::json summary = run_summary(*args, info, sde, request, run);
     if (!control.description.empty()) summary["control"] = control.description;
-    if (bounded) summary["x0_bounds"] = bounds.describe();
+    if (bounds) summary["x0_bounds"] = bounds->describe();
     const std::optional<GaussianMixture> density = known_density(*args, source, control);
     if (density) {
       add_metrics(summary, samples, *density, source, *args, stderr_is_terminal());

@@ -1,7 +1,7 @@
 #include "sde_options.hpp"
 
-#include "sde/errors.hpp"
-#include "sde/schedule_file.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/io/schedule_file.hpp"
 
 #include <memory>
 

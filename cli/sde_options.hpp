@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
-#include "sde/gaussian_mixture.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/trained_model.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/nn/trained_model.hpp"
 
 namespace sde::cli {
 

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "commands.hpp"
-#include "sde/sampler.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/core/sampler.hpp"
+#include "sde/solve/registry.hpp"
 
 namespace sde::cli {
 

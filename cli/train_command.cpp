@@ -9,15 +9,15 @@
 #include "progress.hpp"
 #include "sde_options.hpp"
 #include "validators.hpp"
-#include "sde/checksum.hpp"
-#include "sde/errors.hpp"
-#include "sde/idx.hpp"
-#include "sde/npy.hpp"
-#include "sde/random.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/toy_data.hpp"
-#include "sde/trained_model.hpp"
-#include "sde/training.hpp"
+#include "sde/core/checksum.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/io/idx.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/core/random.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/core/toy_data.hpp"
+#include "sde/nn/trained_model.hpp"
+#include "sde/nn/training.hpp"
 
 namespace sde::cli {
 namespace {
@@ -65,6 +65,114 @@ Data open_data(const std::string& spec, uint64_t seed, const std::string& labels
             "per row of the data (shape (n,)), got ", labels.scalar_type(), " of shape ", labels.sizes());
   SDE_CHECK(labels.numel() > 0 && labels.min().item<int64_t>() >= 0, "--labels ", labels_file, " must hold classes >= 0");
   return {dataset_training_data(x, seed, labels), x, labels.max().item<int64_t>() + 1, labels};
+}
+
+// The data's scale, and the model's space it gives: scale (centre_scale x + centre_shift). For
+// centre_scale 2 and scale 1 the floats are those of 2 x - 1, so runs from before the data's units
+// were pixels resume bit for bit.
+struct Scaling {
+  double scale = 1, model_scale = 1, model_shift = 0;
+};
+
+// Checks the options against the data and completes the network and training settings from it.
+Scaling configure(TrainArgs& args, const CLI::App* cmd, const Data& data, const Sde& sde) {
+  SDE_CHECK(args.network.classes == 0 || args.network.classes == data.classes, "--classes ", args.network.classes,
+            " does not match the data, whose labels name ", data.classes, " classes",
+            data.classes == 0 ? " (it has none: give --labels FILE.npy)" : "; use --classes " + std::to_string(data.classes));
+  const bool images = data.sample.dim() == 4;
+  const bool classifier = args.objective == "classifier";
+  if (classifier) {
+    // A noisy classifier: an MLP head of K logits over the (flattened) sample, no class input.
+    SDE_CHECK(data.classes > 0, "--objective classifier learns the data's labels, and ", args.data,
+              " has none: give --labels FILE.npy");
+    SDE_CHECK(args.network.classes == 0, "--objective classifier trains a classifier of the data's ", data.classes,
+              " classes; drop --classes (a classifier takes no class input)");
+    SDE_CHECK(args.architecture == "mlp", "--objective classifier trains an mlp (images are flattened); drop --network unet");
+    args.network.outputs = data.classes;
+  }
+  Scaling scaling;
+  scaling.scale = args.scale != "auto" ? parse_finite("--scale", args.scale)
+                  : images             ? 1.0
+                                       : 1.0 / data.sample.std().item<double>();
+  SDE_CHECK(std::isfinite(scaling.scale) && scaling.scale > 0, "--scale ", args.scale, " gives ", scaling.scale,
+            "; it must be > 0");
+  scaling.model_scale = scaling.scale * data.centre_scale;
+  scaling.model_shift = scaling.scale * data.centre_shift;
+  args.network.kind = args.architecture;
+  args.network.sample_shape = data.sample.sizes().slice(1).vec();
+  SDE_CHECK(classifier || images == (args.architecture == "unet"), "--network ", args.architecture, " does not take data of shape ",
+            data.sample.sizes(), ": use --network mlp for (n, D) points and --network unet for (n, C, H, W) images");
+  args.train.checkpoint_path = args.out + "/checkpoint.pt";
+  args.train.objective = parse_training_objective(args.objective);
+  if (!cmd->count("--fourier-scale"))
+    args.network.fourier_scale = default_fourier_scale(parse_time_conditioning(args.conditioning), sde);
+  // A checkpoint resumes only on the same data: the name, its scaling and seed, and a file's contents.
+  nlohmann::json identity = {{"data", args.data}, {"scale", scaling.scale}, {"data_seed", args.data_seed}};
+  if (data.labels.defined()) identity["labels_crc32"] = tensors_crc32({data.labels.contiguous()});
+  if (args.data.rfind("toy:", 0) != 0 && args.data != "fashion-mnist") identity["crc32"] = tensors_crc32({data.sample});
+  args.train.data_identity = identity.dump();
+  return scaling;
+}
+
+// Runs the trainer to --steps. On a terminal a progress bar; otherwise (logs) a line every
+// --log-every steps. Either way a final line with the loss and the time stays (rank 0 only).
+void train_with_progress(Trainer& trainer, const TrainArgs& args, const TrainingData& source, const Scaling& scaling,
+                         bool root) {
+  const bool terminal = root && stderr_is_terminal();
+  ProgressBarOptions bar_options;
+  bar_options.initial = double(trainer.steps_done());
+  bar_options.enabled = terminal;
+  ProgressBar bar("training", double(args.train.steps), bar_options);
+  const int64_t first_step = trainer.steps_done();
+  double last_loss = NAN;
+  trainer.run(scaled_training_data(source, scaling.model_scale, scaling.model_shift), [&](const TrainProgress& p) {
+    if (!root) return;
+    last_loss = p.loss;
+    char loss[32];
+    std::snprintf(loss, sizeof loss, "loss %.5f", p.loss);
+    if (terminal) {
+      bar.update(double(p.step), loss);
+    } else {
+      std::printf("step %7lld/%lld  %s  %.1f it/s  ETA %s\n", (long long)p.step, (long long)p.steps, loss,
+                  p.steps_per_second, clock_time(p.eta_seconds).c_str());
+      std::fflush(stdout);
+    }
+  });
+  const double seconds = bar.elapsed();
+  bar.close();
+  if (!root) return;
+  if (trainer.steps_done() == first_step) {
+    std::printf("no steps to train: the model is at step %lld of --steps %lld already\n", (long long)first_step,
+                (long long)args.train.steps);
+    return;
+  }
+  const int64_t steps = trainer.steps_done() - first_step;
+  std::printf("trained steps %lld to %lld in %s (%.1f it/s), loss %.5f (mean over the last --log-every steps)\n",
+              (long long)first_step, (long long)trainer.steps_done(), clock_time(seconds).c_str(),
+              seconds > 0 ? double(steps) / seconds : 0.0, last_loss);
+}
+
+// What model.json records: the process, the network, the data's scaling and the sampler to use.
+ModelMetadata model_metadata(const TrainArgs& args, const Data& data, const Scaling& scaling, const Trainer& trainer) {
+  ModelMetadata meta;
+  meta.sde = args.sde;
+  meta.parameterization = parse_parameterization(args.parameterization);
+  meta.conditioning = parse_time_conditioning(args.conditioning);
+  meta.network = args.network;
+  meta.data = args.data;
+  meta.data_scale = scaling.model_scale;
+  meta.data_shift = scaling.model_shift;
+  meta.steps_trained = trainer.steps_done();
+  if (data.sample.dim() == 4) {  // images: the range the data prediction may be bounded to, in the model's space
+    const auto [low, high] = data.sample.aminmax();
+    meta.data_range = std::make_pair(low.item<double>() * scaling.model_scale + scaling.model_shift,
+                                     high.item<double>() * scaling.model_scale + scaling.model_shift);
+    // An image network costs ~1000x a toy's per call: sample it with a fast solver by default,
+    // its data prediction clipped to the data's range (measured on Fashion-MNIST: FID no worse
+    // unguided, 10-13 % lower under guidance; models/README.md).
+    meta.sampler = {"dpmpp-2m", 20, "logsnr", true};
+  }
+  return meta;
 }
 
 }  // namespace
@@ -142,42 +250,11 @@ Action add_train_command(CLI::App& app) {
 
   return [args, cmd](const Invocation&) {
     const auto sde = make_sde_from(cmd, args->sde);
-    Data data = open_data(args->data, args->data_seed, args->labels);
-    SDE_CHECK(args->network.classes == 0 || args->network.classes == data.classes, "--classes ", args->network.classes,
-              " does not match the data, whose labels name ", data.classes, " classes",
-              data.classes == 0 ? " (it has none: give --labels FILE.npy)" : "; use --classes " + std::to_string(data.classes));
-    const bool images = data.sample.dim() == 4;
-    const bool classifier = args->objective == "classifier";
-    if (classifier) {
-      // A noisy classifier: an MLP head of K logits over the (flattened) sample, no class input.
-      SDE_CHECK(data.classes > 0, "--objective classifier learns the data's labels, and ", args->data,
-                " has none: give --labels FILE.npy");
-      SDE_CHECK(args->network.classes == 0, "--objective classifier trains a classifier of the data's ", data.classes,
-                " classes; drop --classes (a classifier takes no class input)");
-      SDE_CHECK(args->architecture == "mlp", "--objective classifier trains an mlp (images are flattened); drop --network unet");
-      args->network.outputs = data.classes;
-    }
-    const double scale = args->scale != "auto" ? parse_finite("--scale", args->scale)
-                         : images             ? 1.0
-                                              : 1.0 / data.sample.std().item<double>();
-    SDE_CHECK(std::isfinite(scale) && scale > 0, "--scale ", args->scale, " gives ", scale, "; it must be > 0");
-    args->network.kind = args->architecture;
-    args->network.sample_shape = data.sample.sizes().slice(1).vec();
-    SDE_CHECK(classifier || images == (args->architecture == "unet"), "--network ", args->architecture, " does not take data of shape ",
-              data.sample.sizes(), ": use --network mlp for (n, D) points and --network unet for (n, C, H, W) images");
-    args->train.checkpoint_path = args->out + "/checkpoint.pt";
-    args->train.objective = parse_training_objective(args->objective);
-    const auto parameterization = parse_parameterization(args->parameterization);
-    const auto conditioning = parse_time_conditioning(args->conditioning);
-    if (!cmd->count("--fourier-scale")) args->network.fourier_scale = default_fourier_scale(conditioning, *sde);
-    // A checkpoint resumes only on the same data: the name, its scaling and seed, and a file's contents.
-    nlohmann::json identity = {{"data", args->data}, {"scale", scale}, {"data_seed", args->data_seed}};
-    if (data.labels.defined()) identity["labels_crc32"] = tensors_crc32({data.labels.contiguous()});
-    if (args->data.rfind("toy:", 0) != 0 && args->data != "fashion-mnist")
-      identity["crc32"] = tensors_crc32({data.sample});
-    args->train.data_identity = identity.dump();
+    const Data data = open_data(args->data, args->data_seed, args->labels);
+    const Scaling scaling = configure(*args, cmd, data, *sde);
     const OutputDirectory out(args->out);  // refused if a file; removed again if training fails before writing
-    Trainer trainer(sde, ScoreNetwork(args->network, args->train.seed), parameterization, conditioning, args->train);
+    Trainer trainer(sde, ScoreNetwork(args->network, args->train.seed), parse_parameterization(args->parameterization),
+                    parse_time_conditioning(args->conditioning), args->train);
     // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): data-parallel, rank 0 logs and writes.
     const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
     std::unique_ptr<ProcessGroup> group;
@@ -190,66 +267,11 @@ Action add_train_command(CLI::App& app) {
     if (root)
       std::cout << (group ? "data-parallel over " + std::to_string(group->world_size()) + " processes: " : "")
                 << "training " << args->architecture << " (" << trainer.network().parameter_count() << " parameters) on "
-              << args->data << " under " << sde->name() << ", data scale " << scale << ", from step "
-              << trainer.steps_done() << " to " << args->train.steps << "\n";
-    const TrainingData source = data.source;
-    // On a terminal a progress bar; otherwise (logs) a line every --log-every steps. Either way a
-    // final line with the loss and the time stays.
-    const bool terminal = root && stderr_is_terminal();
-    ProgressBarOptions bar_options;
-    bar_options.initial = double(trainer.steps_done());
-    bar_options.enabled = terminal;
-    ProgressBar bar("training", double(args->train.steps), bar_options);
-    const int64_t first_step = trainer.steps_done();
-    double last_loss = NAN;
-    // The model's space: scale (centre_scale x + centre_shift). For centre_scale 2 and scale 1 the
-    // floats are those of 2 x - 1, so runs from before the data's units were pixels resume bit for bit.
-    const double model_scale = scale * data.centre_scale, model_shift = scale * data.centre_shift;
-    trainer.run(scaled_training_data(source, model_scale, model_shift),
-                [&](const TrainProgress& p) {
-                  if (!root) return;
-                  last_loss = p.loss;
-                  char loss[32];
-                  std::snprintf(loss, sizeof loss, "loss %.5f", p.loss);
-                  if (terminal) {
-                    bar.update(double(p.step), loss);
-                  } else {
-                    std::printf("step %7lld/%lld  %s  %.1f it/s  ETA %s\n", (long long)p.step, (long long)p.steps, loss,
-                                p.steps_per_second, clock_time(p.eta_seconds).c_str());
-                    std::fflush(stdout);
-                  }
-                });
-    const double seconds = bar.elapsed();
-    bar.close();
-    if (root && trainer.steps_done() == first_step) {
-      std::printf("no steps to train: the model is at step %lld of --steps %lld already\n", (long long)first_step,
-                  (long long)args->train.steps);
-    } else if (root) {
-      const int64_t steps = trainer.steps_done() - first_step;
-      std::printf("trained steps %lld to %lld in %s (%.1f it/s), loss %.5f (mean over the last --log-every steps)\n",
-                  (long long)first_step, (long long)trainer.steps_done(), clock_time(seconds).c_str(),
-                  seconds > 0 ? double(steps) / seconds : 0.0, last_loss);
-    }
+                << args->data << " under " << sde->name() << ", data scale " << scaling.scale << ", from step "
+                << trainer.steps_done() << " to " << args->train.steps << "\n";
+    train_with_progress(trainer, *args, data.source, scaling, root);
     if (!root) return 0;  // rank 0 writes the model
-    ModelMetadata meta;
-    meta.sde = args->sde;
-    meta.parameterization = parameterization;
-    meta.conditioning = conditioning;
-    meta.network = args->network;
-    meta.data = args->data;
-    meta.data_scale = model_scale;
-    meta.data_shift = model_shift;
-    meta.steps_trained = trainer.steps_done();
-    if (images) {  // the range the data prediction may be bounded to, in the model's space
-      const auto [low, high] = data.sample.aminmax();
-      meta.data_range = std::make_pair(low.item<double>() * model_scale + model_shift,
-                                       high.item<double>() * model_scale + model_shift);
-      // An image network costs ~1000x a toy's per call: sample it with a fast solver by default,
-      // its data prediction clipped to the data's range (measured on Fashion-MNIST: FID no worse
-      // unguided, 10-13 % lower under guidance; models/README.md).
-      meta.sampler = {"dpmpp-2m", 20, "logsnr", true};
-    }
-    save_trained_model(args->out, meta, trainer.ema());
+    save_trained_model(args->out, model_metadata(*args, data, scaling, trainer), trainer.ema());
     std::cout << "wrote " << args->out << "/model.json, weights.pt (EMA), checkpoint.pt\n";
     return 0;
   };

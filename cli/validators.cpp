@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "sde/errors.hpp"
+#include "sde/core/errors.hpp"
 
 namespace sde::cli {
 

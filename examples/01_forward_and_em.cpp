@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "example_args.hpp"
-#include "sde/plots.hpp"
+#include "sde/io/plots.hpp"
 #include "sde/sde.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/solve/registry.hpp"
 
 int main(int argc, char** argv) {
   const ExampleArgs args(argc, argv, {{"out", "."}, {"n", "4000"}, {"steps", "500"}});

@@ -18,8 +18,8 @@
 
 #include "example_args.hpp"
 #include "sde/sde.hpp"
-#include "sde/solvers/likelihood.hpp"
-#include "sde/solvers/probability_flow.hpp"
+#include "sde/solve/likelihood.hpp"
+#include "sde/solve/probability_flow.hpp"
 
 int main(int argc, char** argv) {
   const ExampleArgs args(argc, argv, {{"out", "."}, {"n", "2000"}});

@@ -18,7 +18,7 @@
 
 #include "example_args.hpp"
 #include "sde/sde.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/solve/registry.hpp"
 
 int main(int argc, char** argv) {
   const ExampleArgs args(argc, argv, {{"out", "."}, {"steps", "4000"}, {"n", "3000"}});

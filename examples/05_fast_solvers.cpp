@@ -17,7 +17,7 @@
 
 #include "example_args.hpp"
 #include "sde/sde.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/solve/registry.hpp"
 
 int main(int argc, char** argv) {
   const ExampleArgs args(argc, argv, {{"out", "."}, {"n", "2000"}});

@@ -23,8 +23,8 @@
 
 #include "example_args.hpp"
 #include "sde/sde.hpp"
-#include "sde/solvers/likelihood.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/solve/likelihood.hpp"
+#include "sde/solve/registry.hpp"
 
 namespace {
 

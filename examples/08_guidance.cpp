@@ -18,7 +18,7 @@
 
 #include "example_args.hpp"
 #include "sde/sde.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/solve/registry.hpp"
 
 namespace {
 

@@ -21,8 +21,8 @@
 
 #include "example_args.hpp"
 #include "sde/sde.hpp"
-#include "sde/solvers/registry.hpp"
-#include "sde/solvers/repaint.hpp"
+#include "sde/solve/registry.hpp"
+#include "sde/solve/repaint.hpp"
 
 namespace {
 

@@ -23,8 +23,8 @@
 
 #include "example_args.hpp"
 #include "sde/sde.hpp"
-#include "sde/solvers/registration.hpp"
-#include "sde/solvers/stepper.hpp"
+#include "sde/solve/registration.hpp"
+#include "sde/solve/stepper.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 
 #include "fuzz_input.hpp"
 #include "fuzz_runs.hpp"
-#include "sde/errors.hpp"
+#include "sde/core/errors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static sde::fuzz::MemoryFile file("checkpoint");

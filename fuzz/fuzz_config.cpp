@@ -4,7 +4,7 @@
 
 #include "config_file.hpp"
 #include "fuzz_input.hpp"
-#include "sde/errors.hpp"
+#include "sde/core/errors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static sde::fuzz::MemoryFile file("config");

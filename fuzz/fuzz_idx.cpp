@@ -3,8 +3,8 @@
 #include <cstdint>
 
 #include "fuzz_input.hpp"
-#include "sde/errors.hpp"
-#include "sde/idx.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/io/idx.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static sde::fuzz::MemoryFile file("idx");

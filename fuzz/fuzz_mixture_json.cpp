@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sde/errors.hpp"
-#include "sde/gaussian_mixture.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/core/gaussian_mixture.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

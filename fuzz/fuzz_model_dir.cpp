@@ -9,8 +9,8 @@
 #include <fstream>
 #include <string>
 
-#include "sde/errors.hpp"
-#include "sde/trained_model.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/nn/trained_model.hpp"
 
 namespace {
 

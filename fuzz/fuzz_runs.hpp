@@ -2,9 +2,9 @@
 // them; fuzz_checkpoint resumes into the same trainer, so a seed passes the fingerprint check).
 #pragma once
 
-#include "sde/networks.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/training.hpp"
+#include "sde/nn/networks.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/nn/training.hpp"
 
 namespace sde::fuzz {
 

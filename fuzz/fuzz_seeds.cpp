@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "fuzz_runs.hpp"
-#include "sde/npy.hpp"
-#include "sde/toy_data.hpp"
-#include "sde/trained_model.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/core/toy_data.hpp"
+#include "sde/nn/trained_model.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 
 The network predicts the noise eps of x_t = alpha x_0 + sigma eps and is conditioned on
 sigma(t) labels. For data N(0, I) under VP, x_t ~ N(0, I) and E[eps | x_t] = sigma x_t, so the
-network below, eps(x, sigma) = sigma * x, is exact: its score is -x. tests/unit/torchscript_model_test.cpp
+network below, eps(x, sigma) = sigma * x, is exact: its score is -x. tests/unit/core/torchscript_model_test.cpp
 loads the file with `noise` and `sigma` named and checks exactly that.
 
 Usage: /usr/bin/python3 scripts/export_torchscript_example.py OUT.pt   (needs Debian's python3-torch)

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "sde/metrics.hpp"
-#include "sde/sampler.hpp"
+#include "sde/core/metrics.hpp"
+#include "sde/core/sampler.hpp"
 
 #ifndef SCORESDE_DATA_DIR
 #error "tests need SCORESDE_DATA_DIR (set by tests/CMakeLists.txt)"
@@ -59,7 +59,7 @@ inline bool within(double value, double target, double tolerance) {
   return std::abs(value - target) <= tolerance;
 }
 
-/// The library's measured convergence order (sde/metrics.hpp), by its old name here.
+/// The library's measured convergence order (sde/core/metrics.hpp), by its old name here.
 using ::sde::log_log_slope;
 
 /// A fresh directory under $TMPDIR, removed with everything in it when the object goes.

@@ -7,7 +7,7 @@
 #include <functional>
 #include <memory>
 
-#include "sde/networks.hpp"
+#include "sde/nn/networks.hpp"
 
 namespace sde::detail {
 

@@ -1,4 +1,4 @@
-// The compact DDPM++-style U-Net (see NetworkSpec in include/sde/networks.hpp for the layout).
+// The compact DDPM++-style U-Net (see NetworkSpec in include/sde/nn/networks.hpp for the layout).
 #include <cmath>
 #include <string>
 #include <vector>

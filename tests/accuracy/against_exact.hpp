@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "sde/gaussian_mixture.hpp"
-#include "sde/metrics.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/metrics.hpp"
 
 namespace sde::testing {
 

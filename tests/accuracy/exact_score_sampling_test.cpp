@@ -10,10 +10,10 @@
 
 #include <tuple>
 
-#include "sde/gaussian_mixture.hpp"
-#include "sde/metrics.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/metrics.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/solve/registry.hpp"
 
 using sde::testing::data_path;
 

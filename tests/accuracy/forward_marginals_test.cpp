@@ -2,7 +2,7 @@
 // empirical marginals with the closed-form kernel N(alpha(t) x_0, sigma(t)^2).
 #include "testing.hpp"
 
-#include "sde/sde_factory.hpp"
+#include "sde/core/sde_factory.hpp"
 
 TEST_CASE("forward Euler–Maruyama reproduces alpha(t) and sigma(t)") {
   // x(0) = alpha(0) x0 + sigma(0) z (sigma(0) = sigma_min for VE, by the p_0 convention), then

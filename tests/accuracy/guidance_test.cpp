@@ -6,11 +6,11 @@
 
 #include <Eigen/QR>
 
-#include "sde/guidance.hpp"
-#include "sde/inverse_problems.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/solvers/registry.hpp"
-#include "sde/solvers/repaint.hpp"
+#include "sde/core/guidance.hpp"
+#include "sde/core/inverse_problems.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/solve/registry.hpp"
+#include "sde/solve/repaint.hpp"
 
 using sde::testing::data_path;
 

@@ -2,10 +2,10 @@
 // log-density of the Gaussian-mixture marginals.
 #include "testing.hpp"
 
-#include "sde/errors.hpp"
-#include "sde/gaussian_mixture.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/solvers/likelihood.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/solve/likelihood.hpp"
 
 using sde::testing::data_path;
 

@@ -4,10 +4,10 @@
 
 #include <map>
 
-#include "sde/gaussian_mixture.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/solvers/probability_flow.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/solve/probability_flow.hpp"
+#include "sde/solve/registry.hpp"
 
 using sde::testing::data_path;
 

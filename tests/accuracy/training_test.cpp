@@ -6,13 +6,13 @@
 // nothing.
 #include "testing.hpp"
 
-#include "sde/gaussian_mixture.hpp"
-#include "sde/guidance.hpp"
-#include "sde/metrics.hpp"
-#include "sde/networks.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/solvers/registry.hpp"
-#include "sde/training.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/guidance.hpp"
+#include "sde/core/metrics.hpp"
+#include "sde/nn/networks.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/solve/registry.hpp"
+#include "sde/nn/training.hpp"
 
 using sde::testing::data_path;
 

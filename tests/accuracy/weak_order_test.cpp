@@ -4,10 +4,10 @@
 
 #include <map>
 
-#include "sde/gaussian_mixture.hpp"
-#include "sde/metrics.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/solvers/registry.hpp"
+#include "sde/core/gaussian_mixture.hpp"
+#include "sde/core/metrics.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/solve/registry.hpp"
 
 namespace {
 

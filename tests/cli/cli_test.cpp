@@ -11,10 +11,10 @@
 
 #include <cmath>
 
-#include "sde/image.hpp"
-#include "sde/npy.hpp"
-#include "sde/solvers/likelihood.hpp"
-#include "sde/trained_model.hpp"
+#include "sde/io/image.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/solve/likelihood.hpp"
+#include "sde/nn/trained_model.hpp"
 
 namespace {
 

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "sde/npy.hpp"
-#include "sde/trained_model.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/nn/trained_model.hpp"
 
 namespace {
 

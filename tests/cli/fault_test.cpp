@@ -7,8 +7,8 @@
 
 #include <filesystem>
 
-#include "sde/npy.hpp"
-#include "sde/trained_model.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/nn/trained_model.hpp"
 
 namespace {
 

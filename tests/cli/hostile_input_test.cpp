@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/script.h>
 
-#include "sde/npy.hpp"
-#include "sde/random.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/core/random.hpp"
 
 namespace {
 

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "sde/image.hpp"
-#include "sde/npy.hpp"
+#include "sde/io/image.hpp"
+#include "sde/io/npy.hpp"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // regular files, writes that fail half-way, flipped bits in weights and checkpoints, and one
 // point that an ODE solve cannot follow. Each input is made here; each test fails without its fix.
 #include "testing.hpp"
-#include "small_networks.hpp"
+#include "unit/small_networks.hpp"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -14,15 +14,15 @@
 #include <fstream>
 #include <iterator>
 
-#include "sde/atomic_file.hpp"
-#include "sde/errors.hpp"
-#include "sde/idx.hpp"
-#include "sde/networks.hpp"
-#include "sde/npy.hpp"
-#include "sde/sde_factory.hpp"
-#include "sde/solvers/likelihood.hpp"
-#include "sde/trained_model.hpp"
-#include "sde/training.hpp"
+#include "sde/core/atomic_file.hpp"
+#include "sde/core/errors.hpp"
+#include "sde/io/idx.hpp"
+#include "sde/nn/networks.hpp"
+#include "sde/io/npy.hpp"
+#include "sde/core/sde_factory.hpp"
+#include "sde/solve/likelihood.hpp"
+#include "sde/nn/trained_model.hpp"
+#include "sde/nn/training.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // The small MLP the unit tests train and save: fast to build, big enough to have real weights.
 #pragma once
 
-#include "sde/networks.hpp"
+#include "sde/nn/networks.hpp"
 
 namespace sde::testing {
 

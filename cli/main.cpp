@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
     // CLI11 prints the message naming the argument; its own exit codes (104-127) all mean a
     // usage error here, which is exit code 2 (0 for --help).
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const std::exception& e) {
+    // An option's callback that reads a file threw past CLI11: still a usage error, never a signal.
+    std::cerr << "scoresde: error: " << e.what() << "\n";
+    return 2;
   }
   if (threads > 0) at::set_num_threads(threads);
   try {

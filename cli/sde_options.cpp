@@ -37,7 +37,15 @@ void add_sde_options(CLI::App* cmd, SdeConfig& sde) {
   cmd->add_option("--schedule-values", *values, "discrete: what a .npy --schedule-file holds")
       ->check(CLI::IsMember({"alphas_cumprod", "betas"}))->capture_default_str();
   cmd->add_option_function<std::string>(
-      "--schedule-file", [&sde, values](const std::string& path) { sde.discrete = load_discrete_schedule(path, *values); },
+      "--schedule-file",
+      [&sde, values](const std::string& path) {
+        // Read while the options are parsed: a bad file is a usage error naming the option (exit 2).
+        try {
+          sde.discrete = load_discrete_schedule(path, *values);
+        } catch (const Error& e) {
+          throw CLI::ValidationError("--schedule-file", e.what());
+        }
+      },
       "discrete: a table of alphas_cumprod or betas (.npy, or JSON {\"alphas_cumprod\": [...]} / {\"betas\": [...]}); "
       "default DDPM's linear betas 1e-4..0.02, N = 1000");
   beta_min->excludes(sigma_min)->excludes(sigma_max);

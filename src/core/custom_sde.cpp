@@ -102,7 +102,13 @@ DiscreteSchedule DiscreteSchedule::from_betas(const std::vector<double>& betas) 
   for (size_t i = 0; i < betas.size(); ++i) {
     SDE_CHECK(std::isfinite(betas[i]) && betas[i] > 0 && betas[i] < 1, "discrete schedule: beta[", i, "] = ", betas[i],
               " must lie in (0, 1)");
+    const double previous = product;
     product *= 1.0 - betas[i];
+    SDE_CHECK(product < previous, "discrete schedule: beta[", i, "] = ", betas[i], " is below double precision: 1 - beta "
+              "rounds to 1, so alphas_cumprod does not decrease there; betas must exceed about 1.1e-16");
+    SDE_CHECK(product > 0, "discrete schedule: the betas drive alphas_cumprod to 0 (underflow) at [", i, "]: no diffusion "
+              "schedule does that; if the values are alphas_cumprod, say so (--schedule-values alphas_cumprod, or the "
+              "JSON key \"alphas_cumprod\")");
     schedule.alphas_cumprod.push_back(product);
   }
   return schedule;
@@ -122,7 +128,8 @@ void DiscreteSchedule::validate() const {
     SDE_CHECK(std::isfinite(a) && a > 0 && a < 1, "discrete schedule: alphas_cumprod[", i, "] = ", a,
               " must lie in (0, 1)");
     SDE_CHECK(i == 0 || a < alphas_cumprod[i - 1], "discrete schedule: alphas_cumprod must decrease strictly, but [", i,
-              "] = ", a, " >= [", i - 1, "] = ", alphas_cumprod[i - 1]);
+              "] = ", a, " >= [", i - 1, "] = ", alphas_cumprod[i - 1],
+              "; betas increase: if the values are betas, say so (--schedule-values betas, or the JSON key \"betas\")");
   }
 }
 

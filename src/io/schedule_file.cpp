@@ -1,6 +1,7 @@
 #include "sde/io/schedule_file.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -25,10 +26,17 @@ std::vector<double> numbers_of_npy(const std::string& path, const std::string& w
   return {d.data_ptr<double>(), d.data_ptr<double>() + d.numel()};
 }
 
-std::vector<double> numbers_of_json(const std::string& path, const std::string& key) {
+// A text file's contents; `what` names it in the error (a directory or a missing file).
+std::string read_text(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  SDE_CHECK(!std::filesystem::is_directory(path, ec), what, ": ", path, " is a directory; give a file");
   std::ifstream in(path);
-  if (!in) throw FileError(detail::concat("--", key, ": cannot read ", path));
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in) throw FileError(detail::concat(what, ": cannot read ", path, "; check the path"));
+  return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
+}
+
+std::vector<double> numbers_of_json(const std::string& path, const std::string& key) {
+  const std::string text = read_text(path, "--" + key);
   const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   SDE_CHECK(json.is_array() || (json.is_object() && json.contains(key)), "--", key, " ", path,
             ": expected a JSON list of numbers or an object with \"", key, "\" (a sample summary has \"times\")");
@@ -75,9 +83,7 @@ DiscreteSchedule load_discrete_schedule(const std::string& path, const std::stri
   if (ends_with(path, ".npy")) {
     values = numbers_of_npy(path, "discrete schedule");
   } else {
-    std::ifstream in(path);
-    if (!in) throw FileError(detail::concat("discrete schedule: cannot read ", path));
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string text = read_text(path, "discrete schedule");
     const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     SDE_CHECK(json.is_object() && (json.contains("alphas_cumprod") != json.contains("betas")), "discrete schedule ",
               path, ": expected a JSON object with one of \"alphas_cumprod\" or \"betas\" (a list of numbers)");

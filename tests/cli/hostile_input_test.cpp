@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 #include <torch/script.h>
@@ -111,6 +112,76 @@ TEST_CASE("no crafted input ends scoresde with a signal: exit 1 or 2, a message 
   }
   std::ifstream kept("existing_file");
   CHECK(std::string(std::istreambuf_iterator<char>(kept), std::istreambuf_iterator<char>()) == "keep me");
+}
+
+TEST_CASE("a bad discrete schedule file is a usage error naming it, in every command and through --config") {
+  // It is read while the options are parsed, where main's handler did not reach: each case used to
+  // end in SIGABRT ("terminate called after throwing sde::InvalidArgument").
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"b_one.json", R"({"betas": [0.1, 1.0]})"},      {"b_above.json", R"({"betas": [0.1, 1.5]})"},
+      {"b_zero.json", R"({"betas": [0.0, 0.1]})"},     {"b_negative.json", R"({"betas": [-0.1, 0.1]})"},
+      {"b_nan.json", R"({"betas": [0.1, NaN]})"},      {"b_tiny.json", R"({"betas": [1e-300, 1e-300]})"},
+      {"empty.json", R"({"betas": []})"},              {"one.json", R"({"betas": [0.1]})"},
+      {"nested.json", R"({"betas": [[0.1, 0.2]]})"},   {"ab_rising.json", R"({"alphas_cumprod": [0.5, 0.9]})"},
+      {"ab_above.json", R"({"alphas_cumprod": [1.5, 0.9]})"}, {"ab_zero.json", R"({"alphas_cumprod": [0.9, 0.0]})"},
+      {"both.json", R"({"betas": [0.1], "alphas_cumprod": [0.9]})"}, {"string.json", R"("betas")"},
+      {"betas_string.json", R"({"betas": "0.1"})"}};
+  for (const auto& [name, text] : files) write_bytes(name, text);
+  sde::save_npy("matrix.npy", torch::full({2, 2}, 0.5));
+  sde::save_npy("ab_nan.npy", torch::tensor({0.9, std::nan("")}, torch::kFloat64));
+  sde::save_npy("alphas_cumprod.npy", torch::linspace(0.9999, 0.01, 1000, torch::kFloat64));
+  std::filesystem::create_directory("schedule_dir");
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {"b_one.json", "beta[1] = 1 must lie in (0, 1)"},
+      {"b_above.json", "beta[1] = 1.5 must lie in (0, 1)"},
+      {"b_zero.json", "beta[0] = 0 must lie in (0, 1)"},
+      {"b_negative.json", "must lie in (0, 1)"},
+      {"b_nan.json", "--schedule-file"},  // NaN is not JSON: refused as a file that is not a schedule
+      {"b_tiny.json", "below double precision"},
+      {"empty.json", "at least 2 entries"},
+      {"one.json", "at least 2 entries"},
+      {"nested.json", "not a number"},
+      {"ab_rising.json", "if the values are betas, say so"},
+      {"ab_above.json", "alphas_cumprod[0] = 1.5 must lie in (0, 1)"},
+      {"ab_zero.json", "alphas_cumprod[1] = 0 must lie in (0, 1)"},
+      {"both.json", "one of \"alphas_cumprod\" or \"betas\""},
+      {"string.json", "one of \"alphas_cumprod\" or \"betas\""},
+      {"betas_string.json", "must be a list of numbers"},
+      {"matrix.npy", "expected a 1-D array"},
+      {"ab_nan.npy", "alphas_cumprod[1] = nan"},
+      {"alphas_cumprod.npy --schedule-values betas", "if the values are alphas_cumprod, say so"},
+      {"schedule_dir", "schedule_dir is a directory"},
+      {"missing.json", "cannot read missing.json"}};
+  const auto check = [](const std::string& args, const std::string& expect) {
+    CAPTURE(args);
+    const Run run = scoresde(args);
+    CAPTURE(run.output);
+    CHECK(run.code == 2);
+    CHECK(run.output.find(expect) != std::string::npos);
+    CHECK(run.output.find("terminate called") == std::string::npos);
+    CHECK_FALSE(std::filesystem::exists("s.npy"));
+    CHECK_FALSE(std::filesystem::exists("m"));
+  };
+  for (const auto& [file, expect] : cases)
+    check("sample --target " + ring + " --sde discrete --n 10 --schedule-file " + file + " --out s.npy", expect);
+  // The other commands, and a config file, parse the same option.
+  check("train --data toy:ring --sde discrete --schedule-file b_one.json --steps 2 --out m", "beta[1] = 1");
+  sde::save_npy("points.npy", torch::zeros({4, 2}));
+  check("likelihood --target " + ring + " --sde discrete --schedule-file b_one.json --data points.npy --out s.npy",
+        "beta[1] = 1");
+  write_bytes("schedule.toml", "[sample]\nschedule_file = \"b_zero.json\"\n");
+  check("sample --target " + ring + " --sde discrete --n 10 --config schedule.toml --out s.npy", "beta[0] = 0");
+}
+
+TEST_CASE("a mixture whose labels run past its components is refused, not a crash") {
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(sde::testing::data_path("ring8_labelled.json")));
+  j["labels"][0] = std::numeric_limits<int64_t>::max();  // num_classes() = max + 1 wrapped: SIGSEGV before
+  std::ofstream("big_label.json") << j.dump();
+  const Run run = scoresde("sample --target big_label.json --n 10 --out s.npy");
+  CAPTURE(run.output);
+  CHECK(run.code == 1);
+  CHECK(run.output.find("labels[0] = 9223372036854775807 must be a class in [0, C)") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("s.npy"));
 }
 
 TEST_CASE("--out never replaces a device node or a FIFO, and a symbolic link stays a link") {

@@ -101,12 +101,14 @@ GaussianMixture::GaussianMixture(std::vector<double> weights, std::vector<Eigen:
   if (labels_.empty()) return;
   SDE_CHECK(labels_.size() == k, "Gaussian mixture: ", labels_.size(), " labels for ", k,
             " components; give one class label per component");
+  // Every class needs a component, so a label is below the number of components (checked before
+  // num_classes() adds 1 to the largest: INT64_MAX would wrap).
+  for (size_t i = 0; i < k; ++i)
+    SDE_CHECK(labels_[i] >= 0 && labels_[i] < int64_t(k), "Gaussian mixture: labels[", i, "] = ", labels_[i],
+              " must be a class in [0, C), and C is at most the ", k, " components (every class needs one)");
   const int64_t classes = num_classes();
-  std::vector<bool> seen(size_t(std::max<int64_t>(classes, 0)), false);
-  for (size_t i = 0; i < k; ++i) {
-    SDE_CHECK(labels_[i] >= 0, "Gaussian mixture: labels[", i, "] = ", labels_[i], " must be a class in [0, C)");
-    seen[size_t(labels_[i])] = true;
-  }
+  std::vector<bool> seen(size_t(classes), false);
+  for (size_t i = 0; i < k; ++i) seen[size_t(labels_[i])] = true;
   for (int64_t y = 0; y < classes; ++y)
     SDE_CHECK(seen[size_t(y)], "Gaussian mixture: class ", y, " has no component (labels run to ", classes - 1,
               "); number the classes 0, 1, ..., C - 1 without gaps");

@@ -198,7 +198,7 @@ Action add_likelihood_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "output .npy: log p in nats per point (float64, shape (n,))")->required();
 
   return [args, cmd](const Invocation&) {
-    check_npy_output(args->out, /*picture=*/false);
+    check_npy_output(args->out, /*picture=*/false, input_files(*cmd));
     const ModelSource source = open_model(cmd, args->source);
     const ScoreModel& model = source.score();
     LikelihoodOptions& o = args->options;

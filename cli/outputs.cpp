@@ -13,12 +13,36 @@ std::string sibling(const std::string& out, const std::string& extension) {
   return std::filesystem::path(out).replace_extension(extension).string();
 }
 
-void check_npy_output(const std::string& out, bool picture) {
+std::vector<std::string> input_files(const CLI::App& cmd) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const CLI::Option* option : cmd.get_options()) {
+    if (option->count() == 0 || option->check_lname("out") || option->check_lname("images")) continue;
+    for (const std::string& value : option->results()) {
+      std::error_code ec;
+      if (fs::is_regular_file(value, ec)) files.push_back(value);
+      if (!fs::is_directory(value, ec)) continue;
+      for (const fs::directory_entry& entry : fs::directory_iterator(value, ec))
+        if (entry.is_regular_file(ec)) files.push_back(entry.path().string());
+    }
+  }
+  return files;
+}
+
+void check_npy_output(const std::string& out, bool picture, const std::vector<std::string>& inputs) {
   SDE_CHECK(std::filesystem::path(out).extension() == ".npy", "--out ", out,
             " must end in .npy: the summary (and a picture) go beside it as ", sibling(out, ".json"), " (and ",
             sibling(out, ".png"), "), which must not be the output itself");
-  for (const char* extension : {".npy", ".json", ".png"})
-    if (picture || std::string(extension) != ".png") check_writable_target(sibling(out, extension));
+  for (const char* extension : {".npy", ".json", ".png"}) {
+    if (!picture && std::string(extension) == ".png") continue;
+    const std::string path = sibling(out, extension);
+    for (const std::string& input : inputs) {
+      std::error_code ec;
+      SDE_CHECK(!std::filesystem::equivalent(path, input, ec), "--out ", out, " would write ", path,
+                ", which this run reads (", input, "); choose another --out");
+    }
+    check_writable_target(path);
+  }
 }
 
 std::string picture_png(const torch::Tensor& samples, const std::string& caption,

@@ -2,6 +2,7 @@
 // output directory. Output paths are checked before any work, so a bad one costs nothing.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
@@ -17,10 +18,16 @@ namespace sde::cli {
 /// `out` with its extension replaced: samples.npy -> samples.json.
 std::string sibling(const std::string& out, const std::string& extension);
 
+/// The files a command reads, from its options' values: each value that names a file, and the files
+/// of each value that names a directory (a model directory's model.json, weights and checkpoint).
+/// --out and --images, the outputs, are left out.
+std::vector<std::string> input_files(const CLI::App& cmd);
+
 /// Checks `--out` of a command that writes OUT.npy with OUT.json (and OUT.png when `picture`)
-/// beside it: the name must end in .npy (so that no two outputs share a path) and each path must be
+/// beside it: the name must end in .npy (so that no two outputs share a path), no output may be one
+/// of `inputs` (`--out t.npy` would replace the --target t.json it reads), and each path must be
 /// writable (sde::check_writable_target). Throws sde::InvalidArgument / sde::FileError naming the fix.
-void check_npy_output(const std::string& out, bool picture);
+void check_npy_output(const std::string& out, bool picture, const std::vector<std::string>& inputs);
 
 /// The picture of samples as PNG bytes: a scatter plot for [N, 2] points (with the density's
 /// contours when `density` is given), a scatter matrix of the first four coordinates' pairs for

@@ -373,7 +373,7 @@ Action add_sample_command(CLI::App& app) {
   return [args, cmd](const Invocation& invocation) {
     SampleRequest& request = args->request;
     SDE_CHECK(request.count > 0 || !args->latents.empty(), "sample needs --n COUNT (or --latents FILE.npy: a sample per latent)");
-    check_npy_output(args->out, /*picture=*/true);
+    check_npy_output(args->out, /*picture=*/true, input_files(*cmd));
     std::optional<OutputDirectory> images;  // created now, removed again if nothing lands in it
     if (!args->images.empty()) images.emplace(args->images);
     const ModelSource source = open_model(cmd, args->source);

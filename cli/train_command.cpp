@@ -252,9 +252,13 @@ Action add_train_command(CLI::App& app) {
     const auto sde = make_sde_from(cmd, args->sde);
     const Data data = open_data(args->data, args->data_seed, args->labels);
     const Scaling scaling = configure(*args, cmd, data, *sde);
-    const OutputDirectory out(args->out);  // refused if a file; removed again if training fails before writing
     Trainer trainer(sde, ScoreNetwork(args->network, args->train.seed), parse_parameterization(args->parameterization),
-                    parse_time_conditioning(args->conditioning), args->train);
+                    parse_time_conditioning(args->conditioning), args->train);  // checks the options
+    for (const char* file : {"model.json", "checkpoint.pt"})
+      SDE_CHECK(args->resume || !std::filesystem::exists(args->out + "/" + file), "--out ", args->out,
+                " holds a trained model (", file, "); continue it with --resume, or train anew into another --out "
+                "(or remove this one first)");
+    const OutputDirectory out(args->out);  // refused if a file; removed again if training fails before writing
     // Several processes (torchrun's RANK/WORLD_SIZE or mpirun): data-parallel, rank 0 logs and writes.
     const ProcessGroupOptions distributed = ProcessGroupOptions::from_environment();
     std::unique_ptr<ProcessGroup> group;

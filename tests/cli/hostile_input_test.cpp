@@ -184,6 +184,40 @@ TEST_CASE("a mixture whose labels run past its components is refused, not a cras
   CHECK_FALSE(std::filesystem::exists("s.npy"));
 }
 
+TEST_CASE("no output replaces a file the run reads; train keeps a trained model unless --resume") {
+  // Each of these replaced its input before: the summary goes beside --out under the same stem.
+  std::filesystem::copy_file(ring, "t.json", std::filesystem::copy_options::overwrite_existing);
+  write_bytes("sched.json", R"({"betas": [0.1, 0.2, 0.3]})");
+  sde::save_npy("pts.npy", torch::zeros({4, 2}));
+  REQUIRE(scoresde("train --data toy:ring --steps 2 --batch 8 --width 8 --depth 1 --log-every 0 --out trained").code == 0);
+  const auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::vector<std::string> kept = {"t.json", "sched.json", "pts.npy", "trained/model.json", "trained/weights.pt",
+                                         "trained/checkpoint.pt"};
+  std::vector<std::string> before;
+  for (const std::string& f : kept) before.push_back(bytes(f));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"sample --target t.json --n 10 --out t.npy", "would write t.json, which this run reads"},
+      {"sample --model trained --n 10 --out trained/model.npy", "which this run reads (trained/model.json)"},
+      {"sample --target " + ring + " --sde discrete --schedule-file sched.json --n 10 --out sched.npy", "sched.json"},
+      {"likelihood --target t.json --data pts.npy --out t.npy", "would write t.json"},
+      {"likelihood --target " + ring + " --data pts.npy --out pts.npy", "would write pts.npy"},
+      {"train --data toy:ring --steps 2 --batch 8 --width 8 --depth 1 --out trained", "continue it with --resume"}};
+  for (const auto& [args, expect] : cases) {
+    CAPTURE(args);
+    const Run run = scoresde(args);
+    CAPTURE(run.output);
+    CHECK(run.code == 1);
+    CHECK(run.output.find(expect) != std::string::npos);
+  }
+  for (size_t i = 0; i < kept.size(); ++i) {
+    CAPTURE(kept[i]);
+    CHECK(bytes(kept[i]) == before[i]);
+  }
+}
+
 TEST_CASE("--out never replaces a device node or a FIFO, and a symbolic link stays a link") {
   REQUIRE(::mkfifo("fifo.npy", 0600) == 0);
   const Run fifo = scoresde("sample --target " + ring + " --n 10 --steps 5 --out fifo.npy");

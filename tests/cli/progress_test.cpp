@@ -11,6 +11,8 @@
 #include <regex>
 #include <sstream>
 
+#include "sde/io/npy.hpp"
+
 namespace {
 
 const sde::testing::ScratchDirectory scratch;
@@ -169,6 +171,45 @@ TEST_CASE("the sampling bar counts batches done, never runs backwards, and shows
     // "computing metrics" showed while it ran, and is gone from the screen.
     CHECK(output.find("computing metrics") != std::string::npos);
     CHECK(screen.find("computing metrics") == std::string::npos);
+  }
+}
+
+TEST_CASE("the batch total counts a shorter last batch, for sampling and likelihoods") {
+  // 1100 samples at 500 a batch are 3 batches (the last of 100); a total taken from the current
+  // batch's size once read "batch 3/5", and a likelihood's "batch 2/7".
+  const std::string ring = sde::testing::data_path("ring8.json");
+  sde::save_npy("pts.npy", torch::randn({1100, 2}, torch::kFloat64));
+  for (const std::string command :
+       {" sample --target " + ring + " --solver em --steps 100 --n 1100 --batch 500 --out s.npy",
+        " likelihood --target " + ring + " --data pts.npy --batch 500 --out l.npy"}) {
+    const auto [code, output] = run_on_terminal(cli + command, 80);
+    if (code == -2) return;
+    CAPTURE(command);
+    CAPTURE(output);
+    REQUIRE(code == 0);
+    const std::regex batch("batch ([0-9]+)/([0-9]+)");
+    int last = 0;
+    for (auto m = std::sregex_iterator(output.begin(), output.end(), batch); m != std::sregex_iterator(); ++m) {
+      CHECK((*m)[2] == "3");
+      last = std::max(last, std::stoi((*m)[1]));
+    }
+    CHECK(last == 3);
+  }
+}
+
+TEST_CASE("with its output redirected, no command draws a bar") {
+  // Pipes and log files get plain lines: likelihood once drew "\r\033[K" frames into 2> e.txt.
+  const std::string ring = sde::testing::data_path("ring8.json");
+  sde::save_npy("pts.npy", torch::randn({600, 2}, torch::kFloat64));
+  for (const std::string command : {" likelihood --target " + ring + " --data pts.npy --batch 200 --out l.npy",
+                                    " sample --target " + ring + " --n 600 --batch 200 --out s.npy",
+                                    std::string(" train --data toy:ring --steps 50 --batch 8 --width 8 --depth 1 --out piped")}) {
+    const sde::testing::CommandResult run = sde::testing::run_command(cli + command);
+    CAPTURE(command);
+    CAPTURE(run.output);
+    REQUIRE(run.code == 0);
+    CHECK(run.output.find('\r') == std::string::npos);
+    CHECK(run.output.find("\033[") == std::string::npos);
   }
 }
 

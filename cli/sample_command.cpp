@@ -146,15 +146,21 @@ TimeGrid make_grid(const SampleArgs& args, double start_time) {
 // Drops solver options from --config that the chosen solver does not have, with a note (one file
 // serves several solvers); typed on the command line, they stay and the solver refuses them.
 void drop_foreign_config_options(SampleArgs& args, const SolverInfo& info, const Invocation& invocation) {
+  std::string flags;  // the solver's options as the command line spells them
+  for (const SolverOption& o : info.options) flags += (flags.empty() ? "" : ", ") + option_flag(o.key);
   for (auto it = args.params.begin(); it != args.params.end();) {
     const bool known = std::any_of(info.options.begin(), info.options.end(),
                                    [&](const SolverOption& o) { return o.key == it->first; });
-    if (!known && invocation.config_flags.count(option_flag(it->first))) {
+    if (known) {
+      ++it;
+    } else if (invocation.config_flags.count(option_flag(it->first))) {
       std::cerr << "scoresde: note: " << args.solver << " has no option " << it->first
                 << "; the --config value is not used\n";
       it = args.params.erase(it);
     } else {
-      ++it;
+      throw InvalidArgument(detail::concat("solver '", args.solver, "' has no option ", option_flag(it->first), "; ",
+                                           flags.empty() ? "it has none" : "its options: " + flags,
+                                           " (scoresde solvers lists every solver's)"));
     }
   }
 }

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
+#include <string>
 
 #include "commands.hpp"
 #include "outputs.hpp"
@@ -72,6 +74,16 @@ Data open_data(const std::string& spec, uint64_t seed, const std::string& labels
 // were pixels resume bit for bit.
 struct Scaling {
   double scale = 1, model_scale = 1, model_shift = 0;
+  /// "data scale 0.35", or "data scale 1 (the network sees 2 x - 1)" where the data are centred
+  /// first: what model.json records as data_scale and data_shift.
+  std::string describe() const {
+    std::ostringstream text;
+    text << "data scale " << scale;
+    if (model_scale != scale || model_shift != 0)
+      text << " (the network sees " << model_scale << " x " << (model_shift < 0 ? "- " : "+ ")
+           << std::abs(model_shift) << ")";
+    return text.str();
+  }
 };
 
 // Checks the options against the data and completes the network and training settings from it.
@@ -271,7 +283,7 @@ Action add_train_command(CLI::App& app) {
     if (root)
       std::cout << (group ? "data-parallel over " + std::to_string(group->world_size()) + " processes: " : "")
                 << "training " << args->architecture << " (" << trainer.network().parameter_count() << " parameters) on "
-                << args->data << " under " << sde->name() << ", data scale " << scaling.scale << ", from step "
+                << args->data << " under " << sde->name() << ", " << scaling.describe() << ", from step "
                 << trainer.steps_done() << " to " << args->train.steps << "\n";
     train_with_progress(trainer, *args, data.source, scaling, root);
     if (!root) return 0;  // rank 0 writes the model

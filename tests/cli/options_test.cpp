@@ -4,6 +4,7 @@
 // meaning of --model.
 #include "testing.hpp"
 
+#include <nlohmann/json.hpp>
 #include <torch/script.h>
 
 #include <cmath>
@@ -198,4 +199,26 @@ TEST_CASE("--clip-x0 and --threshold bound the data prediction within the data's
         std::string::npos);
   REQUIRE(scoresde("sample --target " + ring + " --clip-x0 --x0-range -2,2 --steps 10 --n 50 --out r.npy").code == 0);
   CHECK(sde::load_npy("r.npy").abs().max().item<double>() <= 2 + 1e-6);
+}
+
+TEST_CASE("messages name options as the command line spells them, and train's scale as model.json records it") {
+  // The solver's option table has keys (lower_order_final); the user typed flags.
+  const Run eta = scoresde("sample --target " + ring + " --solver dpmpp-2m --eta 0.5 --n 10 --out s.npy");
+  CAPTURE(eta.output);
+  CHECK(eta.code == 1);
+  CHECK(eta.output.find("solver 'dpmpp-2m' has no option --eta; its options: --lower-order-final") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("s.npy"));
+  // Images in [0, 1] are centred to [-1, 1] before --scale: the line says what the network sees.
+  const Run train = scoresde("train --data fashion-mnist --network unet --channels 8 --channel-mult 1 --res-blocks 1 "
+                             "--steps 1 --batch 2 --log-every 0 --out fashion_scale");
+  CAPTURE(train.output);
+  REQUIRE(train.code == 0);
+  CHECK(train.output.find("data scale 1 (the network sees 2 x - 1)") != std::string::npos);
+  const nlohmann::json meta = nlohmann::json::parse(read_text("fashion_scale/model.json"));
+  CHECK(meta["data_scale"].get<double>() == 2.0);
+  CHECK(meta["data_shift"].get<double>() == -1.0);
+  // The help lists every accepted value.
+  const Run help = scoresde("train --help");
+  CHECK(help.output.find("velocity") != std::string::npos);
+  CHECK(help.output.find("index") != std::string::npos);
 }

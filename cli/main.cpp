@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   int threads = 0;
   for (CLI::App* cmd : app.get_subcommands({})) {
     commands.push_back(cmd->get_name());
+    sde::cli::check_numbers_and_seeds(*cmd);
     // The help's TOML example names an option the command has.
     std::string example;
     for (const std::string option : {"steps", "rtol", "train_steps"})

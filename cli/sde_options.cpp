@@ -74,7 +74,14 @@ std::shared_ptr<const Sde> make_sde_from(const CLI::App* cmd, const SdeConfig& s
       throw InvalidArgument(detail::concat(f.first, f.second ? std::string("/") + f.second : std::string(),
                                            f.second ? " apply" : " applies", " to --sde ", f.applies_to, ", not ",
                                            sde.name));
-  return make_sde(sde);
+  std::shared_ptr<const Sde> made = make_sde(sde);
+  // The cosine process ends where its beta reaches --cosine-beta-max (alpha_bar's pole lies just
+  // past t = 1): T = 1, the default, is cut to that end; a larger T the user asked for is refused
+  // rather than cut silently.
+  SDE_CHECK(!cmd->count("--T") || sde.t_max <= 1.0 || made->t_max() == sde.t_max, "--T ", sde.t_max, " lies past where ", sde.name,
+            "'s beta reaches --cosine-beta-max ", sde.cosine.beta_max, " (t = ", made->t_max(),
+            "); give --T at most that, or a larger --cosine-beta-max");
+  return made;
 }
 
 }  // namespace sde::cli

@@ -35,6 +35,41 @@ CLI::Validator positive_number() {
       "NUMBER > 0");
 }
 
+CLI::Validator finite_number() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double x = std::strtod(value.c_str(), &end);
+        if (end == value.c_str() || *end != '\0' || errno == ERANGE || !std::isfinite(x))
+          return "'" + value + "' is not a finite number";
+        return {};
+      },
+      "");
+}
+
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+        std::strtoull(value.c_str(), &end, 10);
+        if (!digits || errno == ERANGE) return "'" + value + "' is not a seed: a whole number in [0, 2^64 - 1]";
+        return {};
+      },
+      "");
+}
+
+void check_numbers_and_seeds(CLI::App& cmd) {
+  for (CLI::Option* option : cmd.get_options()) {
+    const std::string name = option->get_name(/*positional=*/false, /*all_options=*/false);
+    if (option->get_type_name().rfind("FLOAT", 0) == 0) option->check(finite_number());
+    if (name.size() >= 6 && name.compare(name.size() - 4, 4, "seed") == 0 && option->get_expected_min() > 0)
+      option->check(seed_value());
+  }
+}
+
 double parse_finite(const std::string& flag, const std::string& text) {
   char* end = nullptr;
   errno = 0;

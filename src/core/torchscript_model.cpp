@@ -74,6 +74,11 @@ TorchScriptScoreModel::TorchScriptScoreModel(const std::string& path, std::share
     SDE_CHECK(out.isTensor() && out.toTensor().sizes() == x.sizes(), "the TorchScript model '", path,
               "' returned ", out.isTensor() ? c10::str(out.toTensor().sizes()) : out.tagKind(), " for x of shape ",
               x.sizes(), "; a score network returns x's shape");
+    // An integer or complex output would be cast without a word (rounded values, a dropped
+    // imaginary part): a score network returns real floating-point values.
+    const torch::ScalarType returned = out.toTensor().scalar_type();
+    SDE_CHECK(c10::isFloatingType(returned), "the TorchScript model '", path, "' returned ", returned,
+              " values; a score network returns floating point (float32 or float64)");
     return out.toTensor().to(x.scalar_type());
   };
   model_ = std::make_unique<ParameterizedScoreModel>(std::move(sde), std::move(network), condition, parameterization,

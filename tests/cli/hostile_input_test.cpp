@@ -98,6 +98,16 @@ TEST_CASE("no crafted input ends scoresde with a signal: exit 1 or 2, a message 
       {"train --data negative.npy --out m", "not a non-negative integer"},
       {"demo --quick --out existing_file", "existing_file exists and is not a directory"},
       {"demo --quick --n 0 --out d", "--n"},
+      // Values CLI11 read without a word: NaN through its range checks, -1 and 2^64 as the seed 2^64 - 1.
+      {"sample --target " + ring + " --n 10 --threshold nan --x0-range 0,1 --out s.npy", "'nan' is not a finite number"},
+      {"sample --target " + ring + " --n 10 --measurement-noise nan --out s.npy", "'nan' is not a finite number"},
+      {"sample --target " + ring + " --n 10 --guidance 1 --class 0 --guidance-interval 0.1,inf --out s.npy",
+       "'inf' is not a finite number"},
+      {"sample --target " + ring + " --n 10 --seed -1 --out s.npy", "'-1' is not a seed"},
+      {"sample --target " + ring + " --n 10 --seed 18446744073709551616 --out s.npy", "is not a seed"},
+      {"train --data toy:ring --data-seed -3 --out m", "'-3' is not a seed"},
+      // A T past the cosine process's end was cut to it silently.
+      {"sample --target " + ring + " --n 10 --sde cosine --T 5 --out s.npy", "--T 5 lies past where cosine's beta"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);

@@ -79,6 +79,18 @@ def forward(self, x, label):
 )");
   // (The probe's two samples reach the module in a block of 2048 rows: ParameterizedScoreModel.)
   CHECK_THROWS_WITH_AS(load(reduces), doctest::Contains("returned [2048] for x of shape [2048, 2]"), sde::InvalidArgument);
+  // Integer and complex outputs were cast to x's dtype without a word (rounded; imaginary part dropped).
+  const std::string integers = save_module("integers.pt", R"(
+def forward(self, x, label):
+    return (x * 10).long()
+)");
+  CHECK_THROWS_WITH_AS(load(integers), doctest::Contains("returned Long values; a score network returns floating point"),
+                       sde::InvalidArgument);
+  const std::string complex_out = save_module("complex.pt", R"(
+def forward(self, x, label):
+    return torch.complex(x, x)
+)");
+  CHECK_THROWS_WITH_AS(load(complex_out), doctest::Contains("returned ComplexFloat values"), sde::InvalidArgument);
 }
 
 TEST_CASE("a model exported from Python loads and gives the exact score (needs python3-torch)") {

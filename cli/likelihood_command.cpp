@@ -204,6 +204,9 @@ Action add_likelihood_command(CLI::App& app) {
     LikelihoodOptions& o = args->options;
     if (cmd->count("--batch") == 0) o.batch_size = default_batch(model.sample_shape());
     o.trace = args->trace == "hutchinson" ? TraceEstimator::kHutchinson : TraceEstimator::kExact;
+    SDE_CHECK(o.trace == TraceEstimator::kHutchinson || (!cmd->count("--probes") && !cmd->count("--gaussian-probes")),
+              "--probes and --gaussian-probes set Hutchinson's estimator, and --trace is ", args->trace,
+              " (no probes); give --trace hutchinson, or drop them");
     o.ode.norm = parse_error_norm(args->norm);
     o.ode.method = parse_ode_method(args->method);
     o.first_index = args->skip;

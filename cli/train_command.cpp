@@ -93,6 +93,9 @@ Scaling configure(TrainArgs& args, const CLI::App* cmd, const Data& data, const 
             data.classes == 0 ? " (it has none: give --labels FILE.npy)" : "; use --classes " + std::to_string(data.classes));
   const bool images = data.sample.dim() == 4;
   const bool classifier = args.objective == "classifier";
+  SDE_CHECK(args.labels.empty() || classifier || args.network.classes > 0, "--labels ", args.labels,
+            " would be read and not used: an unconditional network learns no classes; give --classes ", data.classes,
+            " (or --objective classifier), or drop --labels");
   if (classifier) {
     // A noisy classifier: an MLP head of K logits over the (flattened) sample, no class input.
     SDE_CHECK(data.classes > 0, "--objective classifier learns the data's labels, and ", args.data,

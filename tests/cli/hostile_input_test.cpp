@@ -45,6 +45,8 @@ TEST_CASE("no crafted input ends scoresde with a signal: exit 1 or 2, a message 
   write_bytes("overflow.npy", shape_npy("(99999999999999999999999, 2)"));
   sde::save_npy("empty.npy", torch::zeros({0, 2}));
   sde::save_npy("nan.npy", torch::tensor({{0.0, 1.0}, {std::nan(""), 0.0}}));
+  sde::save_npy("labelled.npy", torch::randn({16, 2}));
+  sde::save_npy("labels.npy", torch::arange(16, torch::kInt64).remainder(2));
   write_bytes("existing_file", "keep me");
   write_bytes("steps.toml", "[sample]\nsteps = 99999999999999999999999\n");
   write_bytes("bool.toml", "[sample]\nsteps = true\n");
@@ -106,6 +108,9 @@ TEST_CASE("no crafted input ends scoresde with a signal: exit 1 or 2, a message 
       {"sample --target " + ring + " --n 10 --seed -1 --out s.npy", "'-1' is not a seed"},
       {"sample --target " + ring + " --n 10 --seed 18446744073709551616 --out s.npy", "is not a seed"},
       {"train --data toy:ring --data-seed -3 --out m", "'-3' is not a seed"},
+      // Options read and then not used.
+      {"likelihood --target " + ring + " --data nan.npy --probes 4 --out s.npy", "give --trace hutchinson"},
+      {"train --data labelled.npy --labels labels.npy --steps 2 --out m", "an unconditional network learns no classes"},
       // A T past the cosine process's end was cut to it silently.
       {"sample --target " + ring + " --n 10 --sde cosine --T 5 --out s.npy", "--T 5 lies past where cosine's beta"},
   };

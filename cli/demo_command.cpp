@@ -45,8 +45,18 @@ struct DemoSolver {
   std::map<std::string, std::string> params;
 };
 
-std::vector<DemoSolver> demo_solvers(bool quick) {
+std::vector<DemoSolver> demo_solvers(bool quick, bool zero_signal_start) {
   const int64_t s = quick ? 10 : 1;  // --quick: a tenth of the steps (tests that everything runs)
+  if (zero_signal_start)  // flow matching at T = 1: alpha = 0 there, so only solvers in alpha/sigma form start
+    return {
+        {"Euler (flow matching)", "euler", 50 / s, TimeGridKind::kTime, {}},
+        {"DDIM", "ddim", 50 / s, TimeGridKind::kTime, {}},
+        {"prob.-flow ODE, dopri5", "ode-dopri5", 0, TimeGridKind::kTime, {{"rtol", "1e-4"}, {"atol", "1e-4"}}},
+        {"DPM-Solver++(2M)", "dpmpp-2m", 20, TimeGridKind::kTime, {}},
+        {"DPM-Solver++(3M)", "dpmpp-3m", 20, TimeGridKind::kTime, {}},
+        {"DPM-Solver++(2M) SDE", "dpmpp-2m-sde", 20, TimeGridKind::kTime, {}},
+        {"UniPC", "unipc", 20, TimeGridKind::kTime, {}},
+    };
   return {
       {"Euler-Maruyama", "em", 500 / s, TimeGridKind::kTime, {}},
       // pc's defaults: reverse diffusion with an annealed Langevin corrector (batch-invariant and safe
@@ -79,6 +89,8 @@ LoadedModel train_demo_model(const DemoArgs& args, const SdeConfig& sde_config) 
   const auto sde = make_sde(sde_config);
   const double scale = 1.0 / toy_data(args.data, NoiseStream(args.seed), {0, 10000}).std().item<double>();
   const auto conditioning = args.sde == "ve" ? TimeConditioning::kSigma : TimeConditioning::kTime;
+  // Flow matching's network predicts the velocity: a noise prediction cannot give x0 where alpha = 0.
+  const auto parameterization = args.sde == "flow" ? Parameterization::kVelocity : Parameterization::kNoise;
   NetworkSpec network;
   network.sample_shape = {2};
   network.fourier_scale = default_fourier_scale(conditioning, *sde);
@@ -87,7 +99,7 @@ LoadedModel train_demo_model(const DemoArgs& args, const SdeConfig& sde_config) 
   train.seed = args.seed;
   train.checkpoint_path = args.out + "/model/checkpoint.pt";
   train.log_every = 25;  // the progress bar's refresh
-  Trainer trainer(sde, ScoreNetwork(network, args.seed), Parameterization::kNoise, conditioning, train);
+  Trainer trainer(sde, ScoreNetwork(network, args.seed), parameterization, conditioning, train);
   std::printf("1. training an MLP (%lld parameters) on toy:%s under %s for %lld steps\n",
               (long long)trainer.network().parameter_count(), args.data.c_str(), sde->name().c_str(),
               (long long)train.steps);
@@ -101,7 +113,7 @@ LoadedModel train_demo_model(const DemoArgs& args, const SdeConfig& sde_config) 
   }
   ModelMetadata meta;
   meta.sde = sde_config;
-  meta.parameterization = Parameterization::kNoise;
+  meta.parameterization = parameterization;
   meta.conditioning = conditioning;
   meta.network = network;
   meta.data = "toy:" + args.data;
@@ -183,7 +195,7 @@ DemoTable sample_with_each_solver(const DemoArgs& args, const LoadedModel& model
   table.markdown = "| solver | name | NFE | wall s | sliced W2 |" + std::string(exact ? " mean log p |" : "") +
                    "\n|---|---|---:|---:|---:|" + (exact ? "---:|" : "") + "\n";
   std::printf("   %-24s %22s %8s %10s%s\n", "solver", "NFE", "wall s", "sliced W2", exact ? "  mean log p" : "");
-  for (const DemoSolver& s : demo_solvers(args.quick)) {
+  for (const DemoSolver& s : demo_solvers(args.quick, model.sde->alpha(model.sde->t_max()) == 0)) {
     DemoRow row = sample_with(s, args, model, reference, exact, plot);
     table.rows.push_back(row.json);
     table.markdown += row.markdown;

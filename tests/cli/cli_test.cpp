@@ -301,6 +301,21 @@ TEST_CASE("scoresde demo --quick trains, samples with every solver family and wr
   std::filesystem::remove_all(out);
 }
 
+TEST_CASE("scoresde demo --sde flow trains a velocity network and samples with solvers that start at alpha = 0") {
+  // It was refused: a noise-predicting network and em cannot start where alpha(T) = 0.
+  const std::string out = "cli_test_demo_flow";
+  std::filesystem::remove_all(out);
+  const Run run = scoresde("demo --quick --sde flow --out " + out);
+  CAPTURE(run.output);
+  REQUIRE(run.code == 0);
+  CHECK(nlohmann::json::parse(std::ifstream(out + "/model/model.json"))["parameterization"] == "velocity");
+  for (const std::string solver : {"euler", "ddim", "ode-dopri5", "dpmpp-2m", "dpmpp-3m", "dpmpp-2m-sde", "unipc"}) {
+    CAPTURE(solver);
+    CHECK(sde::load_npy(out + "/samples/" + solver + ".npy").sizes() == torch::IntArrayRef({500, 2}));
+  }
+  std::filesystem::remove_all(out);
+}
+
 TEST_CASE("--config reads a command's options from TOML; flags on the command line override it") {
   const std::string config = "cli_test_run.toml", out = "cli_test_config.npy";
   std::ofstream(config) << "# options per command\n[sample]\ntarget = \"" << ring

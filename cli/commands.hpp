@@ -8,12 +8,14 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace sde::cli {
 
 /// What a command learns of how it was called, besides its options.
 struct Invocation {
   std::set<std::string> config_flags;  ///< the flags that --config FILE supplied
+  std::vector<std::string> arguments;  ///< the arguments as parsed (after --config and --replay)
 };
 
 using Action = std::function<int(const Invocation&)>;

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "outputs.hpp"
 #include "progress.hpp"
+#include "replay.hpp"
 #include "sde/core/atomic_file.hpp"
 #include "sde/core/errors.hpp"
 #include "sde/io/idx.hpp"
@@ -197,7 +198,7 @@ Action add_likelihood_command(CLI::App& app) {
   cmd->add_option("--eps", args->options.eps, "the data are taken as samples at this time")->capture_default_str();
   cmd->add_option("--out", args->out, "output .npy: log p in nats per point (float64, shape (n,))")->required();
 
-  return [args, cmd](const Invocation&) {
+  return [args, cmd](const Invocation& invocation) {
     check_npy_output(args->out, /*picture=*/false, input_files(*cmd));
     const ModelSource source = open_model(cmd, args->source);
     const ScoreModel& model = source.score();
@@ -231,7 +232,8 @@ Action add_likelihood_command(CLI::App& app) {
     }
     const double log_scale_per_point = double(points.x[0].numel()) * std::log(std::abs(source.scale));
     const torch::Tensor log_p = points.dequantization ? result.log_p : result.log_p + log_scale_per_point;
-    const nlohmann::json summary = report(*args, points, log_p, result, seconds, distributed.world_size);
+    nlohmann::json summary = report(*args, points, log_p, result, seconds, distributed.world_size);
+    summary.update(run_record(*cmd, invocation.arguments));
     write_files_atomic({{args->out, npy_bytes(log_p)}, {sibling(args->out, ".json"), summary.dump(2) + "\n"}});
     std::cout << "  NFE " << result.nfe << "  wall " << seconds << " s\nwrote " << args->out << ", "
               << sibling(args->out, ".json") << "\n";

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "config_file.hpp"
+#include "replay.hpp"
 #include "validators.hpp"
 #include "version.hpp"
 #include "sde/core/errors.hpp"
@@ -37,6 +38,10 @@ int main(int argc, char** argv) {
     if (!example.empty())  // not for a command without options to configure (solvers)
       cmd->add_option("--config", config_help_sink,
                       "TOML file of options, a table per command (" + example + "); command-line flags override it");
+    if (cmd->get_name() == "sample" || cmd->get_name() == "likelihood")  // taken out by expand_replay
+      cmd->add_option("--replay", config_help_sink,
+                      "SUMMARY.json: run the recorded command again (the same samples, bit for bit), checking that "
+                      "its input files are unchanged; give only --out (and --images, --threads)");
     // LibTorch starts with one thread on these machines; OMP_NUM_THREADS also sets it.
     cmd->add_option("--threads", threads, "LibTorch threads (default: OMP_NUM_THREADS, else LibTorch's choice)")
         ->check(sde::cli::positive_count(1024));
@@ -49,7 +54,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args;
   sde::cli::Invocation invocation;
   try {
-    args = sde::cli::expand_config(std::vector<std::string>(argv, argv + argc), commands,
+    args = sde::cli::expand_config(sde::cli::expand_replay(std::vector<std::string>(argv, argv + argc)), commands,
                                    [&](const std::string& command, const std::string& flag) {
                                      const CLI::Option* o = app.get_subcommand(command)->get_option_no_throw(flag);
                                      if (o == nullptr) return sde::cli::OptionKind::kNone;
@@ -61,6 +66,7 @@ int main(int argc, char** argv) {
     std::cerr << "scoresde: error: " << e.what() << "\n";
     return 2;
   }
+  invocation.arguments = args;
   std::vector<char*> pointers;
   for (std::string& a : args) pointers.push_back(a.data());
   try {

@@ -13,6 +13,7 @@
 #include "model_options.hpp"
 #include "outputs.hpp"
 #include "progress.hpp"
+#include "replay.hpp"
 #include "validators.hpp"
 #include "version.hpp"
 #include "sde/core/atomic_file.hpp"
@@ -245,7 +246,14 @@ nlohmann::json run_summary(const SampleArgs& args, const SolverInfo& info, const
                             {"processes", run.processes},  {"denoise", request.denoise}};
   summary.update(build_info());
   if (info.name != args.solver) summary["runs"] = info.name;  // an alias
-  if (!args.params.empty()) summary["solver_options"] = args.params;
+  // Every option of the solver as it ran: its default, an alias's setting, the one given.
+  std::map<std::string, std::string> options;
+  for (const SolverOption& o : info.options) options[o.key] = o.default_value;
+  for (const SolverAlias& alias : solver_aliases())
+    if (alias.name == args.solver)
+      for (const auto& [key, value] : alias.params) options[key] = value;
+  for (const auto& [key, value] : args.params) options[key] = value;
+  summary["solver_options"] = options;
   summary["grid"] = request.grid.describe();
   if (info.uses_time_grid) {
     summary["steps"] = request.grid.step_count();
@@ -431,6 +439,7 @@ Action add_sample_command(CLI::App& app) {
               << nfe_text(result) << "  wall " << run.seconds << " s\n";
 
     nlohmann::json summary = run_summary(*args, info, sde, request, run);
+    summary.update(run_record(*cmd, invocation.arguments));
     if (!control.description.empty()) summary["control"] = control.description;
     if (bounds) summary["x0_bounds"] = bounds->describe();
     const std::optional<GaussianMixture> density = known_density(*args, source, control);

@@ -14,6 +14,7 @@
 #include "sde/io/image.hpp"
 #include "sde/io/npy.hpp"
 #include "sde/solve/likelihood.hpp"
+#include "sde/solve/registry.hpp"
 #include "sde/nn/trained_model.hpp"
 
 namespace {
@@ -522,4 +523,56 @@ TEST_CASE("RePaint steps through the grid's own times, shifted or not") {
   CHECK(nlohmann::json::parse(repaint_summary)["times"] == grid);
   CHECK(sde::load_npy(out).select(1, 0).eq(1.0f).all().item<bool>());
   for (const auto& path : {out, known, mask}) std::filesystem::remove(path);
+}
+
+TEST_CASE("a summary records the whole run, and --replay reproduces its samples bit for bit with every solver") {
+  // Runs that differ only in a solver option (heun's s_churn) once had summaries that differed only
+  // in their output's name.
+  const std::string labelled = sde::testing::data_path("ring8_labelled.json");
+  const auto summary_of = [](const std::string& npy) {
+    return nlohmann::json::parse(std::ifstream(npy.substr(0, npy.size() - 4) + ".json"));
+  };
+  const auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  REQUIRE(scoresde("sample --target " + ring + " --solver heun --schedule karras --s-churn 0 --steps 8 --n 20 "
+                   "--out churn0.npy").code == 0);
+  REQUIRE(scoresde("sample --target " + ring + " --solver heun --schedule karras --s-churn 5 --steps 8 --n 20 "
+                   "--out churn5.npy").code == 0);
+  const nlohmann::json churn0 = summary_of("churn0.npy"), churn5 = summary_of("churn5.npy");
+  CHECK(churn0["solver_options"]["s_churn"] == "0");
+  CHECK(churn5["solver_options"]["s_churn"] == "5");
+  CHECK(churn5["solver_options"].contains("s_noise"));  // the options not given, at their defaults
+  CHECK(churn5["options"]["schedule"] == "karras");
+  CHECK(churn5["options"]["rho"] == "7");
+  CHECK(churn5["inputs"][0]["path"] == std::filesystem::absolute(ring).lexically_normal().string());
+  CHECK(churn5["version"].is_string());
+  // Every registered solver, under guidance towards a class: the replay's samples are the run's.
+  for (const sde::SolverInfo& info : sde::registered_solvers()) {
+    CAPTURE(info.name);
+    const std::string steps = info.uses_time_grid ? " --steps 6" : "";
+    const Run run = scoresde("sample --target " + labelled + " --class 1 --guidance 0.5 --solver " + info.name + steps +
+                             " --n 30 --seed 7 --out run.npy");
+    CAPTURE(run.output);
+    REQUIRE(run.code == 0);
+    const Run replay = scoresde("sample --replay run.json --out replay.npy");
+    CAPTURE(replay.output);
+    REQUIRE(replay.code == 0);
+    CHECK(bytes("run.npy") == bytes("replay.npy"));
+    CHECK(summary_of("replay.npy")["command"] == summary_of("run.npy")["command"]);
+  }
+  // A likelihood replays too; a changed input or an option beside --replay is refused.
+  sde::save_npy("replay_points.npy", torch::randn({8, 2}, torch::kFloat64));
+  REQUIRE(scoresde("likelihood --target " + ring + " --data replay_points.npy --out lik.npy").code == 0);
+  REQUIRE(scoresde("likelihood --replay lik.json --out lik2.npy").code == 0);
+  CHECK(bytes("lik.npy") == bytes("lik2.npy"));
+  const Run other = scoresde("sample --replay run.json --n 5 --out x.npy");
+  CHECK(other.code == 2);
+  CHECK(other.output.find("--n cannot change it") != std::string::npos);
+  sde::save_npy("replay_points.npy", torch::randn({8, 2}, torch::kFloat64) + 1);
+  const Run changed = scoresde("likelihood --replay lik.json --out lik3.npy");
+  CHECK(changed.code == 2);
+  CHECK(changed.output.find("replay_points.npy has changed since the run") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("lik3.npy"));
 }

@@ -60,23 +60,26 @@ double gaussian_w2(const torch::Tensor& a, const torch::Tensor& b) {
   return gaussian_w2(sample_mean(a), sample_covariance(a), sample_mean(b), sample_covariance(b));
 }
 
-double sliced_w2(const torch::Tensor& a, const torch::Tensor& b, int64_t directions, uint64_t seed) {
-  const Eigen::MatrixXd x = to_eigen(a), y = to_eigen(b);
-  SDE_CHECK(x.cols() == y.cols(), "sliced_w2: sample dimensions differ (", x.cols(), " vs ",
-            y.cols(), ")");
-  SDE_CHECK(x.rows() >= 1 && y.rows() >= 1, "sliced_w2: both sample sets must be non-empty");
-  SDE_CHECK(directions >= 1, "sliced_w2: directions = ", directions, " must be >= 1");
+namespace {
+
+// A set's projections on the seeded directions, each column sorted: what sliced W2 compares.
+Eigen::MatrixXd sorted_projections(const torch::Tensor& set, int64_t directions, uint64_t seed) {
+  const Eigen::MatrixXd x = to_eigen(set);
+  SDE_CHECK(x.rows() >= 1, "sliced_w2: both sample sets must be non-empty");
   Eigen::MatrixXd dirs = to_eigen(NoiseStream(seed).normal({0, directions}, {x.cols()}, 0)).transpose();
   dirs.colwise().normalize();
-  const Eigen::MatrixXd px = x * dirs, py = y * dirs;  // [n, L] projections
-  const size_t m = size_t(std::max(x.rows(), y.rows()));
+  Eigen::MatrixXd p = x * dirs;  // [n, L]
+  for (int64_t l = 0; l < directions; ++l) std::sort(p.col(l).data(), p.col(l).data() + p.rows());
+  return p;
+}
+
+double sorted_sliced_w2(const Eigen::MatrixXd& pu, const Eigen::MatrixXd& pv) {
+  const size_t m = size_t(std::max(pu.rows(), pv.rows()));
+  std::vector<double> u(size_t(pu.rows())), v(size_t(pv.rows()));
   double total = 0;
-  std::vector<double> u(size_t(x.rows())), v(size_t(y.rows()));
-  for (int64_t l = 0; l < directions; ++l) {
-    Eigen::Map<Eigen::VectorXd>(u.data(), x.rows()) = px.col(l);
-    Eigen::Map<Eigen::VectorXd>(v.data(), y.rows()) = py.col(l);
-    std::sort(u.begin(), u.end());
-    std::sort(v.begin(), v.end());
+  for (int64_t l = 0; l < pu.cols(); ++l) {
+    Eigen::Map<Eigen::VectorXd>(u.data(), pu.rows()) = pu.col(l);
+    Eigen::Map<Eigen::VectorXd>(v.data(), pv.rows()) = pv.col(l);
     double sum = 0;
     for (size_t i = 0; i < m; ++i) {
       const double q = (double(i) + 0.5) / double(m);
@@ -85,7 +88,36 @@ double sliced_w2(const torch::Tensor& a, const torch::Tensor& b, int64_t directi
     }
     total += sum / double(m);
   }
-  return std::sqrt(total / double(directions));
+  return std::sqrt(total / double(pu.cols()));
+}
+
+}  // namespace
+
+double sliced_w2(const torch::Tensor& a, const torch::Tensor& b, int64_t directions, uint64_t seed) {
+  SDE_CHECK(a.dim() >= 1 && b.dim() >= 1 && a.sizes().slice(1) == b.sizes().slice(1),
+            "sliced_w2: sample shapes differ (", a.sizes(), " vs ", b.sizes(), ")");
+  SDE_CHECK(directions >= 1, "sliced_w2: directions = ", directions, " must be >= 1");
+  return sorted_sliced_w2(sorted_projections(a, directions, seed), sorted_projections(b, directions, seed));
+}
+
+W2Floor sliced_w2_floor(const std::function<torch::Tensor(int64_t k)>& draw, const torch::Tensor& reference,
+                        int64_t draws) {
+  SDE_CHECK(draws >= 2, "sliced_w2_floor: draws = ", draws, " must be >= 2 (a spread needs two)");
+  constexpr int64_t kDirections = 256;  // sliced_w2's default, with its seed 0: the same directions
+  const Eigen::MatrixXd sorted_reference = sorted_projections(reference, kDirections, 0);  // sorted once
+  std::vector<double> w;
+  for (int64_t k = 0; k < draws; ++k) {
+    const torch::Tensor set = draw(k);
+    SDE_CHECK(set.dim() >= 1 && reference.dim() >= 1 && set.sizes().slice(1) == reference.sizes().slice(1),
+              "sliced_w2_floor: exact set ", k, " has shape ", set.sizes(), ", the reference ", reference.sizes());
+    w.push_back(sorted_sliced_w2(sorted_projections(set, kDirections, 0), sorted_reference));
+  }
+  W2Floor floor;
+  floor.draws = draws;
+  for (double v : w) floor.mean += v / double(draws);
+  for (double v : w) floor.std += (v - floor.mean) * (v - floor.mean) / double(draws - 1);
+  floor.std = std::sqrt(floor.std);
+  return floor;
 }
 
 double mean_log_likelihood(const torch::Tensor& samples, const GaussianMixture& mixture) {

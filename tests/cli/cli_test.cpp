@@ -70,7 +70,7 @@ TEST_CASE("scoresde rejects bad arguments with a message naming them") {
       {"sample --target " + ring + " --sde vq --n 10 --out x.npy", "--sde"},
       {"sample --target " + ring + " --n 10 --out x.npy --solver eulr", "unknown solver 'eulr'; known solvers: em, reverse-diffusion, ancestral, pc, ddim, euler, heun, dpmpp-2m, dpmpp-3m, dpmpp-2m-sde"},
       {"sample --target " + ring + " --n 10 --out x.npy --schedule log", "--schedule"},
-      {"sample --target " + ring + " --n 10 --out x.npy --snr 0.1", "solver 'em' has no option snr"},
+      {"sample --target " + ring + " --n 10 --out x.npy --snr 0.1", "solver 'em' has no option --snr"},
       {"sample --target " + ring + " --n 10 --out x.npy --solver pc --corrector hmc", "corrector = 'hmc' is not one of"},
       {"sample --target " + ring + " --n 10 --out x.npy --steps 0", "steps = 0"},
       {"sample --target " + ring + " --n -5 --out x.npy", "--n"},
@@ -106,7 +106,7 @@ TEST_CASE("every solver option is a flag of sample, checked by the chosen solver
   const Run wrong = scoresde("sample --target " + ring + " --solver ddim --rtol 0.01 --n 10 --out " + out);
   CAPTURE(wrong.output);
   CHECK(wrong.code == 1);
-  CHECK(wrong.output.find("solver 'ddim' has no option rtol; its options: eta") != std::string::npos);
+  CHECK(wrong.output.find("solver 'ddim' has no option --rtol; its options: --eta") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(out));
 }
 

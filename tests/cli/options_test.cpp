@@ -159,7 +159,7 @@ TEST_CASE("--config: a solver option the chosen solver lacks is left out with a 
   CAPTURE(heun.output);
   CHECK(heun.code == 0);
   CHECK(heun.output.find("note: heun has no option rtol; the --config value is not used") != std::string::npos);
-  CHECK(scoresde("sample --config run.toml --solver heun --rtol 1e-4 --out h.npy").output.find("has no option rtol") !=
+  CHECK(scoresde("sample --config run.toml --solver heun --rtol 1e-4 --out h.npy").output.find("has no option --rtol") !=
         std::string::npos);
 }
 

@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "sde/core/gaussian_mixture.hpp"
@@ -33,6 +34,20 @@ double gaussian_w2(const torch::Tensor& a, const torch::Tensor& b);
 /// NoiseStream(seed), so every call with the same seed uses the same directions.
 double sliced_w2(const torch::Tensor& a, const torch::Tensor& b, int64_t directions = 256,
                  uint64_t seed = 0);
+
+/// What sliced_w2 reaches for sets of n exact samples: the mean and standard deviation over
+/// `draws` independent exact sets (draw(k) returns the k-th) of their sliced W2 to `reference`.
+/// A sampler's n samples compare with the mean, give or take the spread: one exact set alone is a
+/// poor yardstick (on a class of two opposite modes its distance varied sevenfold between seeds,
+/// the modes' shares differing by chance). A reference several times larger than n keeps its own
+/// noise out of both numbers.
+struct W2Floor {
+  double mean = 0;
+  double std = 0;  ///< over the draws (the spread of one exact set's distance)
+  int64_t draws = 0;
+};
+W2Floor sliced_w2_floor(const std::function<torch::Tensor(int64_t k)>& draw, const torch::Tensor& reference,
+                        int64_t draws = 8);
 
 /// Mean of log p(x_i) over the samples, under the mixture (float64 reference path).
 double mean_log_likelihood(const torch::Tensor& samples, const GaussianMixture& mixture);

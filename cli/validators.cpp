@@ -22,15 +22,24 @@ CLI::Validator positive_count(int64_t most) {
       most == INT64_MAX ? "INT >= 1" : "INT in [1, " + std::to_string(most) + "]");
 }
 
+namespace {
+
+// The whole text as a finite double; NaN when it is not one (not a number, trailing characters,
+// out of range, infinite or NaN itself).
+double finite_or_nan(const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const double x = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || errno == ERANGE || !std::isfinite(x)) return NAN;
+  return x;
+}
+
+}  // namespace
+
 CLI::Validator positive_number() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        char* end = nullptr;
-        errno = 0;
-        const double x = std::strtod(value.c_str(), &end);
-        if (end == value.c_str() || *end != '\0' || errno == ERANGE || !std::isfinite(x) || x <= 0)
-          return "'" + value + "' is not a finite number > 0";
-        return {};
+        return finite_or_nan(value) > 0 ? "" : "'" + value + "' is not a finite number > 0";
       },
       "NUMBER > 0");
 }
@@ -38,12 +47,7 @@ CLI::Validator positive_number() {
 CLI::Validator finite_number() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        char* end = nullptr;
-        errno = 0;
-        const double x = std::strtod(value.c_str(), &end);
-        if (end == value.c_str() || *end != '\0' || errno == ERANGE || !std::isfinite(x))
-          return "'" + value + "' is not a finite number";
-        return {};
+        return std::isnan(finite_or_nan(value)) ? "'" + value + "' is not a finite number" : "";
       },
       "");
 }
@@ -71,11 +75,8 @@ void check_numbers_and_seeds(CLI::App& cmd) {
 }
 
 double parse_finite(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  errno = 0;
-  const double x = std::strtod(text.c_str(), &end);
-  SDE_CHECK(end != text.c_str() && *end == '\0' && errno != ERANGE && std::isfinite(x), flag, " ", text,
-            " is not a finite number");
+  const double x = finite_or_nan(text);
+  SDE_CHECK(!std::isnan(x), flag, " ", text, " is not a finite number");
   return x;
 }
 

@@ -1,6 +1,10 @@
 #include "outputs.hpp"
 
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "sde/core/atomic_file.hpp"
@@ -93,6 +97,21 @@ std::vector<std::pair<std::string, std::string>> image_pngs(const torch::Tensor&
   return files;
 }
 
+namespace {
+
+// The directory an OutputDirectory created, for the signal handler: SIGTERM, SIGINT and SIGHUP end
+// the program without unwinding, so the destructor would not remove it. rmdir (async-signal-safe)
+// removes it only while it is empty, and the signal then takes its default course.
+char g_created_directory[4096] = {0};
+
+extern "C" void remove_created_directory_and_reraise(int signal) {
+  if (g_created_directory[0] != '\0') ::rmdir(g_created_directory);
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+}  // namespace
+
 OutputDirectory::OutputDirectory(const std::string& path) : path_(path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -104,9 +123,17 @@ OutputDirectory::OutputDirectory(const std::string& path) : path_(path) {
   }
   created_ = fs::create_directories(path, ec);
   if (ec) throw FileError(detail::concat("cannot create the output directory '", path, "': ", ec.message()));
+  if (created_ && path.size() < sizeof g_created_directory) {
+    std::memcpy(g_created_directory, path.c_str(), path.size() + 1);
+    for (int signal : {SIGTERM, SIGINT, SIGHUP}) std::signal(signal, remove_created_directory_and_reraise);
+  }
 }
 
 OutputDirectory::~OutputDirectory() {
+  if (created_) {
+    for (int signal : {SIGTERM, SIGINT, SIGHUP}) std::signal(signal, SIG_DFL);
+    g_created_directory[0] = '\0';
+  }
   std::error_code ec;
   if (created_ && std::filesystem::is_empty(path_, ec)) std::filesystem::remove(path_, ec);
 }

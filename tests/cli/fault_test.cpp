@@ -84,3 +84,22 @@ TEST_CASE("a full disk: the write fails with the system's reason, the old file s
   CHECK(temporaries_in("small").empty());
   ::umount("small");
 }
+
+TEST_CASE("SIGTERM or SIGINT during training leaves no empty output directory, and keeps one with a checkpoint") {
+  // A signal ends the program without unwinding: the directory train created was left behind empty.
+  for (const char* signal : {"TERM", "INT"}) {
+    CAPTURE(signal);
+    const std::string out = std::string("signalled_") + signal;
+    const Run run = sde::testing::run_command("timeout -s " + std::string(signal) + " 2 " + std::string(SCORESDE_CLI) +
+                                              " train --data toy:ring --steps 10000000 --batch 8 --width 8 --depth 1"
+                                              " --log-every 0 --out " + out);
+    CHECK(run.code == 124);  // timeout's code: the signal ended it
+    CHECK_FALSE(std::filesystem::exists(out));
+  }
+  // With a checkpoint written the directory holds the work: it stays, and --resume continues it.
+  const Run run = sde::testing::run_command("timeout -s TERM 6 " + std::string(SCORESDE_CLI) +
+                                            " train --data toy:ring --steps 10000000 --batch 8 --width 8 --depth 1"
+                                            " --log-every 0 --checkpoint-every 50 --out signalled_kept");
+  CHECK(run.code == 124);
+  CHECK(std::filesystem::exists("signalled_kept/checkpoint.pt"));
+}

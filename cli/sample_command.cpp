@@ -144,9 +144,10 @@ TimeGrid make_grid(const SampleArgs& args, double start_time) {
   return grid;
 }
 
-// Drops solver options from --config that the chosen solver does not have, with a note (one file
-// serves several solvers); typed on the command line, they stay and the solver refuses them.
-void drop_foreign_config_options(SampleArgs& args, const SolverInfo& info, const Invocation& invocation) {
+// Solver options the chosen solver does not have: from --config they are dropped with a note (one
+// file serves several solvers); typed on the command line they are refused, named as the flags
+// the user typed (the registry's own message names option keys).
+void check_solver_options(SampleArgs& args, const SolverInfo& info, const Invocation& invocation) {
   std::string flags;  // the solver's options as the command line spells them
   for (const SolverOption& o : info.options) flags += (flags.empty() ? "" : ", ") + option_flag(o.key);
   for (auto it = args.params.begin(); it != args.params.end();) {
@@ -431,7 +432,7 @@ Action add_sample_command(CLI::App& app) {
     request.dtype = args->dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
     request.device = source.device;
     const SolverInfo info = solver_info(args->solver);
-    drop_foreign_config_options(*args, info, invocation);
+    check_solver_options(*args, info, invocation);
     // The solver, its options and the grid checked before any work.
     const auto sampler = make_sampler(args->solver, SolverParams(args->params));
     if (sampler->uses_time_grid()) make_time_grid(sde, request.grid);
